@@ -1,0 +1,179 @@
+//! The canned endpoints under `/-/` (SPEC §5): fixed answers for load generators, streamed
+//! bodies, reactor-timed delays, any status, an echo, and the server's counters.
+
+use std::time::Duration;
+
+use crate::handler::{Action, Body, BodySink, Context, Request, Response, Stream};
+use crate::http::Method;
+
+/// Largest `/-/bytes/N`.
+pub const MAX_BYTES: u64 = 1 << 30;
+/// Largest `/-/stream/N`.
+pub const MAX_CHUNKS: u64 = 100_000;
+/// Longest `/-/delay/MS`.
+pub const MAX_DELAY_MS: u64 = 60_000;
+/// `/-/bytes/N` sends byte `i` as `PATTERN[i % 64]`, so any download can be checked exactly.
+pub const PATTERN: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+const HELLO: &[u8] = b"Hello, World!";
+const JSON: &[u8] = br#"{"message":"Hello, World!"}"#;
+
+/// Answers a request whose path starts with `/-/`; `rest` is what follows that prefix.
+pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
+    let get = matches!(req.method, Method::Get | Method::Head);
+    let (name, arg) = match rest.iter().position(|&b| b == b'/') {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let respond = Action::Respond;
+    match (name, arg) {
+        (b"status", Some(code)) => match number(code) {
+            Some(c @ 200..=599) => respond(Response::empty(c as u16)),
+            _ => respond(Response::error(400)),
+        },
+        (b"echo", None) => match req.method {
+            Method::Post | Method::Put => {
+                let content_type = req
+                    .header("content-type")
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                Action::ReadBody(Box::new(Echo {
+                    content_type,
+                    body: Vec::new(),
+                }))
+            }
+            _ => respond(Response::method_not_allowed("POST, PUT")),
+        },
+        _ if !get => respond(Response::method_not_allowed("GET, HEAD")),
+        (b"plaintext", None) => respond(Response::new(200, "text/plain", Body::Static(HELLO))),
+        (b"json", None) => respond(Response::new(200, "application/json", Body::Static(JSON))),
+        (b"stats", None) => respond(Response::new(
+            200,
+            "application/json",
+            Body::Owned(cx.stats.to_json().into_bytes()),
+        )),
+        (b"bytes", Some(n)) => match number(n) {
+            Some(n) if n <= MAX_BYTES => respond(Response::new(
+                200,
+                "application/octet-stream",
+                Body::Stream(Box::new(Pattern { sent: 0, len: n })),
+            )),
+            _ => respond(Response::error(400)),
+        },
+        (b"stream", Some(n)) => match number(n) {
+            Some(n) if n <= MAX_CHUNKS => respond(Response::new(
+                200,
+                "application/x-ndjson",
+                Body::Stream(Box::new(Lines { next: 0, count: n })),
+            )),
+            _ => respond(Response::error(400)),
+        },
+        (b"delay", Some(ms)) => match number(ms) {
+            Some(ms) if ms <= MAX_DELAY_MS => Action::Delay(
+                Duration::from_millis(ms),
+                Response::new(200, "text/plain", Body::Static(HELLO)),
+            ),
+            _ => respond(Response::error(400)),
+        },
+        _ => respond(Response::error(404)),
+    }
+}
+
+/// A decimal number of at most 10 digits (no sign, no spaces).
+fn number(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0, |n, &b| n * 10 + u64::from(b - b'0')))
+}
+
+/// `/-/bytes/N`: the repeating [`PATTERN`], generated as the socket drains.
+struct Pattern {
+    sent: u64,
+    len: u64,
+}
+
+impl Stream for Pattern {
+    fn length(&self) -> Option<u64> {
+        Some(self.len)
+    }
+
+    fn fill(&mut self, out: &mut Vec<u8>, max: usize) -> bool {
+        let mut left = (self.len - self.sent).min(max as u64) as usize;
+        while left > 0 {
+            let at = (self.sent % 64) as usize;
+            let n = (64 - at).min(left);
+            out.extend_from_slice(&PATTERN[at..at + n]);
+            self.sent += n as u64;
+            left -= n;
+        }
+        self.sent < self.len
+    }
+}
+
+/// `/-/stream/N`: N chunks, each one JSON line `{"chunk":i}`.
+struct Lines {
+    next: u64,
+    count: u64,
+}
+
+impl Stream for Lines {
+    fn length(&self) -> Option<u64> {
+        None
+    }
+
+    fn fill(&mut self, out: &mut Vec<u8>, _max: usize) -> bool {
+        if self.next < self.count {
+            out.extend_from_slice(b"{\"chunk\":");
+            out.extend_from_slice(itoa::Buffer::new().format(self.next).as_bytes());
+            out.extend_from_slice(b"}\n");
+            self.next += 1;
+        }
+        self.next < self.count
+    }
+}
+
+/// `/-/echo`: collects the body (bounded by `--max-body`, which the connection enforces).
+struct Echo {
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl BodySink for Echo {
+    fn data(&mut self, chunk: &[u8]) {
+        self.body.extend_from_slice(chunk);
+    }
+
+    fn finish(self: Box<Self>) -> Response {
+        let Echo { content_type, body } = *self;
+        let mut r = Response::new(200, "", Body::Owned(body));
+        r.content_type = Some(content_type.into());
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_is_contiguous_across_fills() {
+        let mut p = Pattern { sent: 0, len: 200 };
+        let mut out = Vec::new();
+        while p.fill(&mut out, 7) {}
+        assert_eq!(out.len(), 200);
+        for (i, b) in out.iter().enumerate() {
+            assert_eq!(*b, PATTERN[i % 64]);
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(number(b"0"), Some(0));
+        assert_eq!(number(b"1073741824"), Some(1 << 30));
+        assert_eq!(number(b""), None);
+        assert_eq!(number(b"+1"), None);
+        assert_eq!(number(b"99999999999"), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! Everything the command line can set, with SPEC §2's defaults.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub root: PathBuf,
+    pub binds: Vec<SocketAddr>,
+    pub workers: usize,
+    pub max_connections: usize,
+    pub request_timeout: Duration,
+    pub keep_alive_timeout: Duration,
+    pub write_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub max_head: usize,
+    pub max_body: u64,
+    pub allow_write: bool,
+    pub listing: bool,
+    pub show_hidden: bool,
+    pub builtins: bool,
+    pub access_log: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            root: PathBuf::from("."),
+            binds: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
+            workers: 1,
+            max_connections: 10_000,
+            request_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(5),
+            write_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
+            max_head: 32 * 1024,
+            max_body: 1024 * 1024,
+            allow_write: false,
+            listing: true,
+            show_hidden: false,
+            builtins: true,
+            access_log: None,
+        }
+    }
+}
+
+/// Descriptors kept free for files, logs and the poll itself when clamping connections.
+pub const RESERVED_FDS: u64 = 64;
+
+impl Config {
+    /// Clamps `max_connections` so that connections cannot use up every descriptor.
+    /// Returns the old value if it changed.
+    pub fn clamp_connections(&mut self, nofile: u64) -> Option<usize> {
+        let cap = nofile.saturating_sub(RESERVED_FDS).max(1) as usize;
+        if self.max_connections > cap {
+            let old = self.max_connections;
+            self.max_connections = cap;
+            Some(old)
+        } else {
+            None
+        }
+    }
+}

@@ -1,0 +1,874 @@
+//! One connection: its input and output buffers and the state machine that turns bytes in into
+//! responses out — pipelining, bodies, keep-alive, graceful close. It reads and writes through
+//! [`Transport`], so tests drive it with scripted partial I/O and no socket.
+
+use std::io::{self, ErrorKind};
+use std::mem;
+use std::time::{Duration, Instant};
+
+use log::trace;
+
+use crate::buf::{BufPool, IN_SIZE, OUT_HIGH};
+use crate::handler::{Action, BodySink, Context, Handler};
+use crate::http::body::BodyDecoder;
+use crate::http::date::DateCache;
+use crate::http::parse::{self, Framing as ReqFraming, HeadScanner, MAX_HEADERS};
+use crate::http::response::{
+    encode_head, frame_chunk, status_has_no_body, Body, ConnectionHeader, Framing, Response, Stream,
+};
+use crate::http::{Method, Version};
+use crate::stats::Stats;
+use crate::timer::TimerKind;
+
+/// Rounds of read → serve → write per wake-up before others get a turn (fairness).
+const ROUNDS: usize = 16;
+
+/// The byte pipe under a connection: a `mio::net::TcpStream` in the server, a script in tests.
+pub trait Transport {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
+    /// Half-close: send FIN, keep reading.
+    fn shutdown_write(&mut self) -> io::Result<()>;
+}
+
+impl Transport for mio::net::TcpStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        io::Read::read(self, buf)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        io::Write::write(self, buf)
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shutdown(std::net::Shutdown::Write)
+    }
+}
+
+/// Limits a connection enforces (from the command line).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_head: usize,
+    pub max_body: u64,
+}
+
+/// What the reactor lends a connection while it works.
+pub struct Shared<'a> {
+    pub pool: &'a mut BufPool,
+    pub stats: &'a mut Stats,
+    pub date: &'a DateCache,
+    pub handler: &'a mut dyn Handler,
+    pub limits: &'a Limits,
+}
+
+/// What [`Conn::drive`] leaves the reactor to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drive {
+    /// Nothing more to do until an event or a timer.
+    Wait,
+    /// Ran out of its turn with work left: drive again soon, after the others.
+    Again,
+    /// Finished: remove it.
+    Closed,
+}
+
+/// What a response must remember about its request.
+#[derive(Clone, Copy, Debug)]
+struct ReqMeta {
+    version: Version,
+    keep_alive: bool,
+    head: bool,
+}
+
+/// A handler's body sink, waiting for the rest of the body.
+struct Pending {
+    sink: Box<dyn BodySink>,
+    meta: ReqMeta,
+}
+
+/// What the connection is waiting for.
+enum State {
+    /// A request head (none of it yet, or part of it).
+    ReadingHead,
+    /// A request body: for a handler's sink, or (no sink) to be thrown away.
+    ReadingBody {
+        decoder: BodyDecoder,
+        sink: Option<Pending>,
+        received: u64,
+    },
+    /// The reactor's timer, before answering (`/-/delay`).
+    Delayed { response: Response, meta: ReqMeta },
+    /// Room in the output buffer, to generate more of a streamed body.
+    Streaming {
+        stream: Box<dyn Stream>,
+        framing: Framing,
+        /// Bytes still owed for a `Content-Length` body.
+        remaining: u64,
+        keep_alive: bool,
+    },
+    /// The last response to drain; then close (gracefully if `linger`).
+    Closing,
+    /// Our write side is shut; reading and discarding until the peer closes or time runs out,
+    /// so that a client still sending reads our error instead of a reset.
+    Lingering,
+    /// Done; the reactor removes it.
+    Closed,
+}
+
+impl State {
+    fn name(&self) -> &'static str {
+        match self {
+            State::ReadingHead => "ReadingHead",
+            State::ReadingBody { .. } => "ReadingBody",
+            State::Delayed { .. } => "Delayed",
+            State::Streaming { .. } => "Streaming",
+            State::Closing => "Closing",
+            State::Lingering => "Lingering",
+            State::Closed => "Closed",
+        }
+    }
+}
+
+pub struct Conn<T> {
+    io: T,
+    /// Slab key, for the trace.
+    key: usize,
+    /// Unique per connection, so a stale delay entry never reaches a reused key.
+    pub serial: u64,
+    state: State,
+    /// Input: `input[start..end]` is unread. Empty (no allocation) while idle.
+    input: Vec<u8>,
+    start: usize,
+    end: usize,
+    scanner: HeadScanner,
+    /// Output: `output[sent..]` is owed. Empty (no allocation) while idle.
+    output: Vec<u8>,
+    sent: usize,
+    /// The socket may have bytes for us (an event said so and no read has hit WouldBlock).
+    readable: bool,
+    /// The socket may take bytes (no write has hit WouldBlock since the last event said so).
+    writable: bool,
+    /// The peer's FIN arrived (EPOLLRDHUP): read until 0 rather than stop at a short read.
+    rdhup: bool,
+    /// `read` returned 0.
+    read_closed: bool,
+    /// On close, shut down the write side and drain input first.
+    linger: bool,
+    /// The server is shutting down: answer what is in flight, keep nothing alive.
+    draining: bool,
+    requests: u64,
+    /// Timer bookkeeping for the reactor: what is armed, and what moved since.
+    timer: Option<TimerKind>,
+    new_request: bool,
+    read_progress: bool,
+    write_progress: bool,
+    delay: Option<Duration>,
+    /// Queued on the reactor's turn list.
+    pub in_turns: bool,
+}
+
+impl<T: Transport> Conn<T> {
+    /// A new connection; the reactor arms its `Head` timer.
+    pub fn new(io: T, key: usize, serial: u64) -> Self {
+        Conn {
+            io,
+            key,
+            serial,
+            state: State::ReadingHead,
+            input: Vec::new(),
+            start: 0,
+            end: 0,
+            scanner: HeadScanner::default(),
+            output: Vec::new(),
+            sent: 0,
+            readable: false,
+            writable: false,
+            rdhup: false,
+            read_closed: false,
+            linger: false,
+            draining: false,
+            requests: 0,
+            timer: Some(TimerKind::Head),
+            new_request: false,
+            read_progress: false,
+            write_progress: false,
+            delay: None,
+            in_turns: false,
+        }
+    }
+
+    pub fn io_mut(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Whether the connection holds any buffer (an idle one should not).
+    pub fn holds_buffers(&self) -> bool {
+        self.input.capacity() > 0 || self.output.capacity() > 0
+    }
+
+    /// A readiness event: only a hint, acted on by reading or writing until `WouldBlock`.
+    pub fn on_event(&mut self, readable: bool, writable: bool, read_closed: bool, error: bool) {
+        trace!(
+            "conn {:<4} event:{}{}{}{}",
+            self.key,
+            if readable { " readable" } else { "" },
+            if writable { " writable" } else { "" },
+            if read_closed { " read-closed" } else { "" },
+            if error { " error" } else { "" }
+        );
+        self.readable |= readable || read_closed || error;
+        self.writable |= writable || error;
+        self.rdhup |= read_closed;
+    }
+
+    /// Reads, answers and writes as far as the socket allows, within one turn's budget.
+    pub fn drive(&mut self, sh: &mut Shared<'_>) -> Drive {
+        for _ in 0..ROUNDS {
+            let mut progress = false;
+            if self.readable && !self.read_closed && self.wants_input() {
+                progress |= self.fill(sh);
+            }
+            progress |= self.serve(sh);
+            if self.owed() > 0 && self.writable {
+                progress |= self.flush(sh);
+            }
+            self.settle(sh);
+            if self.is_closed() {
+                return Drive::Closed;
+            }
+            if !progress {
+                return Drive::Wait;
+            }
+        }
+        Drive::Again
+    }
+
+    /// Bytes of output not yet written.
+    fn owed(&self) -> usize {
+        self.output.len() - self.sent
+    }
+
+    fn wants_input(&self) -> bool {
+        match self.state {
+            State::ReadingHead | State::ReadingBody { .. } => self.owed() < OUT_HIGH,
+            State::Lingering => true,
+            _ => false,
+        }
+    }
+
+    /// One read into the input buffer. Returns whether anything happened.
+    fn fill(&mut self, sh: &mut Shared<'_>) -> bool {
+        if self.input.is_empty() {
+            self.input = sh.pool.take_input();
+        }
+        if self.start == self.end || matches!(self.state, State::Lingering) {
+            self.start = 0;
+            self.end = 0;
+        }
+        if self.end == self.input.len() {
+            if self.start > 0 {
+                self.input.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else if matches!(self.state, State::ReadingHead)
+                && self.input.len() < sh.limits.max_head
+            {
+                let grown = (self.input.len() * 2).min(sh.limits.max_head.max(IN_SIZE));
+                self.input.resize(grown, 0);
+            } else {
+                return false; // full of unprocessed input: wait for the output to drain
+            }
+        }
+        let room = self.input.len() - self.end;
+        match self.io.read(&mut self.input[self.end..]) {
+            Ok(0) => {
+                trace!("conn {:<4} read 0 B (peer closed its side)", self.key);
+                self.read_closed = true;
+                true
+            }
+            Ok(n) => {
+                self.end += n;
+                sh.stats.bytes_in += n as u64;
+                self.read_progress = true;
+                // Edge-triggered epoll: a short read means the socket buffer is drained, and new
+                // bytes will raise a new edge — so skip the read that would only say WouldBlock.
+                // Not once the FIN is known to be queued: that needs a read of its own.
+                if n < room && !self.rdhup {
+                    self.readable = false;
+                }
+                trace!(
+                    "conn {:<4} read {} B (buffer {}/{}){}",
+                    self.key,
+                    n,
+                    self.end - self.start,
+                    self.input.len(),
+                    if self.readable {
+                        ""
+                    } else {
+                        "; short read, socket drained"
+                    }
+                );
+                true
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                trace!("conn {:<4} read -> WouldBlock", self.key);
+                self.readable = false;
+                false
+            }
+            Err(e) if e.kind() == ErrorKind::Interrupted => true,
+            Err(e) => {
+                log::debug!("conn {} read error: {}", self.key, e);
+                self.state = State::Closed;
+                true
+            }
+        }
+    }
+
+    /// Writes owed output until done or `WouldBlock`. Returns whether anything happened.
+    fn flush(&mut self, sh: &mut Shared<'_>) -> bool {
+        let mut progress = false;
+        while self.sent < self.output.len() {
+            let want = self.output.len() - self.sent;
+            match self.io.write(&self.output[self.sent..]) {
+                Ok(0) => {
+                    self.state = State::Closed;
+                    return true;
+                }
+                Ok(n) => {
+                    self.sent += n;
+                    sh.stats.bytes_out += n as u64;
+                    self.write_progress = true;
+                    progress = true;
+                    trace!("conn {:<4} write {} B of {}", self.key, n, want);
+                    if n < want {
+                        // A short write means the socket buffer is full: wait for its edge.
+                        self.writable = false;
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    trace!("conn {:<4} write -> WouldBlock ({} B owed)", self.key, want);
+                    self.writable = false;
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("conn {} write error: {}", self.key, e);
+                    self.state = State::Closed;
+                    return true;
+                }
+            }
+        }
+        if self.sent == self.output.len() {
+            self.output.clear();
+            self.sent = 0;
+        }
+        progress
+    }
+
+    /// After a round: finish a close once the output is out, and hand idle buffers back.
+    fn settle(&mut self, sh: &mut Shared<'_>) {
+        if self.owed() == 0 {
+            if matches!(self.state, State::Closing) {
+                let unread = self.end > self.start;
+                if (self.linger || unread) && !self.read_closed {
+                    let _ = self.io.shutdown_write();
+                    self.set_state(State::Lingering);
+                } else {
+                    self.set_state(State::Closed);
+                }
+            }
+            if self.output.capacity() > 0 && !matches!(self.state, State::Streaming { .. }) {
+                sh.pool.give_output(mem::take(&mut self.output));
+                self.sent = 0;
+            }
+        }
+        if self.start == self.end && !self.input.is_empty() {
+            sh.pool.give_input(mem::take(&mut self.input));
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    fn set_state(&mut self, state: State) {
+        trace!(
+            "conn {:<4} {} -> {}",
+            self.key,
+            self.state.name(),
+            state.name()
+        );
+        self.state = state;
+    }
+
+    /// Answers every request the buffered input allows, until the output is above high water.
+    fn serve(&mut self, sh: &mut Shared<'_>) -> bool {
+        let mut progress = false;
+        while self.owed() < OUT_HIGH {
+            let step = match self.state {
+                State::ReadingHead => self.serve_head(sh),
+                State::ReadingBody { .. } => self.serve_body(sh),
+                State::Streaming { .. } => self.serve_stream(sh),
+                State::Lingering => {
+                    self.start = self.end;
+                    if self.read_closed {
+                        self.set_state(State::Closed);
+                    }
+                    false
+                }
+                _ => false,
+            };
+            if !step {
+                break;
+            }
+            progress = true;
+        }
+        progress
+    }
+
+    fn serve_head(&mut self, sh: &mut Shared<'_>) -> bool {
+        if self.start == self.end {
+            if self.read_closed {
+                self.set_state(State::Closing);
+                return true;
+            }
+            return false;
+        }
+        if self.scanner.before_request_line() {
+            let skip = parse::leading_empty_lines(&self.input[self.start..self.end]);
+            if skip > 0 {
+                self.start += skip;
+                self.scanner.reset();
+                return true;
+            }
+        }
+        let len = match self
+            .scanner
+            .scan(&self.input[self.start..self.end], sh.limits.max_head)
+        {
+            Ok(Some(len)) => len,
+            Ok(None) => {
+                if self.read_closed {
+                    // The peer is done sending and this request can never complete.
+                    self.set_state(State::Closing);
+                    return true;
+                }
+                return false;
+            }
+            Err(e) => {
+                trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+                self.fail(e.status(), sh);
+                return true;
+            }
+        };
+        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let parsed =
+            match parse::parse_head(&self.input[self.start..self.start + len], &mut storage) {
+                Err(e) => Err(e),
+                Ok(head) => {
+                    trace!(
+                        "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
+                        self.key,
+                        head.method.as_str(),
+                        String::from_utf8_lossy(head.target),
+                        head.version,
+                        if head.keep_alive {
+                            "keep-alive"
+                        } else {
+                            "close"
+                        },
+                        head.framing
+                    );
+                    let meta = ReqMeta {
+                        version: head.version,
+                        keep_alive: head.keep_alive,
+                        head: head.method == Method::Head,
+                    };
+                    let action = match head.framing {
+                        ReqFraming::Length(n) if n > sh.limits.max_body => None,
+                        _ => {
+                            let cx = Context {
+                                stats: sh.stats,
+                                max_body: sh.limits.max_body,
+                            };
+                            Some(sh.handler.handle(&head, &cx))
+                        }
+                    };
+                    Ok((action, meta, head.framing, head.expect_continue))
+                }
+            };
+        self.start += len;
+        self.scanner.reset();
+        self.new_request = true;
+        let (action, mut meta, framing, expect) = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+                self.fail(e.status(), sh);
+                return true;
+            }
+        };
+        let decoder = match framing {
+            ReqFraming::None => None,
+            ReqFraming::Length(0) => None,
+            ReqFraming::Length(n) => Some(BodyDecoder::length(n)),
+            ReqFraming::Chunked => Some(BodyDecoder::chunked()),
+        };
+        match action {
+            None => self.fail(413, sh),
+            Some(Action::Respond(resp)) => {
+                if let Some(decoder) = decoder {
+                    // Nobody wants this body. Skip it and keep the connection, unless the client
+                    // is waiting for a 100 it will never get, or the response streams first.
+                    if expect || matches!(resp.body, Body::Stream(_)) {
+                        meta.keep_alive = false;
+                        self.linger = true;
+                    }
+                    self.respond(resp, meta, sh);
+                    if matches!(self.state, State::ReadingHead) {
+                        self.set_state(State::ReadingBody {
+                            decoder,
+                            sink: None,
+                            received: 0,
+                        });
+                    }
+                } else {
+                    self.respond(resp, meta, sh);
+                }
+            }
+            Some(Action::Delay(after, response)) => {
+                if decoder.is_some() {
+                    meta.keep_alive = false;
+                    self.linger = true;
+                }
+                self.delay = Some(after);
+                self.set_state(State::Delayed { response, meta });
+            }
+            Some(Action::ReadBody(sink)) => match decoder {
+                None => self.respond(sink.finish(), meta, sh),
+                Some(decoder) => {
+                    if expect && meta.version == Version::Http11 {
+                        self.queue(sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
+                    }
+                    self.set_state(State::ReadingBody {
+                        decoder,
+                        sink: Some(Pending { sink, meta }),
+                        received: 0,
+                    });
+                }
+            },
+        }
+        true
+    }
+
+    fn serve_body(&mut self, sh: &mut Shared<'_>) -> bool {
+        enum End {
+            More,
+            Done,
+            Bad,
+            TooLarge,
+            Truncated,
+        }
+        let State::ReadingBody {
+            decoder,
+            sink,
+            received,
+        } = &mut self.state
+        else {
+            return false;
+        };
+        let mut progress = false;
+        let end = loop {
+            let data = &self.input[self.start..self.end];
+            if data.is_empty() {
+                break if self.read_closed {
+                    End::Truncated
+                } else {
+                    End::More
+                };
+            }
+            match decoder.decode(data) {
+                Err(_) => break End::Bad,
+                Ok(d) => {
+                    *received += d.data.len() as u64;
+                    if *received > sh.limits.max_body {
+                        break End::TooLarge;
+                    }
+                    if let Some(p) = sink.as_mut() {
+                        p.sink.data(&data[d.data.clone()]);
+                    }
+                    self.start += d.consumed;
+                    progress = true;
+                    if d.done {
+                        break End::Done;
+                    }
+                }
+            }
+        };
+        let had_sink = sink.is_some();
+        match end {
+            End::More => progress,
+            End::Done => {
+                let state = mem::replace(&mut self.state, State::ReadingHead);
+                match state {
+                    State::ReadingBody { sink: Some(p), .. } => {
+                        self.respond(p.sink.finish(), p.meta, sh);
+                    }
+                    _ => self.set_state(State::ReadingHead),
+                }
+                true
+            }
+            End::Bad | End::TooLarge if had_sink => {
+                self.fail(if matches!(end, End::Bad) { 400 } else { 413 }, sh);
+                true
+            }
+            End::Bad | End::TooLarge | End::Truncated => {
+                // The answer is already queued (or the peer has gone): close after it.
+                self.linger = !matches!(end, End::Truncated);
+                self.set_state(State::Closing);
+                true
+            }
+        }
+    }
+
+    fn serve_stream(&mut self, sh: &mut Shared<'_>) -> bool {
+        let room = OUT_HIGH.saturating_sub(self.owed());
+        if room == 0 {
+            return false;
+        }
+        if self.output.capacity() == 0 {
+            self.output = sh.pool.take_output();
+        }
+        let State::Streaming {
+            stream,
+            framing,
+            remaining,
+            keep_alive,
+        } = &mut self.state
+        else {
+            return false;
+        };
+        let start = self.output.len();
+        let max = match framing {
+            Framing::Length(_) => room.min(usize::try_from(*remaining).unwrap_or(usize::MAX)),
+            _ => room,
+        };
+        let mut more = stream.fill(&mut self.output, max);
+        let mut broken = false;
+        match framing {
+            Framing::Length(_) => {
+                self.output.truncate(start + max);
+                *remaining -= (self.output.len() - start) as u64;
+                if *remaining == 0 {
+                    more = false;
+                } else if !more {
+                    broken = true; // shorter than promised: only closing can tell the client
+                }
+            }
+            Framing::Chunked => {
+                frame_chunk(&mut self.output, start);
+                if !more {
+                    self.output.extend_from_slice(b"0\r\n\r\n");
+                }
+            }
+            Framing::Close | Framing::None => {}
+        }
+        if !more {
+            let next = if *keep_alive && !broken && !self.draining {
+                State::ReadingHead
+            } else {
+                State::Closing
+            };
+            self.set_state(next);
+        }
+        true
+    }
+
+    fn queue(&mut self, pool: &mut BufPool, bytes: &[u8]) {
+        if self.output.capacity() == 0 {
+            self.output = pool.take_output();
+        }
+        self.output.extend_from_slice(bytes);
+    }
+
+    /// Encodes a response; decides keep-alive; moves to the next state.
+    fn respond(&mut self, resp: Response, meta: ReqMeta, sh: &mut Shared<'_>) {
+        let mut keep_alive = meta.keep_alive && !self.draining;
+        let no_body = status_has_no_body(resp.status);
+        let framing = if no_body {
+            Framing::None
+        } else {
+            match resp.body.len() {
+                Some(n) => Framing::Length(n),
+                None if meta.version == Version::Http11 => Framing::Chunked,
+                None => {
+                    keep_alive = false; // HTTP/1.0 never gets chunked: the close ends the body
+                    Framing::Close
+                }
+            }
+        };
+        let connection = if !keep_alive {
+            ConnectionHeader::Close
+        } else if meta.version == Version::Http10 {
+            ConnectionHeader::KeepAlive
+        } else {
+            ConnectionHeader::Omit
+        };
+        if self.output.capacity() == 0 {
+            self.output = sh.pool.take_output();
+        }
+        let before = self.output.len();
+        encode_head(&mut self.output, &resp, sh.date.get(), framing, connection);
+        sh.stats.count_response(resp.status);
+        self.requests += 1;
+        let next = if keep_alive {
+            State::ReadingHead
+        } else {
+            State::Closing
+        };
+        let send_body = !meta.head && !no_body;
+        match resp.body {
+            Body::Static(b) if send_body => self.output.extend_from_slice(b),
+            Body::Owned(b) if send_body => self.output.extend_from_slice(&b),
+            Body::Stream(stream) if send_body => {
+                trace!(
+                    "conn {:<4} queued {} {} head ({} B), streaming the body",
+                    self.key,
+                    resp.status,
+                    crate::http::response::reason(resp.status),
+                    self.output.len() - before
+                );
+                let remaining = match framing {
+                    Framing::Length(n) => n,
+                    _ => 0,
+                };
+                self.set_state(State::Streaming {
+                    stream,
+                    framing,
+                    remaining,
+                    keep_alive,
+                });
+                return;
+            }
+            _ => {}
+        }
+        trace!(
+            "conn {:<4} queued {} {} ({} B, {} owed)",
+            self.key,
+            resp.status,
+            crate::http::response::reason(resp.status),
+            self.output.len() - before,
+            self.owed()
+        );
+        if !matches!(
+            (&self.state, &next),
+            (State::ReadingHead, State::ReadingHead)
+        ) {
+            self.set_state(next);
+        }
+    }
+
+    /// An error answer that ends the connection (gracefully: the client gets to read it).
+    fn fail(&mut self, status: u16, sh: &mut Shared<'_>) {
+        self.linger = true;
+        let meta = ReqMeta {
+            version: Version::Http11,
+            keep_alive: false,
+            head: false,
+        };
+        self.respond(Response::error(status), meta, sh);
+    }
+
+    /// The reactor's timer for this connection fired.
+    pub fn on_timeout(&mut self, kind: TimerKind, sh: &mut Shared<'_>) {
+        self.timer = None;
+        trace!(
+            "conn {:<4} {:?} timer expired in {}",
+            self.key,
+            kind,
+            self.state.name()
+        );
+        match (kind, &self.state) {
+            // Part of a request arrived but not all of it in time: tell the client.
+            (TimerKind::Head, State::ReadingHead) if self.end > self.start => self.fail(408, sh),
+            (TimerKind::Body, State::ReadingBody { sink: Some(_), .. }) => self.fail(408, sh),
+            _ => self.set_state(State::Closed),
+        }
+    }
+
+    /// A delay asked for by the handler is over: answer now.
+    pub fn delay_elapsed(&mut self, sh: &mut Shared<'_>) {
+        if let State::Delayed { .. } = self.state {
+            if let State::Delayed { response, meta } =
+                mem::replace(&mut self.state, State::ReadingHead)
+            {
+                self.respond(response, meta, sh);
+            }
+        }
+    }
+
+    /// The delay the last handler asked for, once.
+    pub fn take_delay(&mut self) -> Option<Duration> {
+        self.delay.take()
+    }
+
+    /// Server shutdown: idle connections close now, busy ones after their current response.
+    pub fn begin_shutdown(&mut self) {
+        self.draining = true;
+        if matches!(self.state, State::ReadingHead) && self.start == self.end && self.owed() == 0 {
+            self.set_state(State::Closed);
+        }
+    }
+
+    /// Which timer the connection needs now, if that differs from the armed one (or the armed
+    /// one must restart because the connection made progress). `Some(None)`: disarm.
+    pub fn timer_change(&mut self) -> Option<Option<TimerKind>> {
+        let want = match self.state {
+            State::Closed | State::Delayed { .. } => None,
+            State::Lingering => Some(TimerKind::Linger),
+            _ if self.owed() > 0 && !self.writable => Some(TimerKind::Write),
+            State::Streaming { .. } | State::Closing => Some(TimerKind::Write),
+            State::ReadingBody { .. } => Some(TimerKind::Body),
+            State::ReadingHead if self.end > self.start || self.requests == 0 => {
+                Some(TimerKind::Head)
+            }
+            State::ReadingHead => Some(TimerKind::Idle),
+        };
+        let restart = match want {
+            Some(TimerKind::Head) => self.new_request,
+            Some(TimerKind::Body) => self.read_progress,
+            Some(TimerKind::Write) => self.write_progress,
+            _ => false,
+        };
+        self.new_request = false;
+        self.read_progress = false;
+        self.write_progress = false;
+        if want != self.timer || restart {
+            self.timer = want;
+            Some(want)
+        } else {
+            None
+        }
+    }
+
+    /// Gives the buffers back to the pool (the connection is being removed).
+    pub fn release(&mut self, pool: &mut BufPool) {
+        if !self.input.is_empty() {
+            pool.give_input(mem::take(&mut self.input));
+        }
+        if self.output.capacity() > 0 {
+            pool.give_output(mem::take(&mut self.output));
+        }
+    }
+
+    /// When the handler's delay should end, for the reactor (now + delay).
+    pub fn delay_deadline(&mut self, now: Instant) -> Option<Instant> {
+        self.take_delay().map(|d| now + d)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,37 @@
+//! The one small interface between a connection and whatever answers requests. Handlers see a
+//! parsed request and return an [`Action`]; they never touch sockets, mio or timers.
+
+use std::time::Duration;
+
+pub use crate::http::parse::Head as Request;
+pub use crate::http::response::{Body, Response, Stream};
+use crate::stats::Stats;
+
+/// What a handler may look at besides the request.
+pub struct Context<'a> {
+    pub stats: &'a Stats,
+    /// `--max-body`: a [`BodySink`] never receives more than this.
+    pub max_body: u64,
+}
+
+/// What to do with a request.
+pub enum Action {
+    /// Answer now.
+    Respond(Response),
+    /// Answer after a delay; the reactor owns the timer, nothing sleeps.
+    Delay(Duration, Response),
+    /// Read the request body into this sink, then answer with what it returns.
+    /// (`Expect: 100-continue` is answered only for requests that get here.)
+    ReadBody(Box<dyn BodySink>),
+}
+
+/// Receives a request body piece by piece, as it is decoded.
+pub trait BodySink {
+    fn data(&mut self, chunk: &[u8]);
+    /// The whole body has arrived.
+    fn finish(self: Box<Self>) -> Response;
+}
+
+pub trait Handler {
+    fn handle(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Action;
+}

@@ -1,0 +1,312 @@
+//! Responses: what a handler returns, and how its status line and headers are encoded into a
+//! connection's output buffer without allocating (static strings, itoa, the cached `Date`).
+
+use std::borrow::Cow;
+
+/// A response body.
+pub enum Body {
+    Empty,
+    Static(&'static [u8]),
+    Owned(Vec<u8>),
+    /// Generated as the socket drains, never held whole.
+    Stream(Box<dyn Stream>),
+}
+
+/// A body produced piece by piece (`/-/bytes`, `/-/stream`, later files).
+pub trait Stream {
+    /// The exact length if known up front (sent as `Content-Length`); `None` means chunked
+    /// (HTTP/1.1) or close-delimited (HTTP/1.0).
+    fn length(&self) -> Option<u64>;
+    /// Appends the next piece (at most `max` bytes) to `out`. Returns false once nothing is left.
+    /// For a stream without a length, every call's piece becomes one chunk.
+    fn fill(&mut self, out: &mut Vec<u8>, max: usize) -> bool;
+}
+
+impl Body {
+    /// The exact length, if known without generating the body.
+    pub fn len(&self) -> Option<u64> {
+        match self {
+            Body::Empty => Some(0),
+            Body::Static(b) => Some(b.len() as u64),
+            Body::Owned(b) => Some(b.len() as u64),
+            Body::Stream(s) => s.length(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+}
+
+/// A complete answer from a handler.
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<Cow<'static, str>>,
+    /// Extra header fields, e.g. `Allow`. Empty (and so not allocated) for most responses.
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    pub body: Body,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: &'static str, body: Body) -> Self {
+        Response {
+            status,
+            content_type: Some(Cow::Borrowed(content_type)),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// A short plain-text answer such as `404 Not Found`.
+    pub fn error(status: u16) -> Self {
+        let body = match status {
+            204 | 304 => Body::Empty,
+            _ => Body::Static(error_text(status)),
+        };
+        Response::new(status, "text/plain; charset=utf-8", body)
+    }
+
+    /// Status only, empty body, no Content-Type.
+    pub fn empty(status: u16) -> Self {
+        Response {
+            status,
+            content_type: None,
+            headers: Vec::new(),
+            body: Body::Empty,
+        }
+    }
+
+    /// 405 with the `Allow` header it needs.
+    pub fn method_not_allowed(allow: &'static str) -> Self {
+        Response::error(405).with_header("Allow", allow)
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<Cow<'static, str>>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// How the connection will frame and follow this response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length: n` (possibly with no body sent, for HEAD).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+    /// No length: the body ends when the connection closes (HTTP/1.0, unknown length).
+    Close,
+    /// No body and no length header (1xx, 204, 304).
+    None,
+}
+
+/// What the `Connection` header says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionHeader {
+    /// Nothing (HTTP/1.1 keep-alive is the default).
+    Omit,
+    KeepAlive,
+    Close,
+}
+
+/// Whether a status never has a body (RFC 9110 §6.4.1).
+pub fn status_has_no_body(status: u16) -> bool {
+    status < 200 || status == 204 || status == 304
+}
+
+/// Encodes the status line and header block of `resp` into `out`.
+pub fn encode_head(
+    out: &mut Vec<u8>,
+    resp: &Response,
+    date: &[u8],
+    framing: Framing,
+    connection: ConnectionHeader,
+) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    let s = resp.status.min(999);
+    out.extend_from_slice(&[
+        b'0' + (s / 100) as u8,
+        b'0' + (s / 10 % 10) as u8,
+        b'0' + (s % 10) as u8,
+        b' ',
+    ]);
+    out.extend_from_slice(reason(resp.status).as_bytes());
+    out.extend_from_slice(b"\r\nServer: spindle\r\nDate: ");
+    out.extend_from_slice(date);
+    out.extend_from_slice(b"\r\n");
+    if let Some(ct) = &resp.content_type {
+        out.extend_from_slice(b"Content-Type: ");
+        out.extend_from_slice(ct.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        Framing::Length(n) => {
+            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        Framing::Close | Framing::None => {}
+    }
+    match connection {
+        ConnectionHeader::Omit => {}
+        ConnectionHeader::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+        ConnectionHeader::Close => out.extend_from_slice(b"Connection: close\r\n"),
+    }
+    for (name, value) in &resp.headers {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Appends one chunk (size line, data, CRLF) around `data`, which the caller has already placed
+/// at `out[start..]`: the size line is written in front by shifting the data once.
+pub fn frame_chunk(out: &mut Vec<u8>, start: usize) {
+    let len = out.len() - start;
+    if len == 0 {
+        return; // a zero-length chunk would end the body
+    }
+    let mut hex = [0u8; 16];
+    let mut i = hex.len();
+    let mut n = len;
+    while {
+        i -= 1;
+        hex[i] = b"0123456789abcdef"[n % 16];
+        n /= 16;
+        n > 0
+    } {}
+    let line = hex.len() - i + 2;
+    out.resize(out.len() + line, 0);
+    out.copy_within(start..start + len, start + line);
+    out[start..start + line - 2].copy_from_slice(&hex[i..]);
+    out[start + line - 2..start + line].copy_from_slice(b"\r\n");
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The reason phrase for a status code ("" for codes without one, which HTTP allows).
+pub fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        101 => "Switching Protocols",
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        205 => "Reset Content",
+        206 => "Partial Content",
+        300 => "Multiple Choices",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        304 => "Not Modified",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        418 => "I'm a teapot",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        425 => "Too Early",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+/// Body text of error answers: the status and reason, one line.
+fn error_text(status: u16) -> &'static [u8] {
+    match status {
+        400 => b"400 Bad Request\n",
+        403 => b"403 Forbidden\n",
+        404 => b"404 Not Found\n",
+        405 => b"405 Method Not Allowed\n",
+        408 => b"408 Request Timeout\n",
+        409 => b"409 Conflict\n",
+        413 => b"413 Content Too Large\n",
+        414 => b"414 URI Too Long\n",
+        416 => b"416 Range Not Satisfiable\n",
+        417 => b"417 Expectation Failed\n",
+        431 => b"431 Request Header Fields Too Large\n",
+        500 => b"500 Internal Server Error\n",
+        501 => b"501 Not Implemented\n",
+        503 => b"503 Service Unavailable\n",
+        505 => b"505 HTTP Version Not Supported\n",
+        _ => b"",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn head_encoding() {
+        let mut out = Vec::new();
+        let r = Response::new(200, "text/plain", Body::Static(b"Hello, World!"));
+        encode_head(
+            &mut out,
+            &r,
+            b"Sun, 06 Nov 1994 08:49:37 GMT",
+            Framing::Length(13),
+            ConnectionHeader::Close,
+        );
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "HTTP/1.1 200 OK\r\nServer: spindle\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n\
+             Content-Type: text/plain\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn unknown_status_has_empty_reason() {
+        let mut out = Vec::new();
+        encode_head(
+            &mut out,
+            &Response::empty(299),
+            b"D",
+            Framing::Length(0),
+            ConnectionHeader::Omit,
+        );
+        assert!(out.starts_with(b"HTTP/1.1 299 \r\n"));
+    }
+
+    #[test]
+    fn chunk_framing() {
+        let mut out = b"HEAD".to_vec();
+        out.extend_from_slice(&[b'x'; 26]);
+        frame_chunk(&mut out, 4);
+        let mut want = b"HEAD1a\r\n".to_vec();
+        want.extend_from_slice(&[b'x'; 26]);
+        want.extend_from_slice(b"\r\n");
+        assert_eq!(out, want);
+        let mut empty = b"A".to_vec();
+        frame_chunk(&mut empty, 1);
+        assert_eq!(empty, b"A");
+    }
+}

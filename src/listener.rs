@@ -1,0 +1,63 @@
+//! Listening sockets, built with socket2 because `mio::net::TcpListener::bind` fixes the backlog
+//! at 128 and leaves `IPV6_V6ONLY` to the system; and the process's descriptor limit.
+
+use std::io;
+use std::net::SocketAddr;
+
+use mio::net::TcpListener;
+use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::error::StartError;
+
+const BACKLOG: i32 = 4096;
+
+/// A non-blocking listener on `addr`. `reuse_port` only for several reactors sharing a port.
+pub fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, StartError> {
+    let fail = |e: io::Error| {
+        if e.kind() == io::ErrorKind::AddrInUse {
+            StartError::AddrInUse(addr)
+        } else {
+            StartError::Bind(addr, e)
+        }
+    };
+    let socket =
+        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(fail)?;
+    if addr.is_ipv6() {
+        // So that [::]:8080 and 0.0.0.0:8080 can be bound side by side.
+        socket.set_only_v6(true).map_err(fail)?;
+    }
+    socket.set_reuse_address(true).map_err(fail)?;
+    if reuse_port {
+        socket.set_reuse_port(true).map_err(fail)?;
+    }
+    socket.set_nonblocking(true).map_err(fail)?;
+    socket.bind(&addr.into()).map_err(fail)?;
+    socket.listen(BACKLOG).map_err(fail)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
+/// Raises the soft descriptor limit to the hard limit (as Go's runtime does) and returns the
+/// soft limit now in force.
+pub fn raise_nofile_limit() -> io::Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if lim.rlim_cur < lim.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: lim.rlim_max,
+                rlim_max: lim.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                lim.rlim_cur = lim.rlim_max;
+            }
+        }
+    }
+    #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+    Ok(lim.rlim_cur as u64)
+}

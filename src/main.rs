@@ -1,0 +1,167 @@
+//! The command line (SPEC §2): parse options into a `Config`, set up logging, raise the
+//! descriptor limit, bind, print where we listen, run. Exit 0 after a clean shutdown, 1 when
+//! start-up fails (one-line reason), 2 for a usage error (clap's own).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use log::{warn, LevelFilter};
+
+use spindle::{Config, Server};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spindle",
+    version,
+    about = "A single-threaded, event-driven HTTP/1.1 server on mio"
+)]
+struct Cli {
+    /// Directory to serve
+    #[arg(default_value = ".")]
+    root: PathBuf,
+    /// Listen address, IPv4 or IPv6 (repeatable)
+    #[arg(
+        short,
+        long = "bind",
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080"
+    )]
+    bind: Vec<SocketAddr>,
+    /// Reactors, one per thread (only 1 for now)
+    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    workers: usize,
+    /// Open connections per reactor
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Seconds to receive a whole request head
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
+    request_timeout: Duration,
+    /// Idle seconds between requests on a kept-alive connection
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = secs)]
+    keep_alive_timeout: Duration,
+    /// Seconds a response may make no progress
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = secs)]
+    write_timeout: Duration,
+    /// Seconds to finish responses after SIGTERM
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
+    shutdown_grace: Duration,
+    /// Largest request line + headers
+    #[arg(long, value_name = "BYTES", default_value_t = 32768, value_parser = clap::value_parser!(u64).range(1024..=1 << 24))]
+    max_head: u64,
+    /// Largest request body
+    #[arg(long, value_name = "BYTES", default_value_t = 1048576)]
+    max_body: u64,
+    /// Accept PUT and DELETE of files under ROOT
+    #[arg(long)]
+    allow_write: bool,
+    /// No listings for directories without index.html
+    #[arg(long)]
+    no_listing: bool,
+    /// Serve and list dotfiles
+    #[arg(long)]
+    show_hidden: bool,
+    /// Turn the /-/ endpoints off
+    #[arg(long)]
+    no_builtins: bool,
+    /// One Combined Log Format line per request (PATH or - for stdout)
+    #[arg(long, value_name = "PATH|-")]
+    access_log: Option<String>,
+    /// Only errors
+    #[arg(short, long, conflicts_with_all = ["verbose", "trace"])]
+    quiet: bool,
+    /// More logging (-v debug, -vv trace)
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Narrate every readiness event, read, write and state change
+    #[arg(long)]
+    trace: bool,
+}
+
+fn secs(s: &str) -> Result<Duration, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
+        return Err(format!("'{s}' is not a number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(v))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if cli.quiet {
+        LevelFilter::Error
+    } else if cli.trace || cli.verbose >= 2 {
+        LevelFilter::Trace
+    } else if cli.verbose == 1 {
+        LevelFilter::Debug
+    } else {
+        LevelFilter::Info
+    };
+    // Our own narration at `level`; other crates only when they have something to warn about.
+    let _ = simple_logger::SimpleLogger::new()
+        .with_level(LevelFilter::Warn.min(level))
+        .with_module_level("spindle", level)
+        .init();
+
+    let mut config = Config {
+        root: cli.root,
+        binds: cli.bind,
+        workers: cli.workers,
+        max_connections: cli.max_connections.max(1),
+        request_timeout: cli.request_timeout,
+        keep_alive_timeout: cli.keep_alive_timeout,
+        write_timeout: cli.write_timeout,
+        shutdown_grace: cli.shutdown_grace,
+        max_head: cli.max_head as usize,
+        max_body: cli.max_body,
+        allow_write: cli.allow_write,
+        listing: !cli.no_listing,
+        show_hidden: cli.show_hidden,
+        builtins: !cli.no_builtins,
+        access_log: cli.access_log,
+    };
+    if config.workers > 1 {
+        warn!(
+            "--workers {} is not supported yet: running one reactor",
+            config.workers
+        );
+        config.workers = 1;
+    }
+    match spindle::listener::raise_nofile_limit() {
+        Ok(nofile) => {
+            if let Some(old) = config.clamp_connections(nofile) {
+                warn!(
+                    "--max-connections {} is above the descriptor limit {}: using {}",
+                    old, nofile, config.max_connections
+                );
+            }
+        }
+        Err(e) => warn!("cannot read the descriptor limit: {e}"),
+    }
+
+    let server = match Server::bind(&config) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("spindle: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for addr in server.local_addrs() {
+        println!(
+            "listening on http://{}/ serving {}",
+            addr,
+            config.root.display()
+        );
+    }
+    match server.run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("spindle: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

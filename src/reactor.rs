@@ -1,0 +1,472 @@
+//! The event loop: one `mio::Poll`, the listeners, a `Slab` of connections keyed by token, the
+//! timers, a turn list for fairness, and shutdown. It moves connections along; it knows no HTTP.
+
+use std::io::{self, ErrorKind};
+use std::mem;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use log::{debug, info, trace, warn};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use slab::Slab;
+
+use crate::buf::BufPool;
+use crate::conn::{Conn, Drive, Limits, Shared};
+use crate::handler::Handler;
+use crate::http::date::DateCache;
+use crate::stats::Stats;
+use crate::timer::{TimerKind, Timers};
+
+/// Wakes the loop from another thread (shutdown).
+const WAKER: Token = Token(usize::MAX);
+/// Listener `i` has token `LISTENER_BASE - i`; connections use small slab keys.
+const LISTENER_BASE: usize = usize::MAX - 1;
+/// After `EMFILE`, try accepting again this soon even if no connection closes.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+/// How long a gracefully closing connection may drain input.
+pub const LINGER: Duration = Duration::from_secs(2);
+
+/// Timeouts and limits of one reactor.
+#[derive(Clone, Debug)]
+pub struct ReactorConfig {
+    pub max_connections: usize,
+    pub request_timeout: Duration,
+    pub keep_alive_timeout: Duration,
+    pub write_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub limits: Limits,
+}
+
+/// Asks a running reactor to shut down gracefully, from any thread.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    flag: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+}
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+        let _ = self.waker.wake();
+    }
+}
+
+/// Why accepting is paused, if it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Accepting {
+    Yes,
+    /// At `--max-connections`: resume when a connection closes.
+    AtLimit,
+    /// Out of descriptors or memory: resume when a connection closes or the retry timer fires.
+    OutOfResources {
+        retry_at: Instant,
+    },
+}
+
+pub struct Reactor {
+    poll: Poll,
+    events: Events,
+    listeners: Vec<TcpListener>,
+    conns: Slab<Conn<TcpStream>>,
+    timers: Timers,
+    pool: BufPool,
+    stats: Stats,
+    date: DateCache,
+    handler: Box<dyn Handler>,
+    config: ReactorConfig,
+    now: Instant,
+    /// Connections that used up their turn with work left.
+    turns: Vec<usize>,
+    /// Connections closed during this batch: removed only after it, so that no event of this
+    /// batch can reach a new connection that reused the key.
+    closed: Vec<usize>,
+    next_serial: u64,
+    accepting: Accepting,
+    shutdown: Arc<AtomicBool>,
+    waker: Arc<Waker>,
+    draining_until: Option<Instant>,
+}
+
+impl Reactor {
+    pub fn new(
+        listeners: Vec<TcpListener>,
+        handler: Box<dyn Handler>,
+        config: ReactorConfig,
+    ) -> io::Result<Reactor> {
+        let poll = Poll::new()?;
+        let mut listeners = listeners;
+        for (i, l) in listeners.iter_mut().enumerate() {
+            poll.registry()
+                .register(l, Token(LISTENER_BASE - i), Interest::READABLE)?;
+        }
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let timers = Timers::new([
+            config.request_timeout,
+            config.request_timeout,
+            config.keep_alive_timeout,
+            config.write_timeout,
+            LINGER,
+        ]);
+        Ok(Reactor {
+            poll,
+            events: Events::with_capacity(1024),
+            listeners,
+            conns: Slab::with_capacity(1024),
+            timers,
+            pool: BufPool::new(1024),
+            stats: Stats::default(),
+            date: DateCache::default(),
+            handler,
+            config,
+            now: Instant::now(),
+            turns: Vec::new(),
+            closed: Vec::new(),
+            next_serial: 0,
+            accepting: Accepting::Yes,
+            shutdown: Arc::new(AtomicBool::new(false)),
+            waker,
+            draining_until: None,
+        })
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            flag: self.shutdown.clone(),
+            waker: self.waker.clone(),
+        }
+    }
+
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect()
+    }
+
+    /// Runs until shut down (and every connection has finished or the grace period is over).
+    pub fn run(&mut self) -> io::Result<()> {
+        loop {
+            let timeout = if self.turns.is_empty() {
+                self.next_deadline()
+                    .map(|d| d.saturating_duration_since(Instant::now()))
+            } else {
+                Some(Duration::ZERO)
+            };
+            if let Err(e) = self.poll.poll(&mut self.events, timeout) {
+                if e.kind() == ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            self.now = Instant::now();
+            self.date.refresh(SystemTime::now());
+            self.dispatch_events();
+            self.run_turns();
+            self.fire_timers();
+            self.reap();
+            if self.shutdown.load(Ordering::Relaxed) && self.draining_until.is_none() {
+                self.begin_shutdown();
+            }
+            if let Some(until) = self.draining_until {
+                if self.conns.is_empty() || self.now >= until {
+                    info!(
+                        "shut down ({} connections cut at the end of the grace period)",
+                        self.conns.len()
+                    );
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let retry = match self.accepting {
+            Accepting::OutOfResources { retry_at } => Some(retry_at),
+            _ => None,
+        };
+        [self.timers.next_deadline(), retry, self.draining_until]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn dispatch_events(&mut self) {
+        // Take the events out so that handling them can borrow the reactor mutably.
+        let events = mem::replace(&mut self.events, Events::with_capacity(0));
+        for ev in events.iter() {
+            match ev.token() {
+                WAKER => {}
+                Token(t) if t > LISTENER_BASE - self.listeners.len() && t <= LISTENER_BASE => {
+                    self.accept(LISTENER_BASE - t);
+                }
+                Token(key) => {
+                    let Some(conn) = self.conns.get_mut(key) else {
+                        continue;
+                    };
+                    if conn.is_closed() {
+                        continue; // closed earlier in this batch, not yet removed
+                    }
+                    conn.on_event(
+                        ev.is_readable(),
+                        ev.is_writable(),
+                        ev.is_read_closed(),
+                        ev.is_error(),
+                    );
+                    self.drive(key);
+                }
+            }
+        }
+        self.events = events;
+    }
+
+    /// Accepts from listener `i` until `WouldBlock`, the connection limit, or no descriptors.
+    fn accept(&mut self, i: usize) {
+        if self.draining_until.is_some() {
+            return;
+        }
+        loop {
+            if self.conns.len() >= self.config.max_connections {
+                if self.accepting == Accepting::Yes {
+                    warn!(
+                        "{} connections open (--max-connections): accepting paused",
+                        self.conns.len()
+                    );
+                }
+                self.accepting = Accepting::AtLimit;
+                return;
+            }
+            let Some(listener) = self.listeners.get(i) else {
+                return;
+            };
+            match listener.accept() {
+                Ok((sock, peer)) => self.add_conn(sock, peer),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if self.accepting != Accepting::Yes {
+                        info!("accepting again");
+                        self.accepting = Accepting::Yes;
+                    }
+                    return;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if is_resource_error(&e) => {
+                    self.stats.refused += 1;
+                    if !matches!(self.accepting, Accepting::OutOfResources { .. }) {
+                        warn!(
+                            "accept: {} ({} connections open): accepting paused",
+                            e,
+                            self.conns.len()
+                        );
+                    }
+                    self.accepting = Accepting::OutOfResources {
+                        retry_at: self.now + ACCEPT_RETRY,
+                    };
+                    return;
+                }
+                // The client gave up before we got to it, or a firewall said no: next one.
+                Err(e) if is_connection_error(&e) => debug!("accept: {}", e),
+                Err(e) => {
+                    warn!("accept: {}", e);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add_conn(&mut self, mut sock: TcpStream, peer: SocketAddr) {
+        if let Err(e) = sock.set_nodelay(true) {
+            debug!("TCP_NODELAY: {}", e);
+        }
+        let entry = self.conns.vacant_entry();
+        let key = entry.key();
+        // Both interests, once: readiness is tracked in the connection, never re-registered.
+        if let Err(e) = self.poll.registry().register(
+            &mut sock,
+            Token(key),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            warn!("register: {}", e);
+            return;
+        }
+        self.next_serial += 1;
+        entry.insert(Conn::new(sock, key, self.next_serial));
+        self.timers.set(key, TimerKind::Head, self.now);
+        self.stats.connections_open += 1;
+        self.stats.connections_total += 1;
+        debug!("conn {} accepted from {}", key, peer);
+        trace!(
+            "listener  accepted conn {} from {} ({} open)",
+            key,
+            peer,
+            self.conns.len()
+        );
+    }
+
+    /// Lets connection `key` work, then files what it asks for: timers, a delay, another turn,
+    /// or removal.
+    fn drive(&mut self, key: usize) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        let mut sh = Shared {
+            pool: &mut self.pool,
+            stats: &mut self.stats,
+            date: &self.date,
+            handler: &mut *self.handler,
+            limits: &self.config.limits,
+        };
+        let result = conn.drive(&mut sh);
+        self.file(key, result);
+    }
+
+    fn file(&mut self, key: usize, result: Drive) {
+        let Some(conn) = self.conns.get_mut(key) else {
+            return;
+        };
+        if let Some(at) = conn.delay_deadline(self.now) {
+            self.timers.add_delay(at, key, conn.serial);
+        }
+        match result {
+            Drive::Closed => {
+                self.timers.cancel(key);
+                self.closed.push(key);
+                return;
+            }
+            Drive::Again if !conn.in_turns => {
+                conn.in_turns = true;
+                self.turns.push(key);
+            }
+            _ => {}
+        }
+        match conn.timer_change() {
+            Some(Some(kind)) => self.timers.set(key, kind, self.now),
+            Some(None) => self.timers.cancel(key),
+            None => {}
+        }
+    }
+
+    fn run_turns(&mut self) {
+        let turns = mem::take(&mut self.turns);
+        for &key in &turns {
+            match self.conns.get_mut(key) {
+                // `in_turns` is false on a connection that reused the key of a closed one.
+                Some(conn) if conn.in_turns && !conn.is_closed() => {
+                    conn.in_turns = false;
+                    self.drive(key);
+                }
+                _ => {}
+            }
+        }
+        // Keep the allocation for next time.
+        let mut turns = turns;
+        turns.clear();
+        if self.turns.is_empty() {
+            self.turns = turns;
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        while let Some((key, kind)) = self.timers.pop_expired(self.now) {
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if kind != TimerKind::Linger {
+                self.stats.timeouts += 1;
+            }
+            let mut sh = Shared {
+                pool: &mut self.pool,
+                stats: &mut self.stats,
+                date: &self.date,
+                handler: &mut *self.handler,
+                limits: &self.config.limits,
+            };
+            conn.on_timeout(kind, &mut sh);
+            self.drive(key);
+        }
+        while let Some((key, serial)) = self.timers.pop_delay(self.now) {
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
+            if conn.serial != serial || conn.is_closed() {
+                continue;
+            }
+            let mut sh = Shared {
+                pool: &mut self.pool,
+                stats: &mut self.stats,
+                date: &self.date,
+                handler: &mut *self.handler,
+                limits: &self.config.limits,
+            };
+            conn.delay_elapsed(&mut sh);
+            self.drive(key);
+        }
+        if let Accepting::OutOfResources { retry_at } = self.accepting {
+            if self.now >= retry_at {
+                self.accept_all();
+            }
+        }
+    }
+
+    /// Removes the connections closed in this round. Dropping the socket closes it, which also
+    /// takes it out of the epoll set: no `deregister` call needed.
+    fn reap(&mut self) {
+        if self.closed.is_empty() {
+            return;
+        }
+        for key in mem::take(&mut self.closed) {
+            if let Some(mut conn) = self.conns.try_remove(key) {
+                self.timers.cancel(key);
+                conn.release(&mut self.pool);
+                self.stats.connections_open -= 1;
+                debug!("conn {} closed", key);
+                trace!("conn {:<4} closed ({} open)", key, self.conns.len());
+            }
+        }
+        if self.accepting != Accepting::Yes {
+            // Edge-triggered: clients already waiting in the backlog raise no new event.
+            self.accept_all();
+        }
+    }
+
+    fn accept_all(&mut self) {
+        for i in 0..self.listeners.len() {
+            self.accept(i);
+        }
+    }
+
+    fn begin_shutdown(&mut self) {
+        info!(
+            "shutting down: {} connections to finish within {:?}",
+            self.conns.len(),
+            self.config.shutdown_grace
+        );
+        self.draining_until = Some(self.now + self.config.shutdown_grace);
+        for mut l in mem::take(&mut self.listeners) {
+            let _ = self.poll.registry().deregister(&mut l);
+        }
+        let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
+        for key in keys {
+            if let Some(conn) = self.conns.get_mut(key) {
+                conn.begin_shutdown();
+            }
+            self.drive(key);
+        }
+        self.reap();
+    }
+}
+
+fn is_resource_error(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::PermissionDenied
+    ) || matches!(e.raw_os_error(), Some(libc::EPROTO))
+}
