@@ -26,12 +26,12 @@ pub enum Action {
 }
 
 /// Receives a request body piece by piece, as it is decoded.
-pub trait BodySink {
+pub trait BodySink: Send {
     fn data(&mut self, chunk: &[u8]);
     /// The whole body has arrived.
     fn finish(self: Box<Self>) -> Response;
 }
 
-pub trait Handler {
+pub trait Handler: Send {
     fn handle(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Action;
 }

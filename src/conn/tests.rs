@@ -1,1 +1,344 @@
+//! The connection state machine driven through a scripted transport: any split of the input,
+//! any split of the output, `WouldBlock` anywhere — and no socket.
 
+use std::collections::VecDeque;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::router::Router;
+
+/// What the next `read` returns.
+#[derive(Clone, Debug)]
+enum Step {
+    Data(Vec<u8>),
+    WouldBlock,
+    Eof,
+}
+
+#[derive(Default)]
+struct Script {
+    reads: VecDeque<Step>,
+    /// Largest write accepted at once (0 = unlimited); every other write says WouldBlock.
+    write_max: usize,
+    write_calls: usize,
+    written: Vec<u8>,
+    shut: bool,
+    reads_done: usize,
+}
+
+impl Transport for Script {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reads_done += 1;
+        match self.reads.pop_front() {
+            Some(Step::Data(mut d)) => {
+                let n = d.len().min(buf.len());
+                buf[..n].copy_from_slice(&d[..n]);
+                if n < d.len() {
+                    self.reads.push_front(Step::Data(d.split_off(n)));
+                }
+                Ok(n)
+            }
+            Some(Step::Eof) => Ok(0),
+            Some(Step::WouldBlock) | None => Err(ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_calls += 1;
+        if self.write_max > 0 && self.write_calls % 2 == 0 {
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let n = if self.write_max == 0 {
+            buf.len()
+        } else {
+            buf.len().min(self.write_max)
+        };
+        self.written.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        self.shut = true;
+        Ok(())
+    }
+}
+
+struct Rig {
+    pool: BufPool,
+    stats: Stats,
+    date: DateCache,
+    router: Router,
+    limits: Limits,
+}
+
+impl Rig {
+    fn new() -> Self {
+        Rig {
+            pool: BufPool::new(8),
+            stats: Stats::default(),
+            date: DateCache::default(),
+            router: Router::new(true),
+            limits: Limits {
+                max_head: 32 * 1024,
+                max_body: 1 << 20,
+            },
+        }
+    }
+
+    /// Drives `conn` the way the reactor would: an event, then turns until it waits, repeated
+    /// while the script has steps left. Returns the last `Drive`.
+    fn run(&mut self, conn: &mut Conn<Script>) -> Drive {
+        let mut last = Drive::Wait;
+        for _ in 0..100_000 {
+            conn.on_event(true, true, false, false);
+            loop {
+                let mut sh = Shared {
+                    pool: &mut self.pool,
+                    stats: &mut self.stats,
+                    date: &self.date,
+                    handler: &mut self.router,
+                    limits: &self.limits,
+                };
+                last = conn.drive(&mut sh);
+                if last != Drive::Again {
+                    break;
+                }
+            }
+            let busy = conn.owed() > 0 || matches!(conn.state, State::Streaming { .. });
+            if last == Drive::Closed || (conn.io.reads.is_empty() && !busy) {
+                break;
+            }
+        }
+        last
+    }
+}
+
+fn conn(steps: Vec<Step>, write_max: usize) -> Conn<Script> {
+    let script = Script {
+        reads: steps.into(),
+        write_max,
+        ..Script::default()
+    };
+    Conn::new(script, 1, 1)
+}
+
+/// Everything the server wrote for `input` delivered as `pieces`, each followed by WouldBlock.
+fn output_for(pieces: &[&[u8]], write_max: usize, eof: bool) -> (Vec<u8>, Drive) {
+    let mut steps = Vec::new();
+    // An empty read would mean end of stream, so empty pieces are left out.
+    for p in pieces.iter().filter(|p| !p.is_empty()) {
+        steps.push(Step::Data(p.to_vec()));
+        steps.push(Step::WouldBlock);
+    }
+    if eof {
+        steps.push(Step::Eof);
+    }
+    let mut rig = Rig::new();
+    let mut c = conn(steps, write_max);
+    let last = rig.run(&mut c);
+    (c.io.written.clone(), last)
+}
+
+const GET: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
+
+#[test]
+fn one_request_one_response() {
+    let (out, last) = output_for(&[GET], 0, false);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nHello, World!"), "{text}");
+    assert_eq!(last, Drive::Wait);
+}
+
+#[test]
+fn byte_at_a_time_equals_all_at_once() {
+    let whole = output_for(&[GET], 0, false).0;
+    let bytes: Vec<&[u8]> = GET.chunks(1).collect();
+    assert_eq!(output_for(&bytes, 0, false).0, whole);
+}
+
+#[test]
+fn tiny_partial_writes_deliver_everything() {
+    let raw = b"GET /-/bytes/100000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    let (out, _) = output_for(&[raw], 7, false);
+    let body_at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    assert_eq!(out.len() - body_at, 100_000);
+    assert!(out[body_at..]
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b == crate::builtins::PATTERN[i % 64]));
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order_in_one_write() {
+    let mut raw = Vec::new();
+    for code in 200..210 {
+        raw.extend_from_slice(
+            format!("GET /-/status/{code} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+        );
+    }
+    let mut rig = Rig::new();
+    let mut c = conn(vec![Step::Data(raw)], 0);
+    rig.run(&mut c);
+    let text = String::from_utf8(c.io.written.clone()).unwrap();
+    let codes: Vec<&str> = text.split("HTTP/1.1 ").skip(1).map(|r| &r[..3]).collect();
+    let want: Vec<String> = (200..210).map(|c| c.to_string()).collect();
+    assert_eq!(codes, want);
+    assert_eq!(c.io.write_calls, 1, "ten responses, one write");
+}
+
+#[test]
+fn idle_connection_holds_no_buffers() {
+    let mut rig = Rig::new();
+    let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
+    rig.run(&mut c);
+    assert!(!c.io.written.is_empty());
+    assert!(!c.holds_buffers());
+}
+
+#[test]
+fn half_close_after_request_still_gets_the_response() {
+    let (out, last) = output_for(&[GET], 0, true);
+    assert!(out.ends_with(b"Hello, World!"));
+    assert_eq!(last, Drive::Closed);
+}
+
+#[test]
+fn error_closes_gracefully() {
+    let mut rig = Rig::new();
+    let mut c = conn(vec![Step::Data(b"BAD\r\n\r\nmore junk".to_vec())], 0);
+    let last = rig.run(&mut c);
+    assert!(c.io.written.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    assert!(c.io.shut, "write side shut down before closing");
+    assert_eq!(last, Drive::Wait, "lingering, not yet closed");
+    assert!(matches!(c.state, State::Lingering));
+}
+
+#[test]
+fn output_high_water_stops_reading() {
+    // 1000 pipelined requests for 64 KiB each, and a peer that never reads.
+    let mut raw = Vec::new();
+    for _ in 0..1000 {
+        raw.extend_from_slice(b"GET /-/bytes/65536 HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    let mut script = Script {
+        reads: vec![Step::Data(raw)].into(),
+        ..Script::default()
+    };
+    script.write_max = 1;
+    let mut rig = Rig::new();
+    let mut c = Conn::new(script, 1, 1);
+    // Writes: the first takes 1 byte, then everything is WouldBlock.
+    c.io.write_calls = 0;
+    c.on_event(true, true, false, false);
+    let mut sh = Shared {
+        pool: &mut rig.pool,
+        stats: &mut rig.stats,
+        date: &rig.date,
+        handler: &mut rig.router,
+        limits: &rig.limits,
+    };
+    let d = c.drive(&mut sh);
+    assert_ne!(d, Drive::Again, "blocked on output, not spinning");
+    assert!(c.owed() <= OUT_HIGH + 1024, "owed {}", c.owed());
+    assert!(c.end - c.start <= c.input.len());
+    assert!(c.input.len() <= IN_SIZE, "input did not grow");
+    assert_eq!(c.io.reads_done, 1, "stopped reading once output backed up");
+}
+
+#[test]
+fn head_timeout_with_partial_request_is_408() {
+    let mut rig = Rig::new();
+    let mut c = conn(vec![Step::Data(b"GET / HT".to_vec())], 0);
+    rig.run(&mut c);
+    let mut sh = Shared {
+        pool: &mut rig.pool,
+        stats: &mut rig.stats,
+        date: &rig.date,
+        handler: &mut rig.router,
+        limits: &rig.limits,
+    };
+    c.on_timeout(TimerKind::Head, &mut sh);
+    c.drive(&mut sh);
+    assert!(c.io.written.starts_with(b"HTTP/1.1 408 "));
+}
+
+#[test]
+fn head_timeout_without_bytes_closes_quietly() {
+    let mut rig = Rig::new();
+    let mut c = conn(vec![], 0);
+    let mut sh = Shared {
+        pool: &mut rig.pool,
+        stats: &mut rig.stats,
+        date: &rig.date,
+        handler: &mut rig.router,
+        limits: &rig.limits,
+    };
+    c.on_timeout(TimerKind::Head, &mut sh);
+    assert_eq!(c.drive(&mut sh), Drive::Closed);
+    assert!(c.io.written.is_empty());
+}
+
+#[test]
+fn timer_follows_the_state() {
+    let mut rig = Rig::new();
+    let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
+    assert_eq!(c.timer, Some(TimerKind::Head));
+    rig.run(&mut c);
+    assert_eq!(c.timer_change(), Some(Some(TimerKind::Idle)));
+    assert_eq!(c.timer_change(), None, "no churn when nothing changed");
+}
+
+/// A mixed pipelined stream: plain GETs, HEAD, bodies by length and chunked, a delay-free
+/// status, ending with a close.
+fn mixed_stream() -> Vec<u8> {
+    let mut raw = Vec::new();
+    raw.extend_from_slice(GET);
+    raw.extend_from_slice(b"HEAD /-/json HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.extend_from_slice(b"POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    raw.extend_from_slice(
+        b"PUT /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+    );
+    raw.extend_from_slice(
+        b"POST /-/status/201 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nxyz",
+    );
+    raw.extend_from_slice(b"\r\nGET /-/stream/3 HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.extend_from_slice(b"GET /nope HTTP/1.0\r\n\r\n");
+    raw
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// However the input is split, and however small the writes, the output is the same.
+    #[test]
+    fn every_split_gives_the_same_responses(
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+        write_max in prop_oneof![Just(0usize), 1usize..64],
+    ) {
+        let raw = mixed_stream();
+        let (whole, _) = output_for(&[&raw], 0, false);
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(raw.len() + 1)).collect();
+        points.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for p in points {
+            pieces.push(&raw[last..p]);
+            last = p;
+        }
+        pieces.push(&raw[last..]);
+        let (split, end) = output_for(&pieces, write_max, false);
+        prop_assert_eq!(String::from_utf8_lossy(&split), String::from_utf8_lossy(&whole));
+        prop_assert_eq!(end, Drive::Closed);
+    }
+
+    /// Arbitrary bytes in arbitrary pieces never panic the connection.
+    #[test]
+    fn arbitrary_input_never_panics(
+        pieces in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8),
+    ) {
+        let refs: Vec<&[u8]> = pieces.iter().map(|p| &p[..]).collect();
+        let _ = output_for(&refs, 3, true);
+    }
+}

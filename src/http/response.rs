@@ -13,7 +13,7 @@ pub enum Body {
 }
 
 /// A body produced piece by piece (`/-/bytes`, `/-/stream`, later files).
-pub trait Stream {
+pub trait Stream: Send {
     /// The exact length if known up front (sent as `Content-Length`); `None` means chunked
     /// (HTTP/1.1) or close-delimited (HTTP/1.0).
     fn length(&self) -> Option<u64>;

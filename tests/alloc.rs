@@ -1,0 +1,101 @@
+//! Steady-state serving allocates nothing: a counting allocator (its own test binary, so no
+//! other test's allocations mix in) counts allocations made on the server's thread only.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static COUNTED: Cell<bool> = const { Cell::new(false) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTED.with(Cell::get) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTED.with(Cell::get) {
+            ALLOCS.fetch_add(1, Ordering::Relaxed);
+        }
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const REQ: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
+const RESP_END: &[u8] = b"Hello, World!";
+
+/// Sends `batch` pipelined requests `rounds` times and reads every response.
+fn exchange(s: &mut TcpStream, batch: usize, rounds: usize, buf: &mut [u8]) {
+    let req = REQ.repeat(batch);
+    for _ in 0..rounds {
+        s.write_all(&req).unwrap();
+        let mut seen = 0;
+        let mut tail = Vec::new();
+        while seen < batch {
+            let n = s.read(buf).unwrap();
+            assert!(n > 0, "server closed");
+            tail.extend_from_slice(&buf[..n]);
+            while let Some(at) = tail.windows(RESP_END.len()).position(|w| w == RESP_END) {
+                seen += 1;
+                tail.drain(..at + RESP_END.len());
+            }
+        }
+    }
+}
+
+#[test]
+fn plaintext_allocates_nothing_per_request() {
+    let mut config = spindle::Config::default();
+    config.binds = vec!["127.0.0.1:0".parse().unwrap()];
+    let server = spindle::Server::bind(&config).unwrap();
+    let addr = server.local_addrs()[0];
+    let handle = server.shutdown_handle();
+    let join = std::thread::spawn(move || {
+        COUNTED.with(|c| c.set(true));
+        server.run()
+    });
+
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut conns: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // Warm up: pools, timer links, slab and event buffers reach their steady size.
+    for c in conns.iter_mut() {
+        c.set_nodelay(true).unwrap();
+        exchange(c, 1, 200, &mut buf);
+        exchange(c, 32, 20, &mut buf);
+    }
+    let before = ALLOCS.load(Ordering::Relaxed);
+    assert!(
+        before > 0,
+        "the counter sees the server thread's allocations"
+    );
+    let mut requests = 0;
+    for c in conns.iter_mut() {
+        exchange(c, 1, 1000, &mut buf);
+        exchange(c, 32, 100, &mut buf);
+        requests += 1000 + 32 * 100;
+    }
+    let during = ALLOCS.load(Ordering::Relaxed) - before;
+    handle.shutdown();
+    join.join().unwrap().unwrap();
+    assert_eq!(
+        during, 0,
+        "{during} allocations on the server thread for {requests} requests"
+    );
+}
