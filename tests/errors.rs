@@ -1,0 +1,403 @@
+//! Error answers (SPEC §3): each refused request gets its status, `Connection: close`, then the
+//! connection closes with nothing served after it, and the server keeps serving new connections.
+
+mod common;
+
+use common::*;
+
+/// A valid request appended after each bad one: it must never be answered.
+const FOLLOW: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
+
+/// Sends `req` (then a valid pipelined request), expects exactly one `status` response with
+/// `Connection: close`, then the close; then checks the server still serves a new connection.
+fn expect_error(srv: &TestServer, req: &[u8], status: u16) -> Response {
+    let mut c = srv.connect();
+    let mut bytes = req.to_vec();
+    bytes.extend_from_slice(FOLLOW);
+    c.send(&bytes);
+    let r = c.read_response();
+    assert_eq!(
+        r.status,
+        status,
+        "request {:?} answered {} {}",
+        String::from_utf8_lossy(&req[..req.len().min(200)]),
+        r.status,
+        r.reason
+    );
+    r.assert_framed();
+    assert!(
+        r.says_close(),
+        "error {status} without Connection: close: {:?}",
+        r.headers
+    );
+    let rest = c.read_to_close();
+    assert!(
+        rest.is_empty(),
+        "bytes after the {status} response: {:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    srv.assert_alive();
+    r
+}
+
+#[test]
+fn malformed_request_lines_are_400() {
+    let srv = TestServer::start();
+    for req in [
+        &b"GET\r\n\r\n"[..],
+        b"GET /\r\n\r\n",
+        b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1 \r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+        b"GET / HTTX/1.1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1\r\nHost: x\r\n\r\n",
+        b"GET / HTTP/1.1.1\r\nHost: x\r\n\r\n",
+        b"GET / http/1.1\r\nHost: x\r\n\r\n",
+        b"G(T / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET\t/ HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /\rX HTTP/1.1\r\nHost: x\r\n\r\n",
+        b" GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET x HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+    ] {
+        expect_error(&srv, req, 400);
+    }
+}
+
+#[test]
+fn malformed_header_lines_are_400() {
+    let srv = TestServer::start();
+    for req in [
+        &b"GET / HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\n: empty-name\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nBad\x01Name: v\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n",
+    ] {
+        expect_error(&srv, req, 400);
+    }
+}
+
+#[test]
+fn unknown_method_is_501() {
+    let srv = TestServer::start();
+    for m in ["BREW", "PROPFIND", "FOO-BAR"] {
+        let req = format!("{m} /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect_error(&srv, req.as_bytes(), 501);
+    }
+}
+
+#[test]
+fn http2_and_up_is_505() {
+    let srv = TestServer::start();
+    for v in ["HTTP/2.0", "HTTP/3.0", "HTTP/9.9"] {
+        let req = format!("GET /-/plaintext {v}\r\nHost: x\r\n\r\n");
+        expect_error(&srv, req.as_bytes(), 505);
+    }
+}
+
+#[test]
+fn http2_preface_is_refused() {
+    // The HTTP/2 connection preface is `PRI * HTTP/2.0`: 505 (or 501 for PRI), never a 200.
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    c.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    let r = c.read_response();
+    assert!(matches!(r.status, 400 | 501 | 505), "got {}", r.status);
+    assert!(r.says_close());
+    c.assert_closed();
+    srv.assert_alive();
+}
+
+#[test]
+fn request_line_over_8k_is_414() {
+    let srv = TestServer::start();
+    let long = format!(
+        "GET /-/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(9000)
+    );
+    expect_error(&srv, long.as_bytes(), 414);
+    // Also when no line end has arrived yet.
+    let mut c = srv.connect();
+    c.send(format!("GET /{}", "b".repeat(8300)).as_bytes());
+    let r = c.read_response();
+    assert_eq!(r.status, 414);
+    assert!(r.says_close());
+    c.assert_closed();
+    srv.assert_alive();
+}
+
+#[test]
+fn request_line_just_under_8k_is_served() {
+    let srv = TestServer::start();
+    // "GET " + target + " HTTP/1.1" = 8190 bytes.
+    let target = format!("/-/plaintext?{}", "q".repeat(8190 - 4 - 9 - 13 - 1));
+    let req = format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n");
+    let mut c = srv.connect();
+    let r = c.request(req.as_bytes());
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"Hello, World!");
+}
+
+#[test]
+fn head_over_max_head_is_431() {
+    let srv = TestServer::with(|c| c.max_head = 4096);
+    let mut req = String::from("GET /-/plaintext HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..50 {
+        req.push_str(&format!("X-Filler-{i}: {}\r\n", "v".repeat(80)));
+    }
+    req.push_str("\r\n");
+    assert!(req.len() > 4096);
+    expect_error(&srv, req.as_bytes(), 431);
+}
+
+#[test]
+fn head_under_max_head_is_served() {
+    let srv = TestServer::with(|c| c.max_head = 4096);
+    let mut req = String::from("GET /-/plaintext HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..35 {
+        req.push_str(&format!("X-Filler-{i}: {}\r\n", "v".repeat(80)));
+    }
+    req.push_str("\r\n");
+    assert!(req.len() < 4000);
+    let mut c = srv.connect();
+    assert_eq!(c.request(req.as_bytes()).status, 200);
+}
+
+#[test]
+fn head_over_default_max_head_is_431() {
+    let srv = TestServer::start();
+    let mut req = String::from("GET /-/plaintext HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..40 {
+        req.push_str(&format!("X-Filler-{i}: {}\r\n", "v".repeat(1000)));
+    }
+    req.push_str("\r\n");
+    assert!(req.len() > 32 * 1024);
+    expect_error(&srv, req.as_bytes(), 431);
+}
+
+#[test]
+fn more_than_100_headers_is_431() {
+    let srv = TestServer::start();
+    let mut req = String::from("GET /-/plaintext HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..100 {
+        req.push_str(&format!("X-{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    expect_error(&srv, req.as_bytes(), 431);
+}
+
+#[test]
+fn exactly_100_headers_is_served() {
+    let srv = TestServer::start();
+    let mut req = String::from("GET /-/plaintext HTTP/1.1\r\nHost: x\r\n");
+    for i in 0..99 {
+        req.push_str(&format!("X-{i}: v\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut c = srv.connect();
+    let r = c.request(req.as_bytes());
+    assert_eq!(r.status, 200);
+    assert!(!r.says_close());
+}
+
+#[test]
+fn missing_host_on_11_is_400() {
+    let srv = TestServer::start();
+    expect_error(&srv, b"GET /-/plaintext HTTP/1.1\r\n\r\n", 400);
+    expect_error(
+        &srv,
+        b"GET /-/plaintext HTTP/1.1\r\nUser-Agent: t\r\n\r\n",
+        400,
+    );
+}
+
+#[test]
+fn duplicate_host_is_400() {
+    let srv = TestServer::start();
+    expect_error(
+        &srv,
+        b"GET /-/plaintext HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n",
+        400,
+    );
+    expect_error(
+        &srv,
+        b"GET /-/plaintext HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n",
+        400,
+    );
+    // On 1.0 too.
+    expect_error(
+        &srv,
+        b"GET /-/plaintext HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+        400,
+    );
+}
+
+#[test]
+fn invalid_host_is_400() {
+    let srv = TestServer::start();
+    for host in ["a b", "a/b", "a\"b", "a<b>", "a@b"] {
+        let req = format!("GET /-/plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        expect_error(&srv, req.as_bytes(), 400);
+    }
+}
+
+#[test]
+fn valid_host_forms_are_served() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    for host in [
+        "example.com",
+        "example.com:8080",
+        "127.0.0.1:1",
+        "[::1]:8080",
+        "xn--bcher-kva.example",
+        "",
+    ] {
+        let req = format!("GET /-/plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let r = c.request(req.as_bytes());
+        assert_eq!(r.status, 200, "Host: {host:?}");
+    }
+}
+
+#[test]
+fn content_length_over_max_body_is_413() {
+    let srv = TestServer::with(|c| c.max_body = 1000);
+    let r = expect_error(
+        &srv,
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1001\r\n\r\n",
+        413,
+    );
+    assert_eq!(r.status, 413);
+    // Also with the body actually sent, and to a handler that would not read it.
+    let mut req =
+        b"POST /-/status/200 HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n".to_vec();
+    req.extend(std::iter::repeat_n(b'z', 5000));
+    expect_error(&srv, &req, 413);
+    // Exactly max_body is fine.
+    let body = vec![b'q'; 1000];
+    let mut c = srv.connect();
+    let r = c.request(&post("/-/echo", "text/plain", &body));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, body);
+}
+
+#[test]
+fn default_max_body_is_1mib() {
+    let srv = TestServer::start();
+    let req = format!(
+        "POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        1024 * 1024 + 1
+    );
+    expect_error(&srv, req.as_bytes(), 413);
+}
+
+#[test]
+fn chunked_body_over_max_body_is_413() {
+    let srv = TestServer::with(|c| c.max_body = 1000);
+    let mut req = b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..4 {
+        req.extend_from_slice(b"1f4\r\n");
+        req.extend(std::iter::repeat_n(b'c', 500));
+        req.extend_from_slice(b"\r\n");
+    }
+    req.extend_from_slice(b"0\r\n\r\n");
+    let mut c = srv.connect();
+    c.send(&req);
+    let r = c.read_response();
+    assert_eq!(r.status, 413);
+    assert!(r.says_close());
+    c.assert_closed();
+    srv.assert_alive();
+}
+
+#[test]
+fn chunked_body_at_max_body_is_served() {
+    let srv = TestServer::with(|c| c.max_body = 1000);
+    let mut req = b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    req.extend_from_slice(b"3e8\r\n");
+    req.extend(std::iter::repeat_n(b'c', 1000));
+    req.extend_from_slice(b"\r\n0\r\n\r\n");
+    let mut c = srv.connect();
+    let r = c.request(&req);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 1000);
+}
+
+#[test]
+fn unknown_expectation_is_417() {
+    let srv = TestServer::start();
+    expect_error(
+        &srv,
+        b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\n\r\n",
+        417,
+    );
+    expect_error(
+        &srv,
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 0\r\n\r\n",
+        417,
+    );
+}
+
+#[test]
+fn expect_100_continue_is_case_insensitive() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let r = c.request(b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\n\r\n");
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn error_responses_have_common_headers() {
+    let srv = TestServer::start();
+    let r = expect_error(&srv, b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n", 501);
+    r.assert_framed();
+    assert_eq!(r.body.len() as u64, r.content_length().unwrap());
+    assert!(!r.body.is_empty(), "error answers carry a short text body");
+}
+
+#[test]
+fn error_after_good_requests_on_same_connection() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let mut bytes = Vec::new();
+    bytes.extend_from_slice(&get("/-/bytes/1").into_bytes());
+    bytes.extend_from_slice(&get("/-/bytes/2").into_bytes());
+    bytes.extend_from_slice(b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n");
+    bytes.extend_from_slice(&get("/-/bytes/3").into_bytes());
+    c.send(&bytes);
+    assert_eq!(c.read_response().body, b"A");
+    assert_eq!(c.read_response().body, b"AB");
+    let r = c.read_response();
+    assert_eq!(r.status, 501);
+    assert!(r.says_close());
+    c.assert_closed();
+    srv.assert_alive();
+}
+
+#[test]
+fn not_found_and_405_keep_the_connection() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let r = c.request(get("/-/nothing-here").as_bytes());
+    assert_eq!(r.status, 404);
+    assert!(!r.says_close());
+    let r = c.request(b"POST /-/plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(r.status, 405);
+    assert!(!r.says_close());
+    assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
+}
+
+#[test]
+fn client_closing_early_does_not_disturb_server() {
+    let srv = TestServer::start();
+    for _ in 0..20 {
+        let mut c = srv.connect();
+        c.send(b"GET /-/bytes/1000000 HTTP/1.1\r\nHost: x\r\n\r\n");
+        drop(c);
+        let mut c = srv.connect();
+        c.send(b"GET /-/plai");
+        drop(c);
+    }
+    srv.assert_alive();
+}
