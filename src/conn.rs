@@ -838,7 +838,8 @@ impl<T: Transport> Conn<T> {
             State::ReadingHead => Some(TimerKind::Idle),
         };
         let restart = match want {
-            Some(TimerKind::Head) => self.new_request,
+            // A new request restarts the head deadline; an answered one, the idle time.
+            Some(TimerKind::Head | TimerKind::Idle) => self.new_request,
             Some(TimerKind::Body) => self.read_progress,
             Some(TimerKind::Write) => self.write_progress,
             _ => false,

@@ -288,6 +288,13 @@ fn timer_follows_the_state() {
     rig.run(&mut c);
     assert_eq!(c.timer_change(), Some(Some(TimerKind::Idle)));
     assert_eq!(c.timer_change(), None, "no churn when nothing changed");
+    c.io.reads.push_back(Step::Data(GET.to_vec()));
+    rig.run(&mut c);
+    assert_eq!(
+        c.timer_change(),
+        Some(Some(TimerKind::Idle)),
+        "another request restarts the idle time"
+    );
 }
 
 /// A mixed pipelined stream: plain GETs, HEAD, bodies by length and chunked, a delay-free
