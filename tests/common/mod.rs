@@ -242,6 +242,8 @@ pub struct Client {
     buf: Vec<u8>,
     /// The peer closed (a read returned 0).
     eof: bool,
+    /// Read at most this many bytes per read, sleeping after each (a slow reader).
+    throttle: Option<(usize, Duration)>,
 }
 
 impl Client {
@@ -254,6 +256,7 @@ impl Client {
             stream,
             buf: Vec::new(),
             eof: false,
+            throttle: None,
         }
     }
 
@@ -275,6 +278,19 @@ impl Client {
         self.stream.shutdown(Shutdown::Write).expect("shutdown(Write)");
     }
 
+    /// Makes every later read take at most `piece` bytes, after a `pause`.
+    pub fn throttle(&mut self, piece: usize, pause: Duration) {
+        self.throttle = Some((piece, pause));
+    }
+
+    /// Writes `bytes` in `piece`-sized writes with `pause` between them.
+    pub fn send_slowly(&mut self, bytes: &[u8], piece: usize, pause: Duration) {
+        for part in bytes.chunks(piece) {
+            self.send(part);
+            thread::sleep(pause);
+        }
+    }
+
     pub fn set_read_timeout(&mut self, t: Duration) {
         self.stream.set_read_timeout(Some(t)).unwrap();
     }
@@ -290,8 +306,15 @@ impl Client {
             return Ok(0);
         }
         let mut tmp = [0u8; 16 * 1024];
+        let max = match self.throttle {
+            Some((piece, pause)) => {
+                thread::sleep(pause);
+                piece.min(tmp.len())
+            }
+            None => tmp.len(),
+        };
         loop {
-            match self.stream.read(&mut tmp) {
+            match self.stream.read(&mut tmp[..max]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(0);
