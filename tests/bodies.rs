@@ -322,3 +322,24 @@ fn http10_content_length_body() {
     assert!(r.says_close());
     c.assert_closed();
 }
+
+#[test]
+fn unread_chunked_body_over_max_body_closes() {
+    let srv = TestServer::with(|c| c.max_body = 1000);
+    let mut c = srv.connect();
+    let mut all =
+        b"POST /-/status/200 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..3 {
+        all.extend_from_slice(b"320\r\n");
+        all.extend(std::iter::repeat_n(b'u', 800));
+        all.extend_from_slice(b"\r\n");
+    }
+    all.extend_from_slice(b"0\r\n\r\n");
+    all.extend_from_slice(get("/-/status/299").as_bytes());
+    c.send(&all);
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    // The body went past --max-body: the connection closes, the next request is not served.
+    let rest = c.try_read_to_close().expect("reset instead of a clean close");
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+}

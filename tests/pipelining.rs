@@ -327,3 +327,69 @@ fn large_and_streamed_responses_pipelined() {
     assert!(c.read_response().body == pattern(70_000));
     assert_eq!(c.read_response().body, b"{\"chunk\":0}\n");
 }
+
+#[test]
+fn request_arriving_during_a_delay_is_served_after_it() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    c.send(get("/-/delay/300").as_bytes());
+    thread::sleep(Duration::from_millis(100));
+    c.send(get("/-/bytes/4").as_bytes());
+    let r = c.read_response();
+    assert_eq!(r.body, b"Hello, World!");
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"ABCD");
+}
+
+#[test]
+fn request_arriving_during_a_large_response_is_served_after_it() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    c.send(get("/-/bytes/20000000").as_bytes());
+    thread::sleep(Duration::from_millis(100));
+    c.send(get("/-/bytes/5").as_bytes());
+    thread::sleep(Duration::from_millis(50));
+    c.send(head("/-/json").as_bytes());
+    let r = c.read_response();
+    assert_eq!(r.body.len(), 20_000_000);
+    assert!(r.body == pattern(20_000_000));
+    assert_eq!(c.read_response().body, b"ABCDE");
+    let h = c.read_head_response();
+    assert_eq!(h.content_length(), Some(27));
+    c.assert_silent_for(Duration::from_millis(100));
+}
+
+#[test]
+fn pipelined_head_of_delay_then_get() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let mut all = head("/-/delay/100").into_bytes();
+    all.extend_from_slice(get("/-/delay/50").as_bytes());
+    all.extend_from_slice(head("/-/bytes/9").as_bytes());
+    all.extend_from_slice(get("/-/bytes/9").as_bytes());
+    c.send(&all);
+    let h = c.read_head_response();
+    assert_eq!(h.status, 200);
+    assert_eq!(h.content_length(), Some(13));
+    assert_eq!(c.read_response().body, b"Hello, World!");
+    assert_eq!(c.read_head_response().content_length(), Some(9));
+    assert_eq!(c.read_response().body, b"ABCDEFGHI");
+}
+
+#[test]
+fn connection_close_stops_the_pipeline() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let mut all = get("/-/bytes/1").into_bytes();
+    all.extend_from_slice(b"GET /-/bytes/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    all.extend_from_slice(get("/-/bytes/3").as_bytes());
+    c.send(&all);
+    assert_eq!(c.read_response().body, b"A");
+    let r = c.read_response();
+    assert_eq!(r.body, b"AB");
+    assert!(r.says_close());
+    // Nothing after the close, and a clean close despite the unread request.
+    let rest = c.try_read_to_close().expect("reset instead of a clean close");
+    assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
+}

@@ -64,6 +64,23 @@ impl TestServer {
         Client::connect(self.addr)
     }
 
+    /// Asks the server to shut down gracefully (without waiting for it).
+    pub fn begin_shutdown(&self) {
+        self.handle.shutdown();
+    }
+
+    /// Shuts down and waits for `run` to return; returns its result.
+    pub fn shutdown_and_join(&mut self) -> io::Result<()> {
+        self.handle.shutdown();
+        let join = self.join.take().expect("already joined");
+        join.join().expect("server thread panicked")
+    }
+
+    /// Whether the server thread has returned.
+    pub fn is_finished(&self) -> bool {
+        self.join.as_ref().is_none_or(|j| j.is_finished())
+    }
+
     /// One GET on a fresh connection.
     pub fn get(&self, path: &str) -> Response {
         let mut c = self.connect();
