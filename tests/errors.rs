@@ -458,3 +458,68 @@ fn not_found_answer_to_head_has_no_body() {
     assert!(r.content_length().is_some());
     c.assert_silent_for(std::time::Duration::from_millis(100));
 }
+
+/// A GET whose head is just over `filler` bytes, in header fields of about 1 KB (so that a
+/// 100 KiB head stays under the 100-field limit).
+fn big_head_request(path: &str, filler: usize) -> Vec<u8> {
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n");
+    let mut i = 0;
+    while req.len() < filler {
+        req.push_str(&format!("X-Filler-{i}: {}\r\n", "w".repeat(1100)));
+        i += 1;
+    }
+    req.push_str("\r\n");
+    req.into_bytes()
+}
+
+#[test]
+fn large_heads_under_the_limit_are_served() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let big = big_head_request("/-/bytes/2", 30 * 1024);
+    assert!(big.len() < 32 * 1024 && big.len() > 30 * 1024);
+    let r = c.request(&big);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"AB");
+    // Pipelined around other requests, so the big head straddles buffer boundaries.
+    let mut all = get("/-/bytes/1").into_bytes();
+    all.extend_from_slice(&big_head_request("/-/bytes/3", 20 * 1024));
+    all.extend_from_slice(&big_head_request("/-/bytes/4", 31 * 1024));
+    all.extend_from_slice(get("/-/bytes/5").as_bytes());
+    c.send(&all);
+    for n in 1..=5 {
+        if n == 2 {
+            continue;
+        }
+        let r = c.read_response();
+        assert_eq!(r.status, 200, "request for {n} bytes");
+        assert_eq!(r.body, pattern(n));
+    }
+}
+
+#[test]
+fn larger_max_head_is_honoured() {
+    let srv = TestServer::with(|c| c.max_head = 100 * 1024);
+    let mut c = srv.connect();
+    let big = big_head_request("/-/json", 90 * 1024);
+    let r = c.request(&big);
+    assert_eq!(r.status, 200, "a 90 KiB head with --max-head 100 KiB");
+    expect_error(&srv, &big_head_request("/-/json", 101 * 1024), 431);
+}
+
+#[test]
+fn small_max_head_does_not_limit_pipelines() {
+    // --max-head bounds one head, not the bytes of many pipelined requests in one read.
+    let srv = TestServer::with(|c| c.max_head = 1024);
+    let mut c = srv.connect();
+    let mut all = Vec::new();
+    for i in 0..200 {
+        all.extend_from_slice(get(&format!("/-/bytes/{i}")).as_bytes());
+    }
+    c.send(&all);
+    for i in 0..200 {
+        let r = c.read_response();
+        assert_eq!(r.status, 200, "#{i}");
+        assert_eq!(r.body.len(), i);
+    }
+}
