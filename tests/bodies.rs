@@ -171,7 +171,11 @@ fn expect_100_continue_with_empty_body_gets_no_interim() {
     );
     // Either way the final answer must be a 200 with an empty body; a 100 here would be
     // allowed by RFC 9110 but is pointless, so check what comes first.
-    let r = if r.status == 100 { c.read_response() } else { r };
+    let r = if r.status == 100 {
+        c.read_response()
+    } else {
+        r
+    };
     assert_eq!(r.status, 200);
     assert!(r.body.is_empty());
 }
@@ -180,7 +184,9 @@ fn expect_100_continue_with_empty_body_gets_no_interim() {
 fn expect_100_continue_over_max_body_gets_413_not_100() {
     let srv = TestServer::with(|c| c.max_body = 100);
     let mut c = srv.connect();
-    c.send(b"POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n");
+    c.send(
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n",
+    );
     let r = c.read_response();
     assert_eq!(r.status, 413, "the client must not be invited to send");
     assert!(r.says_close());
@@ -195,7 +201,10 @@ fn expect_100_continue_to_handler_that_ignores_body() {
     let mut c = srv.connect();
     c.send(b"POST /-/status/202 HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\nExpect: 100-continue\r\n\r\n");
     let r = c.read_response();
-    assert_eq!(r.status, 202, "expected the final answer, not an interim one");
+    assert_eq!(
+        r.status, 202,
+        "expected the final answer, not an interim one"
+    );
     assert!(r.says_close());
     c.assert_closed();
 }
@@ -216,12 +225,18 @@ fn unread_body_is_discarded_and_pipeline_continues() {
     let mut c = srv.connect();
     let mut all = b"POST /-/status/200 HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\nGET /-/status/500 HTTP/1.1\r\n\r\n"
         .to_vec();
-    assert_eq!(all.len() - all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() - 4, 30);
+    assert_eq!(
+        all.len() - all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() - 4,
+        30
+    );
     all.extend_from_slice(get("/-/bytes/6").as_bytes());
     c.send(&all);
     let r = c.read_response();
     assert_eq!(r.status, 200);
-    assert!(!r.says_close(), "a small unread body should not cost the connection");
+    assert!(
+        !r.says_close(),
+        "a small unread body should not cost the connection"
+    );
     let r = c.read_response();
     assert_eq!(r.status, 200, "the body was parsed as a request");
     assert_eq!(r.body, b"ABCDEF");
@@ -340,6 +355,8 @@ fn unread_chunked_body_over_max_body_closes() {
     let r = c.read_response();
     assert_eq!(r.status, 200);
     // The body went past --max-body: the connection closes, the next request is not served.
-    let rest = c.try_read_to_close().expect("reset instead of a clean close");
+    let rest = c
+        .try_read_to_close()
+        .expect("reset instead of a clean close");
     assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
 }

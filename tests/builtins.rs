@@ -61,7 +61,13 @@ fn bytes_limits() {
     let r = c.read_head_response();
     assert_eq!(r.status, 200);
     assert_eq!(r.content_length(), Some(1 << 30));
-    for bad in ["/-/bytes/1073741825", "/-/bytes/-1", "/-/bytes/x", "/-/bytes/", "/-/bytes/99999999999"] {
+    for bad in [
+        "/-/bytes/1073741825",
+        "/-/bytes/-1",
+        "/-/bytes/x",
+        "/-/bytes/",
+        "/-/bytes/99999999999",
+    ] {
         let r = srv.get(bad);
         r.assert_framed();
         assert_eq!(r.status, 400, "{bad}");
@@ -152,8 +158,14 @@ fn delay_waits_then_answers() {
     r.assert_framed();
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"Hello, World!");
-    assert!(took >= Duration::from_millis(300), "answered after {took:?}");
-    assert!(took < Duration::from_millis(1500), "answered after {took:?}");
+    assert!(
+        took >= Duration::from_millis(300),
+        "answered after {took:?}"
+    );
+    assert!(
+        took < Duration::from_millis(1500),
+        "answered after {took:?}"
+    );
 }
 
 #[test]
@@ -216,7 +228,10 @@ fn status_any_code_any_method() {
     let r = c.read_head_response();
     assert_eq!(r.status, 202);
     assert_eq!(r.content_length(), Some(0));
-    assert_eq!(c.request(get("/-/plaintext").as_bytes()).body, b"Hello, World!");
+    assert_eq!(
+        c.request(get("/-/plaintext").as_bytes()).body,
+        b"Hello, World!"
+    );
 }
 
 #[test]
@@ -354,7 +369,11 @@ fn unknown_builtin_is_404() {
 #[test]
 fn outside_builtins_is_404() {
     let srv = TestServer::start();
-    for path in ["/no-such-file-spindle-test", "/-plaintext", "/x/-/plaintext"] {
+    for path in [
+        "/no-such-file-spindle-test",
+        "/-plaintext",
+        "/x/-/plaintext",
+    ] {
         assert_eq!(srv.get(path).status, 404, "{path}");
     }
 }
@@ -458,4 +477,48 @@ fn unknown_builtin_is_404_for_every_method() {
         assert_eq!(r.status, 404, "{m} /-/nope");
         assert!(!r.has_header("allow"), "{m} /-/nope: {:?}", r.headers);
     }
+}
+
+#[test]
+fn stats_are_exact_on_a_fresh_server() {
+    let srv = TestServer::start();
+    let req = b"GET /-/bytes/100 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut c = srv.connect();
+    c.send(req);
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    let written = r.raw_head.len() + r.body.len();
+    c.assert_closed();
+    let mut n404 = srv.connect();
+    for _ in 0..3 {
+        assert_eq!(n404.request(get("/-/nope").as_bytes()).status, 404);
+    }
+    let r404 = n404.request(get("/-/nope").as_bytes());
+    drop(n404);
+    let stats_req = b"GET /-/stats HTTP/1.0\r\n\r\n";
+    let mut s = srv.connect();
+    s.send(stats_req);
+    let body = s.read_response().body_str();
+    let st = Stats::parse(&body);
+    assert_eq!(st.count("connections_total"), 3, "{body}");
+    assert_eq!(st.count("status.200"), 1, "{body}");
+    assert_eq!(st.count("status.404"), 4, "{body}");
+    assert!(
+        (5..=6).contains(&st.count("requests_total")),
+        "requests_total: {body}"
+    );
+    let in_404 = 4 * get("/-/nope").len();
+    assert_eq!(
+        st.count("bytes_in") as usize,
+        req.len() + in_404 + stats_req.len(),
+        "bytes_in: {body}"
+    );
+    let out_404 = 4 * (r404.raw_head.len() + r404.body.len());
+    assert_eq!(
+        st.count("bytes_out") as usize,
+        written + out_404,
+        "bytes_out: {body}"
+    );
+    assert_eq!(st.count("timeouts"), 0);
+    assert_eq!(st.count("refused"), 0);
 }

@@ -28,7 +28,10 @@ fn hundred_concurrent_delays_overlap() {
         assert_eq!(r.body, b"Hello, World!", "#{i}");
     }
     let took = t.elapsed();
-    assert!(took >= Duration::from_millis(1000), "answered early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1000),
+        "answered early: {took:?}"
+    );
     assert!(
         took < Duration::from_secs(3),
         "100 delays of 1 s took {took:?}: they ran one after another"

@@ -112,10 +112,7 @@ fn http2_preface_is_refused() {
 #[test]
 fn request_line_over_8k_is_414() {
     let srv = TestServer::start();
-    let long = format!(
-        "GET /-/{} HTTP/1.1\r\nHost: x\r\n\r\n",
-        "a".repeat(9000)
-    );
+    let long = format!("GET /-/{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(9000));
     expect_error(&srv, long.as_bytes(), 414);
     // Also when no line end has arrived yet.
     let mut c = srv.connect();
@@ -322,7 +319,8 @@ fn default_max_body_is_1mib() {
 #[test]
 fn chunked_body_over_max_body_is_413() {
     let srv = TestServer::with(|c| c.max_body = 1000);
-    let mut req = b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut req =
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..4 {
         req.extend_from_slice(b"1f4\r\n");
         req.extend(std::iter::repeat_n(b'c', 500));
@@ -341,7 +339,8 @@ fn chunked_body_over_max_body_is_413() {
 #[test]
 fn chunked_body_at_max_body_is_served() {
     let srv = TestServer::with(|c| c.max_body = 1000);
-    let mut req = b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut req =
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     req.extend_from_slice(b"3e8\r\n");
     req.extend(std::iter::repeat_n(b'c', 1000));
     req.extend_from_slice(b"\r\n0\r\n\r\n");
@@ -462,7 +461,11 @@ fn head_error(srv: &TestServer, req: &[u8], status: u16) {
 fn error_answer_to_head_has_no_body() {
     let srv = TestServer::with(|c| c.max_body = 10);
     head_error(&srv, b"HEAD /-/plaintext HTTP/1.1\r\n\r\n", 400);
-    head_error(&srv, b"HEAD /-/plaintext HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+    head_error(
+        &srv,
+        b"HEAD /-/plaintext HTTP/1.1\r\nHost: a b\r\n\r\n",
+        400,
+    );
     head_error(
         &srv,
         b"HEAD /-/plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n",

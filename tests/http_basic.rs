@@ -266,7 +266,10 @@ fn ipv6_loopback() {
 #[test]
 fn two_listeners_both_serve() {
     let srv = TestServer::with(|c| {
-        c.binds = vec!["127.0.0.1:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap()]
+        c.binds = vec![
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.1:0".parse().unwrap(),
+        ]
     });
     assert_eq!(srv.addrs.len(), 2);
     assert_ne!(srv.addrs[0], srv.addrs[1]);

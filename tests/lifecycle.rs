@@ -50,7 +50,10 @@ fn shutdown_finishes_responses_in_flight() {
     let r = c.read_response();
     assert_eq!(r.status, 200);
     assert_eq!(r.body, b"Hello, World!");
-    assert!(r.says_close(), "a response during shutdown should say close");
+    assert!(
+        r.says_close(),
+        "a response during shutdown should say close"
+    );
     c.assert_closed();
     srv.shutdown_and_join().expect("run returned an error");
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());

@@ -110,7 +110,11 @@ fn pipelined_bytes(srv: &TestServer, n: usize) {
     for i in 0..n {
         let r = c.read_response();
         assert_eq!(r.status, 200, "response {i}");
-        assert_eq!(r.content_length(), Some(i as u64), "response {i} out of order");
+        assert_eq!(
+            r.content_length(),
+            Some(i as u64),
+            "response {i} out of order"
+        );
         assert_eq!(r.body, pattern(i), "response {i}");
     }
     // Nothing more, and the connection is still open.
@@ -390,6 +394,8 @@ fn connection_close_stops_the_pipeline() {
     assert_eq!(r.body, b"AB");
     assert!(r.says_close());
     // Nothing after the close, and a clean close despite the unread request.
-    let rest = c.try_read_to_close().expect("reset instead of a clean close");
+    let rest = c
+        .try_read_to_close()
+        .expect("reset instead of a clean close");
     assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
 }

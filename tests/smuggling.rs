@@ -91,7 +91,11 @@ fn two_different_content_lengths() {
     );
     refused(&srv, &post_with("Content-Length: 5, 6\r\n", "hello!"), 400);
     refused(&srv, &post_with("Content-Length: 5,6\r\n", "hello!"), 400);
-    refused(&srv, &post_with("Content-Length: 5, 5, 6\r\n", "hello!"), 400);
+    refused(
+        &srv,
+        &post_with("Content-Length: 5, 5, 6\r\n", "hello!"),
+        400,
+    );
 }
 
 #[test]
@@ -226,11 +230,7 @@ fn obs_fold_is_400() {
         400,
     );
     // A first header line that starts with whitespace.
-    refused(
-        &srv,
-        b"GET /-/plaintext HTTP/1.1\r\n Host: x\r\n\r\n",
-        400,
-    );
+    refused(&srv, b"GET /-/plaintext HTTP/1.1\r\n Host: x\r\n\r\n", 400);
 }
 
 #[test]
@@ -238,11 +238,7 @@ fn whitespace_before_colon_is_400() {
     let srv = TestServer::start();
     refused(&srv, b"GET /-/plaintext HTTP/1.1\r\nHost : x\r\n\r\n", 400);
     refused(&srv, b"GET /-/plaintext HTTP/1.1\r\nHost\t: x\r\n\r\n", 400);
-    refused(
-        &srv,
-        &post_with("Content-Length : 5\r\n", "hello"),
-        400,
-    );
+    refused(&srv, &post_with("Content-Length : 5\r\n", "hello"), 400);
     refused(
         &srv,
         &post_with("Transfer-Encoding : chunked\r\n", "0\r\n\r\n"),
@@ -254,18 +250,18 @@ fn whitespace_before_colon_is_400() {
 fn bad_chunk_framing_on_echo() {
     let srv = TestServer::start();
     for body in [
-        "zz\r\nhello\r\n0\r\n\r\n",        // not hex
-        "5\nhello\r\n0\r\n\r\n",           // bare LF after the size
-        "5\r\nhello\n0\r\n\r\n",           // bare LF after the data
-        "5\r\nhello\r\n0\n\r\n",           // bare LF after the last size
-        "5\r\nhello\r\n0\r\n\n",           // bare LF as the final line
-        "5\rhello\r\n0\r\n\r\n",           // bare CR
-        "3\r\nhello\r\n0\r\n\r\n",         // data longer than its size
-        "-5\r\nhello\r\n0\r\n\r\n",        // sign
-        "0x5\r\nhello\r\n0\r\n\r\n",       // prefix
-        "\r\nhello\r\n0\r\n\r\n",          // empty size
+        "zz\r\nhello\r\n0\r\n\r\n",            // not hex
+        "5\nhello\r\n0\r\n\r\n",               // bare LF after the size
+        "5\r\nhello\n0\r\n\r\n",               // bare LF after the data
+        "5\r\nhello\r\n0\n\r\n",               // bare LF after the last size
+        "5\r\nhello\r\n0\r\n\n",               // bare LF as the final line
+        "5\rhello\r\n0\r\n\r\n",               // bare CR
+        "3\r\nhello\r\n0\r\n\r\n",             // data longer than its size
+        "-5\r\nhello\r\n0\r\n\r\n",            // sign
+        "0x5\r\nhello\r\n0\r\n\r\n",           // prefix
+        "\r\nhello\r\n0\r\n\r\n",              // empty size
         "fffffffffffffffff\r\nx\r\n0\r\n\r\n", // overflowing size
-        " 5\r\nhello\r\n0\r\n\r\n",        // leading space
+        " 5\r\nhello\r\n0\r\n\r\n",            // leading space
     ] {
         refused(
             &srv,
@@ -335,7 +331,9 @@ fn error_is_readable_despite_100k_of_junk_in_one_write() {
     assert_eq!(r.status, 400);
     assert!(r.says_close());
     // EOF, not a reset.
-    let rest = c.try_read_to_close().expect("reset instead of a clean close");
+    let rest = c
+        .try_read_to_close()
+        .expect("reset instead of a clean close");
     assert!(rest.is_empty());
     srv.assert_alive();
 }
@@ -357,7 +355,9 @@ fn error_is_readable_when_junk_arrives_after_the_answer() {
         .expect("the 501 was lost (connection reset?)");
     assert_eq!(r.status, 501);
     assert!(r.says_close());
-    let rest = c.try_read_to_close().expect("reset instead of a clean close");
+    let rest = c
+        .try_read_to_close()
+        .expect("reset instead of a clean close");
     assert!(rest.is_empty());
     srv.assert_alive();
 }

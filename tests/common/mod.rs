@@ -42,11 +42,13 @@ impl TestServer {
     }
 
     pub fn try_with(tweak: impl FnOnce(&mut Config)) -> Result<TestServer, StartError> {
-        let mut config = Config::default();
-        config.binds = vec!["127.0.0.1:0".parse().unwrap()];
-        config.root = std::env::temp_dir();
-        // Keep a test's teardown short even if it leaves a response in flight.
-        config.shutdown_grace = Duration::from_millis(500);
+        let mut config = Config {
+            binds: vec!["127.0.0.1:0".parse().unwrap()],
+            root: std::env::temp_dir(),
+            // Keep a test's teardown short even if it leaves a response in flight.
+            shutdown_grace: Duration::from_millis(500),
+            ..Config::default()
+        };
         tweak(&mut config);
         let server = Server::bind(&config)?;
         let addrs = server.local_addrs();
@@ -292,7 +294,9 @@ impl Client {
     }
 
     pub fn shutdown_write(&mut self) {
-        self.stream.shutdown(Shutdown::Write).expect("shutdown(Write)");
+        self.stream
+            .shutdown(Shutdown::Write)
+            .expect("shutdown(Write)");
     }
 
     /// Makes every later read take at most `piece` bytes, after a `pause`.
