@@ -522,3 +522,13 @@ fn stats_are_exact_on_a_fresh_server() {
     assert_eq!(st.count("timeouts"), 0);
     assert_eq!(st.count("refused"), 0);
 }
+
+#[test]
+fn stream_at_its_maximum() {
+    let srv = TestServer::start();
+    let r = srv.get("/-/stream/100000");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.chunks.len(), 100_000);
+    assert_eq!(r.chunks[0], b"{\"chunk\":0}\n");
+    assert_eq!(r.chunks[99_999], b"{\"chunk\":99999}\n");
+}

@@ -181,3 +181,47 @@ fn five_hundred_clients_from_threads() {
     }
     srv.assert_alive();
 }
+
+#[test]
+fn busy_download_does_not_starve_others() {
+    // A client reading a large body as fast as it can keeps the reactor busy; others must
+    // still get their turn (fairness), not wait for the download to finish.
+    let srv = TestServer::start();
+    let addr = srv.addr;
+    const N: u64 = 100_000_000;
+    let download = thread::spawn(move || {
+        use std::io::Read;
+        let mut c = Client::connect(addr);
+        c.send(get(&format!("/-/bytes/{N}")).as_bytes());
+        let mut total = 0u64;
+        let mut buf = vec![0u8; 1 << 16];
+        let t = Instant::now();
+        while let Ok(n) = c.stream.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > N {
+                break; // head + body: done
+            }
+        }
+        (total, t.elapsed())
+    });
+    thread::sleep(Duration::from_millis(100));
+    let mut worst = Duration::ZERO;
+    for _ in 0..10 {
+        let t = Instant::now();
+        assert_eq!(srv.get("/-/plaintext").status, 200);
+        worst = worst.max(t.elapsed());
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        worst < Duration::from_millis(500),
+        "plaintext took up to {worst:?} during a download"
+    );
+    let (total, took) = download.join().unwrap();
+    assert!(
+        total > N,
+        "download ended early at {total} bytes after {took:?}"
+    );
+}

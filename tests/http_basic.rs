@@ -294,3 +294,31 @@ fn date_header_is_current() {
     let got: u64 = d[12..16].parse().unwrap();
     assert!(got == year || got + 1 == year || got == year + 1, "{d}");
 }
+
+#[test]
+fn http10_keep_alive_across_statuses_and_head() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    c.send(b"GET /-/nope HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    c.send(b"HEAD /-/bytes/10 HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n");
+    let r = c.read_head_response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.content_length(), Some(10));
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    c.send(b"GET /-/status/204 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    let r = c.read_response();
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    c.send(b"POST /-/echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok");
+    let r = c.read_response();
+    assert_eq!(r.body, b"ok");
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+    assert_eq!(
+        c.request(b"GET /-/plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            .body,
+        b"Hello, World!"
+    );
+}
