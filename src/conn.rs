@@ -12,7 +12,7 @@ use crate::buf::{BufPool, IN_SIZE, OUT_HIGH};
 use crate::handler::{Action, BodySink, Context, Handler};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
-use crate::http::parse::{self, Framing as ReqFraming, HeadScanner, MAX_HEADERS};
+use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
 use crate::http::response::{
     encode_head, frame_chunk, status_has_no_body, Body, ConnectionHeader, Framing, Response, Stream,
 };
@@ -445,18 +445,80 @@ impl<T: Transport> Conn<T> {
                 return true;
             }
         }
-        let len = match self
-            .scanner
-            .scan(&self.input[self.start..self.end], sh.limits.max_head)
-        {
-            Ok(Some(len)) => len,
-            Ok(None) => {
-                if self.read_closed {
-                    // The peer is done sending and this request can never complete.
-                    self.set_state(State::Closing);
+        let max_head = sh.limits.max_head;
+        let buf = &self.input[self.start..self.end];
+        // Usually the whole head is here: parse it straight away. Once a head is found partial,
+        // the scanner takes over until it ends, remembering how far it has looked, so that a
+        // head trickling in byte by byte is not re-parsed from its start on every read.
+        let head_len = if self.scanner.is_fresh() {
+            None
+        } else {
+            match self.scanner.scan(buf, max_head) {
+                Ok(Some(len)) => Some(len),
+                Ok(None) => return self.partial_head(),
+                Err(e) => {
+                    trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+                    self.fail(e.status(), sh);
                     return true;
                 }
-                return false;
+            }
+        };
+        let buf = &buf[..head_len.unwrap_or(buf.len())];
+        let (limits, handler, stats) = (sh.limits, &mut *sh.handler, &*sh.stats);
+        let key = self.key;
+        let parsed = parse::with_parsed_head(buf, max_head, |parsed| {
+            let (head, len) = match parsed? {
+                parse::Parsed::Complete { head, len } => (head, len),
+                parse::Parsed::Partial => return Ok(None),
+            };
+            trace!(
+                "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
+                key,
+                head.method.as_str(),
+                String::from_utf8_lossy(head.target),
+                head.version,
+                if head.keep_alive {
+                    "keep-alive"
+                } else {
+                    "close"
+                },
+                head.framing
+            );
+            let meta = ReqMeta {
+                version: head.version,
+                keep_alive: head.keep_alive,
+                head: head.method == Method::Head,
+            };
+            let action = match head.framing {
+                ReqFraming::Length(n) if n > limits.max_body => None,
+                _ => {
+                    let cx = Context {
+                        stats,
+                        max_body: limits.max_body,
+                    };
+                    Some(handler.handle(&head, &cx))
+                }
+            };
+            Ok::<_, parse::ParseError>(Some((
+                len,
+                action,
+                meta,
+                head.framing,
+                head.expect_continue,
+            )))
+        });
+        let (len, action, mut meta, framing, expect) = match parsed {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                // Remember what has been looked at, so the next read does not start over.
+                if let Err(e) = self
+                    .scanner
+                    .scan(&self.input[self.start..self.end], max_head)
+                {
+                    self.fail(e.status(), sh);
+                    return true;
+                }
+                return self.partial_head();
             }
             Err(e) => {
                 trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
@@ -464,53 +526,9 @@ impl<T: Transport> Conn<T> {
                 return true;
             }
         };
-        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let parsed =
-            match parse::parse_head(&self.input[self.start..self.start + len], &mut storage) {
-                Err(e) => Err(e),
-                Ok(head) => {
-                    trace!(
-                        "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
-                        self.key,
-                        head.method.as_str(),
-                        String::from_utf8_lossy(head.target),
-                        head.version,
-                        if head.keep_alive {
-                            "keep-alive"
-                        } else {
-                            "close"
-                        },
-                        head.framing
-                    );
-                    let meta = ReqMeta {
-                        version: head.version,
-                        keep_alive: head.keep_alive,
-                        head: head.method == Method::Head,
-                    };
-                    let action = match head.framing {
-                        ReqFraming::Length(n) if n > sh.limits.max_body => None,
-                        _ => {
-                            let cx = Context {
-                                stats: sh.stats,
-                                max_body: sh.limits.max_body,
-                            };
-                            Some(sh.handler.handle(&head, &cx))
-                        }
-                    };
-                    Ok((action, meta, head.framing, head.expect_continue))
-                }
-            };
         self.start += len;
         self.scanner.reset();
         self.new_request = true;
-        let (action, mut meta, framing, expect) = match parsed {
-            Ok(p) => p,
-            Err(e) => {
-                trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-                self.fail(e.status(), sh);
-                return true;
-            }
-        };
         let decoder = match framing {
             ReqFraming::None => None,
             ReqFraming::Length(0) => None,
@@ -562,6 +580,16 @@ impl<T: Transport> Conn<T> {
             },
         }
         true
+    }
+
+    /// The head is not all here: wait, unless the peer has finished sending.
+    fn partial_head(&mut self) -> bool {
+        if self.read_closed {
+            // This request can never complete.
+            self.set_state(State::Closing);
+            return true;
+        }
+        false
     }
 
     fn serve_body(&mut self, sh: &mut Shared<'_>) -> bool {

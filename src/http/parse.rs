@@ -1,6 +1,6 @@
 //! Request heads: find where a head ends (incrementally, so a head trickling in byte by byte
-//! costs O(n)), split the request line ourselves, let httparse read the header block, and apply
-//! RFC 9112's framing rules so that no request-smuggling shape gets through.
+//! costs O(n)), split the request line and the header fields, and apply RFC 9112's framing rules
+//! so that no request-smuggling shape gets through.
 
 use super::{Method, Version};
 
@@ -32,8 +32,10 @@ pub enum ParseError {
     BadFraming,
     /// Request line longer than [`MAX_REQUEST_LINE`].
     UriTooLong,
-    /// Head longer than `--max-head`, or more than [`MAX_HEADERS`] fields.
+    /// Head longer than `--max-head`.
     HeadTooLarge,
+    /// More header fields than the storage given to [`parse_head`] holds.
+    TooManyHeaders,
     /// A well-formed method we do not know.
     UnknownMethod,
     /// A transfer coding other than `chunked`.
@@ -49,7 +51,7 @@ impl ParseError {
         match self {
             ParseError::Malformed | ParseError::BadHost | ParseError::BadFraming => 400,
             ParseError::UriTooLong => 414,
-            ParseError::HeadTooLarge => 431,
+            ParseError::HeadTooLarge | ParseError::TooManyHeaders => 431,
             ParseError::UnknownMethod | ParseError::UnknownCoding => 501,
             ParseError::Version => 505,
             ParseError::Expectation => 417,
@@ -72,6 +74,11 @@ impl HeadScanner {
         self.line_end = None;
     }
 
+    /// Nothing scanned since the last reset.
+    pub fn is_fresh(&self) -> bool {
+        self.pos == 0 && self.line_end.is_none()
+    }
+
     /// True until a non-empty first line is seen: empty lines here are skipped, not parsed.
     pub fn before_request_line(&self) -> bool {
         self.line_end.is_none_or(|e| e <= 1)
@@ -81,7 +88,7 @@ impl HeadScanner {
     /// `Ok(Some(len))`: the head is `buf[..len]`. `Ok(None)`: need more bytes.
     pub fn scan(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
         let mut i = self.pos;
-        while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
+        while let Some(off) = find_newline(&buf[i..]) {
             let nl = i + off;
             if self.line_end.is_none() {
                 if nl > MAX_REQUEST_LINE {
@@ -168,24 +175,122 @@ pub fn header<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a [u
         .map(|h| h.value)
 }
 
-/// Parses a complete head (`buf` as found by [`HeadScanner::scan`]) into `storage`.
+/// Header slots tried first: zeroing 100 of them per request would cost more than parsing.
+const FEW_HEADERS: usize = 16;
+
+/// The outcome of parsing from the start of a buffer that may hold only part of a head.
+#[derive(Debug)]
+pub enum Parsed<'a> {
+    /// A whole head, `len` bytes long.
+    Complete { head: Head<'a>, len: usize },
+    /// The head does not end within the buffer (yet).
+    Partial,
+}
+
+/// Parses a head from the start of `buf` and hands the result to `f`: first with room for a
+/// few headers, and only if that is not enough again with room for [`MAX_HEADERS`].
+pub fn with_parsed_head<R>(
+    buf: &[u8],
+    max_head: usize,
+    f: impl FnOnce(Result<Parsed<'_>, ParseError>) -> R,
+) -> R {
+    let mut few = [httparse::EMPTY_HEADER; FEW_HEADERS];
+    match parse_head(buf, max_head, &mut few) {
+        Err(ParseError::TooManyHeaders) => {}
+        r => return f(r),
+    }
+    let mut all = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    f(parse_head(buf, max_head, &mut all))
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Has-zero-byte of each byte below `n` (n <= 128): the lowest set bit marks the first such
+/// byte; bits above it may be false alarms, so only the lowest one is ever used.
+#[inline]
+fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LO * u64::from(n)) & !x & HI
+}
+
+/// Has-zero-byte of each byte equal to `b`.
+#[inline]
+fn equal(x: u64, b: u8) -> u64 {
+    below(x ^ (LO * u64::from(b)), 1)
+}
+
+/// Index of the first byte of `hay` for which `hit` (a word-at-a-time test) is set; `byte` is
+/// the same test for one byte, for inputs shorter than a word.
+#[inline]
+fn first_hit(hay: &[u8], hit: impl Fn(u64) -> u64, byte: impl Fn(u8) -> bool) -> Option<usize> {
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&hay[at..at + 8]);
+        hit(u64::from_le_bytes(w))
+    };
+    if hay.len() < 8 {
+        return hay.iter().position(|&b| byte(b));
+    }
+    let mut at = 0;
+    while at + 8 <= hay.len() {
+        let found = word(at);
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    if at == hay.len() {
+        return None;
+    }
+    // The last word overlaps bytes already tested: they hold no hit, and a false alarm can only
+    // sit above a true hit, so the lowest bit set is still the first hit.
+    let last = hay.len() - 8;
+    let found = word(last);
+    (found != 0).then(|| last + (found.trailing_zeros() / 8) as usize)
+}
+
+/// Index of the first `\n` in `hay`, a word at a time.
+fn find_newline(hay: &[u8]) -> Option<usize> {
+    first_hit(hay, |x| equal(x, b'\n'), |b| b == b'\n')
+}
+
+/// Index of the first control byte (below 0x20, or DEL), or also space if `space` is set.
+fn find_control(hay: &[u8], space: bool) -> Option<usize> {
+    let n = if space { 0x21 } else { 0x20 };
+    first_hit(
+        hay,
+        |x| below(x, n) | equal(x, 0x7f),
+        |b| b < n || b == 0x7f,
+    )
+}
+
+/// Parses a head from the start of `buf` into `storage`. `Partial` if its end is not in
+/// `buf` yet (and no limit is exceeded by what is there).
 pub fn parse_head<'a>(
     buf: &'a [u8],
+    max_head: usize,
     storage: &'a mut [httparse::Header<'a>],
-) -> Result<Head<'a>, ParseError> {
-    let nl = buf
-        .iter()
-        .position(|&b| b == b'\n')
-        .ok_or(ParseError::Malformed)?;
-    let line = strip_cr(&buf[..nl])?;
-    let (method, target, version) = parse_request_line(line)?;
-    let headers = match httparse::parse_headers(&buf[nl + 1..], storage) {
-        Ok(httparse::Status::Complete((_, headers))) => headers,
-        Ok(httparse::Status::Partial) => return Err(ParseError::Malformed),
-        Err(httparse::Error::TooManyHeaders) => return Err(ParseError::HeadTooLarge),
-        Err(_) => return Err(ParseError::Malformed),
+) -> Result<Parsed<'a>, ParseError> {
+    let Some(nl) = find_newline(buf) else {
+        return partial(buf, max_head, false);
     };
-    let (path, query) = split_target(method, target)?;
+    if nl > MAX_REQUEST_LINE {
+        return Err(ParseError::UriTooLong);
+    }
+    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
+    let RequestLine {
+        method,
+        target,
+        query_at,
+        version,
+    } = parse_request_line(line)?;
+    let Some((headers, len)) = parse_fields(buf, nl + 1, storage)? else {
+        return partial(buf, max_head, true);
+    };
+    if len > max_head {
+        return Err(ParseError::HeadTooLarge);
+    }
+    let (path, query) = split_target(method, target, query_at)?;
     let mut fields = Fields::default();
     for h in headers.iter() {
         fields.add(h)?;
@@ -198,7 +303,7 @@ pub fn parse_head<'a>(
         Version::Http11 => !fields.close,
         Version::Http10 => fields.keep_alive && !fields.close,
     };
-    Ok(Head {
+    let head = Head {
         method,
         target,
         path,
@@ -208,34 +313,119 @@ pub fn parse_head<'a>(
         framing,
         keep_alive,
         expect_continue: fields.expect_continue,
-    })
-}
-
-fn strip_cr(line: &[u8]) -> Result<&[u8], ParseError> {
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.contains(&b'\r') {
-        return Err(ParseError::Malformed);
-    }
-    Ok(line)
-}
-
-/// `method SP request-target SP HTTP-version`, with exactly one space between the parts.
-pub fn parse_request_line(line: &[u8]) -> Result<(Method, &[u8], Version), ParseError> {
-    let mut parts = line.split(|&b| b == b' ');
-    let (Some(m), Some(target), Some(v), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ParseError::Malformed);
     };
-    if m.is_empty() || !m.iter().all(|&b| is_tchar(b)) {
+    Ok(Parsed::Complete { head, len })
+}
+
+/// An incomplete head: fine, unless what is there already breaks a limit.
+fn partial(buf: &[u8], max_head: usize, line_seen: bool) -> Result<Parsed<'_>, ParseError> {
+    if !line_seen && buf.len() > MAX_REQUEST_LINE {
+        Err(ParseError::UriTooLong)
+    } else if buf.len() >= max_head {
+        Err(ParseError::HeadTooLarge)
+    } else {
+        Ok(Parsed::Partial)
+    }
+}
+
+/// Header field lines from `buf[at..]` up to the empty line: `name ":" OWS value OWS`. The name
+/// is a token, so obs-fold (a line starting with whitespace) and whitespace before the colon
+/// are refused; the value may hold visible bytes, spaces and tabs, nothing else (no NUL, no
+/// bare CR). Returns the fields and where the head ends, or `None` if it does not end in `buf`.
+/// Hand-written rather than `httparse::parse_headers`: on the short heads load generators send
+/// it costs a fraction, and the strictness is ours to read.
+#[allow(clippy::type_complexity)]
+fn parse_fields<'a>(
+    buf: &'a [u8],
+    mut at: usize,
+    storage: &'a mut [httparse::Header<'a>],
+) -> Result<Option<(&'a [httparse::Header<'a>], usize)>, ParseError> {
+    let mut n = 0;
+    loop {
+        let Some(nl) = find_newline(&buf[at..]) else {
+            return Ok(None);
+        };
+        let raw = &buf[at..at + nl];
+        let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+        at += nl + 1;
+        if line.is_empty() {
+            return Ok(Some((&storage[..n], at)));
+        }
+        let colon = line
+            .iter()
+            .position(|&b| !TCHAR[usize::from(b)])
+            .ok_or(ParseError::Malformed)?;
+        if colon == 0 || line[colon] != b':' {
+            return Err(ParseError::Malformed);
+        }
+        let value = trim(&line[colon + 1..]);
+        let mut i = 0;
+        while let Some(c) = find_control(&value[i..], false) {
+            if value[i + c] != b'\t' {
+                return Err(ParseError::Malformed);
+            }
+            i += c + 1;
+        }
+        let slot = storage.get_mut(n).ok_or(ParseError::TooManyHeaders)?;
+        // SAFETY: every byte of the name is a token character, and those are all ASCII.
+        let name = unsafe { std::str::from_utf8_unchecked(&line[..colon]) };
+        *slot = httparse::Header { name, value };
+        n += 1;
+    }
+}
+
+/// A request line split into its parts.
+#[derive(Debug)]
+pub struct RequestLine<'a> {
+    pub method: Method,
+    pub target: &'a [u8],
+    /// Index of the first `?` in `target`.
+    pub query_at: Option<usize>,
+    pub version: Version,
+}
+
+/// `method SP request-target SP HTTP-version` (no CR or LF), exactly one space between the
+/// parts, in one pass over the bytes.
+pub fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, ParseError> {
+    let m_end = line
+        .iter()
+        .position(|&b| !TCHAR[usize::from(b)])
+        .ok_or(ParseError::Malformed)?;
+    if m_end == 0 || line[m_end] != b' ' {
         return Err(ParseError::Malformed);
     }
-    if target.is_empty() || target.iter().any(|&b| b <= b' ' || b == 0x7f) {
+    let rest = &line[m_end + 1..];
+    // The target (visible bytes, and >= 0x80 for percent-decoding to sort out) ends at the
+    // first control or space, which must be the second space.
+    // One pass finds both the first `?` and the end.
+    let mut query_at = None;
+    let mut t_end = 0;
+    loop {
+        let q = query_at.is_none();
+        let hit = first_hit(
+            &rest[t_end..],
+            |x| below(x, 0x21) | equal(x, 0x7f) | if q { equal(x, b'?') } else { 0 },
+            |b| b < 0x21 || b == 0x7f || (q && b == b'?'),
+        )
+        .ok_or(ParseError::Malformed)?;
+        t_end += hit;
+        if rest[t_end] != b'?' {
+            break;
+        }
+        query_at = Some(t_end);
+        t_end += 1;
+    }
+    if t_end == 0 || rest[t_end] != b' ' {
         return Err(ParseError::Malformed);
     }
-    let version = parse_version(v)?;
-    let method = Method::from_bytes(m).ok_or(ParseError::UnknownMethod)?;
-    Ok((method, target, version))
+    let version = parse_version(&rest[t_end + 1..])?;
+    let method = Method::from_bytes(&line[..m_end]).ok_or(ParseError::UnknownMethod)?;
+    Ok(RequestLine {
+        method,
+        target: &rest[..t_end],
+        query_at,
+        version,
+    })
 }
 
 /// `HTTP/x.y`: 1.0 is 1.0, any other 1.x is answered as 1.1 (RFC 9110 §2.5), 2 and up is 505.
@@ -255,9 +445,16 @@ fn parse_version(v: &[u8]) -> Result<Version, ParseError> {
 }
 
 /// Origin-form (`/p?q`), absolute-form (`http://host/p?q`) or `*` for OPTIONS.
-fn split_target(method: Method, target: &[u8]) -> Result<(&[u8], Option<&[u8]>), ParseError> {
+fn split_target(
+    method: Method,
+    target: &[u8],
+    query_at: Option<usize>,
+) -> Result<(&[u8], Option<&[u8]>), ParseError> {
     let rest = if target.starts_with(b"/") {
-        target
+        return Ok(match query_at {
+            Some(q) => (&target[..q], Some(&target[q + 1..])),
+            None => (target, None),
+        });
     } else if target == b"*" && method == Method::Options {
         return Ok((target, None));
     } else if let Some(after_scheme) = strip_scheme(target) {
@@ -292,54 +489,30 @@ fn strip_scheme(target: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// `Host`: reg-name, IPv4 or `[IPv6]`, optional `:port`. Empty is allowed (RFC 9112 §3.2).
-fn valid_host(v: &[u8]) -> bool {
-    v.iter().all(|&b| {
-        b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-                    | b':'
-                    | b'['
-                    | b']'
-                    | b'%'
-            )
-    })
+/// A 256-entry membership table: alphanumerics plus `extra`.
+const fn table(extra: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
 }
 
 /// RFC 9110 §5.6.2 token characters.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+static TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
+/// reg-name, IPv4, `[IPv6]` and `:port` characters.
+static HOST: [bool; 256] = table(b"-._~!$&'()*+,;=:[]%");
+
+/// `Host`: reg-name, IPv4 or `[IPv6]`, optional `:port`. Empty is allowed (RFC 9112 §3.2).
+fn valid_host(v: &[u8]) -> bool {
+    v.iter().all(|&b| HOST[usize::from(b)])
 }
 
 /// What the header fields say about framing, persistence, Host and Expect.
@@ -358,6 +531,10 @@ struct Fields {
 impl Fields {
     fn add(&mut self, h: &httparse::Header<'_>) -> Result<(), ParseError> {
         let name = h.name;
+        // Most fields are none of ours: their length alone says so.
+        if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
+            return Ok(());
+        }
         if name.eq_ignore_ascii_case("host") {
             self.hosts += 1;
             if !valid_host(trim(h.value)) {
@@ -450,17 +627,24 @@ mod tests {
     use super::*;
 
     fn parse(raw: &[u8]) -> Result<(Method, Vec<u8>, Version, Framing, bool), ParseError> {
+        // The scanner and the parser must agree on where the head ends.
         let mut scanner = HeadScanner::default();
-        let len = scanner.scan(raw, 32768)?.ok_or(ParseError::Malformed)?;
-        let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let h = parse_head(&raw[..len], &mut storage)?;
-        Ok((
-            h.method,
-            h.path.to_vec(),
-            h.version,
-            h.framing,
-            h.keep_alive,
-        ))
+        let scanned = scanner.scan(raw, 32768);
+        with_parsed_head(raw, 32768, |r| match r? {
+            Parsed::Complete { head: h, len } => {
+                if let Ok(s) = scanned {
+                    assert_eq!(s, Some(len), "scanner and parser disagree");
+                }
+                Ok((
+                    h.method,
+                    h.path.to_vec(),
+                    h.version,
+                    h.framing,
+                    h.keep_alive,
+                ))
+            }
+            Parsed::Partial => panic!("partial"),
+        })
     }
 
     fn err(raw: &[u8]) -> ParseError {
@@ -678,7 +862,34 @@ mod tests {
             many.extend_from_slice(b"A: b\r\n");
         }
         many.extend_from_slice(b"\r\n");
-        assert_eq!(err(&many), ParseError::HeadTooLarge);
+        assert_eq!(err(&many), ParseError::TooManyHeaders);
+    }
+
+    #[test]
+    fn partial_heads_and_limits() {
+        let p = |raw: &[u8], max| {
+            with_parsed_head(raw, max, |r| r.map(|p| matches!(p, Parsed::Partial)))
+        };
+        assert_eq!(p(b"GET / HTTP/1.1\r\nHost: x\r\n", 32768), Ok(true));
+        assert_eq!(p(b"GET / HTT", 32768), Ok(true));
+        assert_eq!(p(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 32768), Ok(false));
+        assert_eq!(
+            p(&[b'a'; MAX_REQUEST_LINE + 1], 32768),
+            Err(ParseError::UriTooLong)
+        );
+        assert_eq!(
+            p(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 20),
+            Err(ParseError::HeadTooLarge)
+        );
+        assert_eq!(
+            p(b"GET / HTTP/1.1\r\nHost: xxxxxxxx", 20),
+            Err(ParseError::HeadTooLarge)
+        );
+        // An error in a complete line is reported before the head is complete.
+        assert_eq!(
+            p(b"GET / HTTP/1.1\r\nHost : x\r\n", 32768),
+            Err(ParseError::Malformed)
+        );
     }
 
     #[test]
@@ -695,6 +906,23 @@ mod tests {
             s.scan(b"GET / HTTP/1.1\r\n\r\n", 10),
             Err(ParseError::HeadTooLarge)
         );
+    }
+
+    #[test]
+    fn newline_search() {
+        for len in 0..40 {
+            for at in 0..=len {
+                let mut v = vec![b'a'; len];
+                if at < len {
+                    v[at] = b'\n';
+                    v.push(b'\n');
+                    assert_eq!(find_newline(&v), Some(at));
+                } else {
+                    assert_eq!(find_newline(&v), None);
+                }
+            }
+        }
+        assert_eq!(find_newline(b"\x8a\x0b\n"), Some(2));
     }
 
     #[test]
