@@ -58,6 +58,14 @@ fn parse(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(raw.len() as u64));
         g.bench_function(name, |b| b.iter(|| scan_and_parse(black_box(raw))));
     }
+    // For scale: filling the header storage alone, which every parse above pays.
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("header_storage_only", |b| {
+        b.iter(|| {
+            let storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            black_box(&storage);
+        })
+    });
     g.finish();
 }
 

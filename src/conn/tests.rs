@@ -46,7 +46,7 @@ impl Transport for Script {
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_calls += 1;
-        if self.write_max > 0 && self.write_calls % 2 == 0 {
+        if self.write_max > 0 && self.write_calls.is_multiple_of(2) {
             return Err(ErrorKind::WouldBlock.into());
         }
         let n = if self.write_max == 0 {
