@@ -62,8 +62,10 @@ fn exchange(s: &mut TcpStream, batch: usize, rounds: usize, buf: &mut [u8]) {
 
 #[test]
 fn plaintext_allocates_nothing_per_request() {
-    let mut config = spindle::Config::default();
-    config.binds = vec!["127.0.0.1:0".parse().unwrap()];
+    let config = spindle::Config {
+        binds: vec!["127.0.0.1:0".parse().unwrap()],
+        ..Default::default()
+    };
     let server = spindle::Server::bind(&config).unwrap();
     let addr = server.local_addrs()[0];
     let handle = server.shutdown_handle();
