@@ -341,8 +341,19 @@ impl Reactor {
             _ => {}
         }
         match conn.timer_change() {
-            Some(Some(kind)) => self.timers.set(key, kind, self.now),
-            Some(None) => self.timers.cancel(key),
+            Some(Some(kind)) => {
+                self.timers.set(key, kind, self.now);
+                trace!(
+                    "conn {:<4} timer: {:?} in {:?}",
+                    key,
+                    kind,
+                    self.timers.duration(kind)
+                );
+            }
+            Some(None) => {
+                self.timers.cancel(key);
+                trace!("conn {:<4} timer: none", key);
+            }
             None => {}
         }
     }

@@ -90,6 +90,10 @@ impl Timers {
         q.tail = key;
     }
 
+    pub fn duration(&self, kind: TimerKind) -> Duration {
+        self.durations[kind as usize]
+    }
+
     pub fn kind(&self, key: usize) -> Option<TimerKind> {
         self.links.get(key).and_then(|l| l.kind)
     }
