@@ -27,6 +27,13 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
     };
     let respond = Action::Respond;
     match (name, arg) {
+        // The load generators' favourites first.
+        (b"plaintext", None) if get => {
+            respond(Response::new(200, "text/plain", Body::Static(HELLO)))
+        }
+        (b"json", None) if get => {
+            respond(Response::new(200, "application/json", Body::Static(JSON)))
+        }
         (b"status", Some(code)) => match number(code) {
             Some(c @ 200..=599) => respond(Response::empty(c as u16)),
             _ => respond(Response::error(400)),
@@ -46,8 +53,6 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
             _ => respond(Response::method_not_allowed("POST, PUT")),
         },
         _ if !get => respond(Response::method_not_allowed("GET, HEAD")),
-        (b"plaintext", None) => respond(Response::new(200, "text/plain", Body::Static(HELLO))),
-        (b"json", None) => respond(Response::new(200, "application/json", Body::Static(JSON))),
         (b"stats", None) => respond(Response::new(
             200,
             "application/json",

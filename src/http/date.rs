@@ -29,7 +29,7 @@ impl DateCache {
         }
     }
 
-    pub fn get(&self) -> &[u8] {
+    pub fn get(&self) -> &[u8; 29] {
         &self.text
     }
 }

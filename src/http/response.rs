@@ -118,48 +118,82 @@ pub fn status_has_no_body(status: u16) -> bool {
 pub fn encode_head(
     out: &mut Vec<u8>,
     resp: &Response,
-    date: &[u8],
+    date: &[u8; 29],
     framing: Framing,
     connection: ConnectionHeader,
 ) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    let s = resp.status.min(999);
-    out.extend_from_slice(&[
-        b'0' + (s / 100) as u8,
-        b'0' + (s / 10 % 10) as u8,
-        b'0' + (s % 10) as u8,
-        b' ',
-    ]);
-    out.extend_from_slice(reason(resp.status).as_bytes());
-    out.extend_from_slice(b"\r\nServer: spindle\r\nDate: ");
+    match status_prefix(resp.status) {
+        Some(prefix) => out.extend_from_slice(prefix),
+        None => {
+            let s = resp.status.min(999);
+            out.extend_from_slice(b"HTTP/1.1 ");
+            out.extend_from_slice(&[
+                b'0' + (s / 100) as u8,
+                b'0' + (s / 10 % 10) as u8,
+                b'0' + (s % 10) as u8,
+                b' ',
+            ]);
+            out.extend_from_slice(reason(resp.status).as_bytes());
+            out.extend_from_slice(b"\r\nServer: spindle\r\nDate: ");
+        }
+    }
     out.extend_from_slice(date);
-    out.extend_from_slice(b"\r\n");
     if let Some(ct) = &resp.content_type {
-        out.extend_from_slice(b"Content-Type: ");
+        out.extend_from_slice(b"\r\nContent-Type: ");
         out.extend_from_slice(ct.as_bytes());
-        out.extend_from_slice(b"\r\n");
     }
     match framing {
         Framing::Length(n) => {
-            out.extend_from_slice(b"Content-Length: ");
+            out.extend_from_slice(b"\r\nContent-Length: ");
             out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-            out.extend_from_slice(b"\r\n");
         }
-        Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+        Framing::Chunked => out.extend_from_slice(b"\r\nTransfer-Encoding: chunked"),
         Framing::Close | Framing::None => {}
     }
     match connection {
         ConnectionHeader::Omit => {}
-        ConnectionHeader::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
-        ConnectionHeader::Close => out.extend_from_slice(b"Connection: close\r\n"),
+        ConnectionHeader::KeepAlive => out.extend_from_slice(b"\r\nConnection: keep-alive"),
+        ConnectionHeader::Close => out.extend_from_slice(b"\r\nConnection: close"),
     }
     for (name, value) in &resp.headers {
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(b"\r\n\r\n");
+}
+
+/// The fixed start of a head for the common statuses, as one piece.
+fn status_prefix(status: u16) -> Option<&'static [u8]> {
+    macro_rules! prefix {
+        ($code:literal, $reason:literal) => {
+            concat!(
+                "HTTP/1.1 ",
+                $code,
+                " ",
+                $reason,
+                "\r\nServer: spindle\r\nDate: "
+            )
+            .as_bytes()
+        };
+    }
+    Some(match status {
+        200 => prefix!("200", "OK"),
+        201 => prefix!("201", "Created"),
+        204 => prefix!("204", "No Content"),
+        206 => prefix!("206", "Partial Content"),
+        301 => prefix!("301", "Moved Permanently"),
+        304 => prefix!("304", "Not Modified"),
+        400 => prefix!("400", "Bad Request"),
+        404 => prefix!("404", "Not Found"),
+        405 => prefix!("405", "Method Not Allowed"),
+        408 => prefix!("408", "Request Timeout"),
+        413 => prefix!("413", "Content Too Large"),
+        416 => prefix!("416", "Range Not Satisfiable"),
+        500 => prefix!("500", "Internal Server Error"),
+        _ => return None,
+    })
 }
 
 /// Appends one chunk (size line, data, CRLF) around `data`, which the caller has already placed
@@ -265,6 +299,21 @@ fn error_text(status: u16) -> &'static [u8] {
 mod tests {
     use super::*;
 
+    const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
+
+    #[test]
+    fn every_prefix_matches_the_generic_encoding() {
+        for status in 100..600 {
+            if let Some(p) = status_prefix(status) {
+                let want = format!(
+                    "HTTP/1.1 {status} {}\r\nServer: spindle\r\nDate: ",
+                    reason(status)
+                );
+                assert_eq!(p, want.as_bytes());
+            }
+        }
+    }
+
     #[test]
     fn head_encoding() {
         let mut out = Vec::new();
@@ -289,11 +338,30 @@ mod tests {
         encode_head(
             &mut out,
             &Response::empty(299),
-            b"D",
+            DATE,
             Framing::Length(0),
             ConnectionHeader::Omit,
         );
-        assert!(out.starts_with(b"HTTP/1.1 299 \r\n"));
+        assert!(out.starts_with(b"HTTP/1.1 299 \r\nServer: spindle\r\nDate: "));
+        out.clear();
+        encode_head(
+            &mut out,
+            &Response::empty(418),
+            DATE,
+            Framing::Length(0),
+            ConnectionHeader::Omit,
+        );
+        assert!(out.starts_with(b"HTTP/1.1 418 I'm a teapot\r\nServer: spindle\r\nDate: "));
+        out.clear();
+        let r = Response::error(405).with_header("Allow", "GET, HEAD");
+        encode_head(
+            &mut out,
+            &r,
+            DATE,
+            Framing::Length(0),
+            ConnectionHeader::Omit,
+        );
+        assert!(out.ends_with(b"Content-Length: 0\r\nAllow: GET, HEAD\r\n\r\n"));
     }
 
     #[test]
