@@ -373,3 +373,117 @@ fn request_with_body_hidden_request_after_413() {
     );
     refused(&srv, req.as_bytes(), 413);
 }
+
+#[test]
+fn field_syntax() {
+    let srv = TestServer::start();
+    let bad: &[&[u8]] = &[
+        b"X(Y: z",
+        b"X\"Y: z",
+        b"X Y: z",
+        b"X\tY: z",
+        b"X\x00Y: z",
+        b"\xc3\xa9: v",
+        b"X: a\x00b",
+        b"X: a\x01b",
+        b"X: a\x0bb",
+        b"X: a\x7fb",
+        b"X: a\rb",
+    ];
+    for h in bad {
+        let mut req = b"POST /-/echo HTTP/1.1\r\nHost: x\r\n".to_vec();
+        req.extend_from_slice(h);
+        req.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+        refused(&srv, &req, 400);
+    }
+    let good: &[&[u8]] = &[
+        b"X: \x80\xff obs-text",
+        b"X:: y",
+        b"X:",
+        b"X:    ",
+        b"content-LENGTH: 0",
+        b"Content-Length:\t0\t",
+        b"X-Tab:\tv\t",
+    ];
+    let mut c = srv.connect();
+    for h in good {
+        let mut req = b"POST /-/echo HTTP/1.1\r\nHost: x\r\n".to_vec();
+        req.extend_from_slice(h);
+        req.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+        let r = c.request(&req);
+        assert_eq!(r.status, 200, "{:?}", String::from_utf8_lossy(h));
+        assert!(r.body.is_empty());
+    }
+}
+
+#[test]
+fn framing_header_names_are_case_insensitive() {
+    let srv = TestServer::start();
+    refused(
+        &srv,
+        &post_with(
+            "content-length: 5\r\nTRANSFER-ENCODING: chunked\r\n",
+            "0\r\n\r\n",
+        ),
+        400,
+    );
+    refused(
+        &srv,
+        &post_with("CONTENT-LENGTH: 5\r\ncontent-length: 6\r\n", "hello!"),
+        400,
+    );
+    let mut c = srv.connect();
+    let r = c.request(&post_with(
+        "transfer-encoding: Chunked\r\n",
+        "2\r\nok\r\n0\r\n\r\n",
+    ));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"ok");
+}
+
+/// A request refused whole must be refused the same way however it is split across reads
+/// (a complete head and a head completed by later reads may take different parser paths).
+fn refused_at_every_split(srv: &TestServer, req: &[u8], status: u16) {
+    for at in 1..req.len() {
+        let mut c = srv.connect();
+        c.send(&req[..at]);
+        std::thread::sleep(Duration::from_micros(300));
+        c.send(&req[at..]);
+        c.send(HIDDEN);
+        let r = c.read_response();
+        assert_eq!(r.status, status, "split at {at}");
+        assert!(r.says_close(), "split at {at}");
+        let rest = c.read_to_close();
+        assert!(
+            rest.is_empty(),
+            "split at {at}: {:?}",
+            String::from_utf8_lossy(&rest)
+        );
+    }
+}
+
+#[test]
+fn smuggling_shapes_split_at_every_offset() {
+    let srv = TestServer::start();
+    refused_at_every_split(
+        &srv,
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+    );
+    refused_at_every_split(
+        &srv,
+        b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+        400,
+    );
+    refused_at_every_split(&srv, b"GET /-/plaintext HTTP/1.1\r\nHost : x\r\n\r\n", 400);
+    refused_at_every_split(
+        &srv,
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1, 2\r\n\r\n",
+        400,
+    );
+    refused_at_every_split(
+        &srv,
+        b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        501,
+    );
+}
