@@ -52,7 +52,11 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
             }
             _ => respond(Response::method_not_allowed("POST, PUT")),
         },
-        _ if !get => respond(Response::method_not_allowed("GET, HEAD")),
+        (b"plaintext" | b"json" | b"stats", None) | (b"bytes" | b"stream" | b"delay", Some(_))
+            if !get =>
+        {
+            respond(Response::method_not_allowed("GET, HEAD"))
+        }
         (b"stats", None) => respond(Response::new(
             200,
             "application/json",

@@ -447,6 +447,8 @@ impl<T: Transport> Conn<T> {
         }
         let max_head = sh.limits.max_head;
         let buf = &self.input[self.start..self.end];
+        // Error answers to HEAD carry no body either, even when the head did not parse.
+        let is_head = buf.starts_with(b"HEAD ");
         // Usually the whole head is here: parse it straight away. Once a head is found partial,
         // the scanner takes over until it ends, remembering how far it has looked, so that a
         // head trickling in byte by byte is not re-parsed from its start on every read.
@@ -458,7 +460,7 @@ impl<T: Transport> Conn<T> {
                 Ok(None) => return self.partial_head(),
                 Err(e) => {
                     trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-                    self.fail(e.status(), sh);
+                    self.fail(e.status(), is_head, sh);
                     return true;
                 }
             }
@@ -515,14 +517,14 @@ impl<T: Transport> Conn<T> {
                     .scanner
                     .scan(&self.input[self.start..self.end], max_head)
                 {
-                    self.fail(e.status(), sh);
+                    self.fail(e.status(), is_head, sh);
                     return true;
                 }
                 return self.partial_head();
             }
             Err(e) => {
                 trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-                self.fail(e.status(), sh);
+                self.fail(e.status(), is_head, sh);
                 return true;
             }
         };
@@ -536,7 +538,7 @@ impl<T: Transport> Conn<T> {
             ReqFraming::Chunked => Some(BodyDecoder::chunked()),
         };
         match action {
-            None => self.fail(413, sh),
+            None => self.fail(413, is_head, sh),
             Some(Action::Respond(resp)) => {
                 if let Some(decoder) = decoder {
                     // Nobody wants this body. Skip it and keep the connection, unless the client
@@ -650,7 +652,7 @@ impl<T: Transport> Conn<T> {
                 true
             }
             End::Bad | End::TooLarge if had_sink => {
-                self.fail(if matches!(end, End::Bad) { 400 } else { 413 }, sh);
+                self.fail(if matches!(end, End::Bad) { 400 } else { 413 }, false, sh);
                 true
             }
             End::Bad | End::TooLarge | End::Truncated => {
@@ -800,12 +802,12 @@ impl<T: Transport> Conn<T> {
     }
 
     /// An error answer that ends the connection (gracefully: the client gets to read it).
-    fn fail(&mut self, status: u16, sh: &mut Shared<'_>) {
+    fn fail(&mut self, status: u16, head: bool, sh: &mut Shared<'_>) {
         self.linger = true;
         let meta = ReqMeta {
             version: Version::Http11,
             keep_alive: false,
-            head: false,
+            head,
         };
         self.respond(Response::error(status), meta, sh);
     }
@@ -821,8 +823,12 @@ impl<T: Transport> Conn<T> {
         );
         match (kind, &self.state) {
             // Part of a request arrived but not all of it in time: tell the client.
-            (TimerKind::Head, State::ReadingHead) if self.end > self.start => self.fail(408, sh),
-            (TimerKind::Body, State::ReadingBody { sink: Some(_), .. }) => self.fail(408, sh),
+            (TimerKind::Head, State::ReadingHead) if self.end > self.start => {
+                self.fail(408, false, sh)
+            }
+            (TimerKind::Body, State::ReadingBody { sink: Some(_), .. }) => {
+                self.fail(408, false, sh)
+            }
             _ => self.set_state(State::Closed),
         }
     }

@@ -467,7 +467,6 @@ fn stats_connections_open_drops_after_close() {
 }
 
 #[test]
-#[ignore = "server bug: POST/PUT/DELETE to an unknown /-/ name answers 405 `Allow: GET, HEAD` although GET of it is 404"]
 fn unknown_builtin_is_404_for_every_method() {
     let srv = TestServer::start();
     let mut c = srv.connect();

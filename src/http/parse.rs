@@ -91,7 +91,7 @@ impl HeadScanner {
         while let Some(off) = find_newline(&buf[i..]) {
             let nl = i + off;
             if self.line_end.is_none() {
-                if nl > MAX_REQUEST_LINE {
+                if line_len(buf, nl) > MAX_REQUEST_LINE {
                     return Err(ParseError::UriTooLong);
                 }
                 self.line_end = Some(nl);
@@ -119,13 +119,23 @@ impl HeadScanner {
     }
 
     fn incomplete(&self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
-        if self.line_end.is_none() && buf.len() > MAX_REQUEST_LINE {
+        // One byte of slack: the CR of a CRLF that has not been followed by its LF yet.
+        if self.line_end.is_none() && buf.len() > MAX_REQUEST_LINE + 1 {
             Err(ParseError::UriTooLong)
         } else if buf.len() >= max_head {
             Err(ParseError::HeadTooLarge)
         } else {
             Ok(None)
         }
+    }
+}
+
+/// Length of the line that ends with the `\n` at `nl`, without its CR.
+fn line_len(buf: &[u8], nl: usize) -> usize {
+    if nl > 0 && buf[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
     }
 }
 
@@ -274,7 +284,7 @@ pub fn parse_head<'a>(
     let Some(nl) = find_newline(buf) else {
         return partial(buf, max_head, false);
     };
-    if nl > MAX_REQUEST_LINE {
+    if line_len(buf, nl) > MAX_REQUEST_LINE {
         return Err(ParseError::UriTooLong);
     }
     let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
@@ -319,7 +329,7 @@ pub fn parse_head<'a>(
 
 /// An incomplete head: fine, unless what is there already breaks a limit.
 fn partial(buf: &[u8], max_head: usize, line_seen: bool) -> Result<Parsed<'_>, ParseError> {
-    if !line_seen && buf.len() > MAX_REQUEST_LINE {
+    if !line_seen && buf.len() > MAX_REQUEST_LINE + 1 {
         Err(ParseError::UriTooLong)
     } else if buf.len() >= max_head {
         Err(ParseError::HeadTooLarge)
@@ -874,7 +884,7 @@ mod tests {
         assert_eq!(p(b"GET / HTT", 32768), Ok(true));
         assert_eq!(p(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 32768), Ok(false));
         assert_eq!(
-            p(&[b'a'; MAX_REQUEST_LINE + 1], 32768),
+            p(&[b'a'; MAX_REQUEST_LINE + 2], 32768),
             Err(ParseError::UriTooLong)
         );
         assert_eq!(
@@ -895,7 +905,7 @@ mod tests {
     #[test]
     fn scanner_limits() {
         let mut s = HeadScanner::default();
-        let long = [b'a'; MAX_REQUEST_LINE + 2];
+        let long = [b'a'; MAX_REQUEST_LINE + 3];
         assert_eq!(s.scan(&long, 32768), Err(ParseError::UriTooLong));
         let mut s = HeadScanner::default();
         let mut big = b"GET / HTTP/1.1\r\n".to_vec();
