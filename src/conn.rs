@@ -52,13 +52,15 @@ pub struct Limits {
     pub max_body: u64,
 }
 
-/// What the reactor lends a connection while it works.
-pub struct Shared<'a> {
-    pub pool: &'a mut BufPool,
-    pub stats: &'a mut Stats,
-    pub date: &'a DateCache,
-    pub handler: &'a mut dyn Handler,
-    pub limits: &'a Limits,
+/// What every connection of a reactor shares: the buffer pool, the counters, the cached
+/// `Date`, the handler and the limits. The reactor owns it and lends it to one connection at a
+/// time.
+pub struct Shared {
+    pub pool: BufPool,
+    pub stats: Stats,
+    pub date: DateCache,
+    pub handler: Box<dyn Handler>,
+    pub limits: Limits,
 }
 
 /// What [`Conn::drive`] leaves the reactor to do.
@@ -226,7 +228,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Reads, answers and writes as far as the socket allows, within one turn's budget.
-    pub fn drive(&mut self, sh: &mut Shared<'_>) -> Drive {
+    pub fn drive(&mut self, sh: &mut Shared) -> Drive {
         for _ in 0..ROUNDS {
             let mut progress = false;
             if self.readable && !self.read_closed && self.wants_input() {
@@ -261,7 +263,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// One read into the input buffer. Returns whether anything happened.
-    fn fill(&mut self, sh: &mut Shared<'_>) -> bool {
+    fn fill(&mut self, sh: &mut Shared) -> bool {
         if self.input.is_empty() {
             self.input = sh.pool.take_input();
         }
@@ -329,7 +331,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Writes owed output until done or `WouldBlock`. Returns whether anything happened.
-    fn flush(&mut self, sh: &mut Shared<'_>) -> bool {
+    fn flush(&mut self, sh: &mut Shared) -> bool {
         let mut progress = false;
         while self.sent < self.output.len() {
             let want = self.output.len() - self.sent;
@@ -371,7 +373,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// After a round: finish a close once the output is out, and hand idle buffers back.
-    fn settle(&mut self, sh: &mut Shared<'_>) {
+    fn settle(&mut self, sh: &mut Shared) {
         if self.owed() == 0 {
             if matches!(self.state, State::Closing) {
                 let unread = self.end > self.start;
@@ -405,7 +407,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Answers every request the buffered input allows, until the output is above high water.
-    fn serve(&mut self, sh: &mut Shared<'_>) -> bool {
+    fn serve(&mut self, sh: &mut Shared) -> bool {
         let mut progress = false;
         while self.owed() < OUT_HIGH {
             let step = match self.state {
@@ -429,7 +431,7 @@ impl<T: Transport> Conn<T> {
         progress
     }
 
-    fn serve_head(&mut self, sh: &mut Shared<'_>) -> bool {
+    fn serve_head(&mut self, sh: &mut Shared) -> bool {
         if self.start == self.end {
             if self.read_closed {
                 self.set_state(State::Closing);
@@ -466,7 +468,7 @@ impl<T: Transport> Conn<T> {
             }
         };
         let buf = &buf[..head_len.unwrap_or(buf.len())];
-        let (limits, handler, stats) = (sh.limits, &mut *sh.handler, &*sh.stats);
+        let (limits, handler, stats) = (&sh.limits, &mut *sh.handler, &sh.stats);
         let key = self.key;
         let parsed = parse::with_parsed_head(buf, max_head, |parsed| {
             let (head, len) = match parsed? {
@@ -571,7 +573,7 @@ impl<T: Transport> Conn<T> {
                 None => self.respond(sink.finish(), meta, sh),
                 Some(decoder) => {
                     if expect && meta.version == Version::Http11 {
-                        self.queue(sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
+                        self.queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
                     }
                     self.set_state(State::ReadingBody {
                         decoder,
@@ -594,7 +596,7 @@ impl<T: Transport> Conn<T> {
         false
     }
 
-    fn serve_body(&mut self, sh: &mut Shared<'_>) -> bool {
+    fn serve_body(&mut self, sh: &mut Shared) -> bool {
         enum End {
             More,
             Done,
@@ -664,7 +666,7 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    fn serve_stream(&mut self, sh: &mut Shared<'_>) -> bool {
+    fn serve_stream(&mut self, sh: &mut Shared) -> bool {
         let room = OUT_HIGH.saturating_sub(self.owed());
         if room == 0 {
             return false;
@@ -725,7 +727,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Encodes a response; decides keep-alive; moves to the next state.
-    fn respond(&mut self, resp: Response, meta: ReqMeta, sh: &mut Shared<'_>) {
+    fn respond(&mut self, resp: Response, meta: ReqMeta, sh: &mut Shared) {
         let mut keep_alive = meta.keep_alive && !self.draining;
         let no_body = status_has_no_body(resp.status);
         let framing = if no_body {
@@ -802,7 +804,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// An error answer that ends the connection (gracefully: the client gets to read it).
-    fn fail(&mut self, status: u16, head: bool, sh: &mut Shared<'_>) {
+    fn fail(&mut self, status: u16, head: bool, sh: &mut Shared) {
         self.linger = true;
         let meta = ReqMeta {
             version: Version::Http11,
@@ -813,7 +815,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// The reactor's timer for this connection fired.
-    pub fn on_timeout(&mut self, kind: TimerKind, sh: &mut Shared<'_>) {
+    pub fn on_timeout(&mut self, kind: TimerKind, sh: &mut Shared) {
         self.timer = None;
         trace!(
             "conn {:<4} {:?} timer expired in {}",
@@ -834,7 +836,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// A delay asked for by the handler is over: answer now.
-    pub fn delay_elapsed(&mut self, sh: &mut Shared<'_>) {
+    pub fn delay_elapsed(&mut self, sh: &mut Shared) {
         if let State::Delayed { .. } = self.state {
             if let State::Delayed { response, meta } =
                 mem::replace(&mut self.state, State::ReadingHead)

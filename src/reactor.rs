@@ -72,10 +72,8 @@ pub struct Reactor {
     listeners: Vec<TcpListener>,
     conns: Slab<Conn<TcpStream>>,
     timers: Timers,
-    pool: BufPool,
-    stats: Stats,
-    date: DateCache,
-    handler: Box<dyn Handler>,
+    /// Pool, stats, date, handler, limits: lent to one connection at a time.
+    shared: Shared,
     config: ReactorConfig,
     now: Instant,
     /// Connections that used up their turn with work left.
@@ -116,10 +114,13 @@ impl Reactor {
             listeners,
             conns: Slab::with_capacity(1024),
             timers,
-            pool: BufPool::new(1024),
-            stats: Stats::default(),
-            date: DateCache::default(),
-            handler,
+            shared: Shared {
+                pool: BufPool::new(1024),
+                stats: Stats::default(),
+                date: DateCache::default(),
+                handler,
+                limits: config.limits.clone(),
+            },
             config,
             now: Instant::now(),
             turns: Vec::new(),
@@ -162,7 +163,7 @@ impl Reactor {
                 return Err(e);
             }
             self.now = Instant::now();
-            self.date.refresh(SystemTime::now());
+            self.shared.date.refresh(SystemTime::now());
             self.dispatch_events();
             self.run_turns();
             self.fire_timers();
@@ -252,7 +253,7 @@ impl Reactor {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_resource_error(&e) => {
-                    self.stats.refused += 1;
+                    self.shared.stats.refused += 1;
                     if !matches!(self.accepting, Accepting::OutOfResources { .. }) {
                         warn!(
                             "accept: {} ({} connections open): accepting paused",
@@ -293,8 +294,8 @@ impl Reactor {
         self.next_serial += 1;
         entry.insert(Conn::new(sock, key, self.next_serial));
         self.timers.set(key, TimerKind::Head, self.now);
-        self.stats.connections_open += 1;
-        self.stats.connections_total += 1;
+        self.shared.stats.connections_open += 1;
+        self.shared.stats.connections_total += 1;
         debug!("conn {} accepted from {}", key, peer);
         trace!(
             "listener  accepted conn {} from {} ({} open)",
@@ -310,14 +311,7 @@ impl Reactor {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        let mut sh = Shared {
-            pool: &mut self.pool,
-            stats: &mut self.stats,
-            date: &self.date,
-            handler: &mut *self.handler,
-            limits: &self.config.limits,
-        };
-        let result = conn.drive(&mut sh);
+        let result = conn.drive(&mut self.shared);
         self.file(key, result);
     }
 
@@ -384,16 +378,9 @@ impl Reactor {
                 continue;
             };
             if kind != TimerKind::Linger {
-                self.stats.timeouts += 1;
+                self.shared.stats.timeouts += 1;
             }
-            let mut sh = Shared {
-                pool: &mut self.pool,
-                stats: &mut self.stats,
-                date: &self.date,
-                handler: &mut *self.handler,
-                limits: &self.config.limits,
-            };
-            conn.on_timeout(kind, &mut sh);
+            conn.on_timeout(kind, &mut self.shared);
             self.drive(key);
         }
         while let Some((key, serial)) = self.timers.pop_delay(self.now) {
@@ -403,14 +390,7 @@ impl Reactor {
             if conn.serial != serial || conn.is_closed() {
                 continue;
             }
-            let mut sh = Shared {
-                pool: &mut self.pool,
-                stats: &mut self.stats,
-                date: &self.date,
-                handler: &mut *self.handler,
-                limits: &self.config.limits,
-            };
-            conn.delay_elapsed(&mut sh);
+            conn.delay_elapsed(&mut self.shared);
             self.drive(key);
         }
         if let Accepting::OutOfResources { retry_at } = self.accepting {
@@ -429,8 +409,8 @@ impl Reactor {
         for key in mem::take(&mut self.closed) {
             if let Some(mut conn) = self.conns.try_remove(key) {
                 self.timers.cancel(key);
-                conn.release(&mut self.pool);
-                self.stats.connections_open -= 1;
+                conn.release(&mut self.shared.pool);
+                self.shared.stats.connections_open -= 1;
                 debug!("conn {} closed", key);
                 trace!("conn {:<4} closed ({} open)", key, self.conns.len());
             }

@@ -65,23 +65,21 @@ impl Transport for Script {
 }
 
 struct Rig {
-    pool: BufPool,
-    stats: Stats,
-    date: DateCache,
-    router: Router,
-    limits: Limits,
+    sh: Shared,
 }
 
 impl Rig {
     fn new() -> Self {
         Rig {
-            pool: BufPool::new(8),
-            stats: Stats::default(),
-            date: DateCache::default(),
-            router: Router::new(true),
-            limits: Limits {
-                max_head: 32 * 1024,
-                max_body: 1 << 20,
+            sh: Shared {
+                pool: BufPool::new(8),
+                stats: Stats::default(),
+                date: DateCache::default(),
+                handler: Box::new(Router::new(true)),
+                limits: Limits {
+                    max_head: 32 * 1024,
+                    max_body: 1 << 20,
+                },
             },
         }
     }
@@ -93,14 +91,8 @@ impl Rig {
         for _ in 0..100_000 {
             conn.on_event(true, true, false, false);
             loop {
-                let mut sh = Shared {
-                    pool: &mut self.pool,
-                    stats: &mut self.stats,
-                    date: &self.date,
-                    handler: &mut self.router,
-                    limits: &self.limits,
-                };
-                last = conn.drive(&mut sh);
+                let sh = &mut self.sh;
+                last = conn.drive(sh);
                 if last != Drive::Again {
                     break;
                 }
@@ -232,14 +224,8 @@ fn output_high_water_stops_reading() {
     // Writes: the first takes 1 byte, then everything is WouldBlock.
     c.io.write_calls = 0;
     c.on_event(true, true, false, false);
-    let mut sh = Shared {
-        pool: &mut rig.pool,
-        stats: &mut rig.stats,
-        date: &rig.date,
-        handler: &mut rig.router,
-        limits: &rig.limits,
-    };
-    let d = c.drive(&mut sh);
+    let sh = &mut rig.sh;
+    let d = c.drive(sh);
     assert_ne!(d, Drive::Again, "blocked on output, not spinning");
     assert!(c.owed() <= OUT_HIGH + 1024, "owed {}", c.owed());
     assert!(c.end - c.start <= c.input.len());
@@ -252,15 +238,9 @@ fn head_timeout_with_partial_request_is_408() {
     let mut rig = Rig::new();
     let mut c = conn(vec![Step::Data(b"GET / HT".to_vec())], 0);
     rig.run(&mut c);
-    let mut sh = Shared {
-        pool: &mut rig.pool,
-        stats: &mut rig.stats,
-        date: &rig.date,
-        handler: &mut rig.router,
-        limits: &rig.limits,
-    };
-    c.on_timeout(TimerKind::Head, &mut sh);
-    c.drive(&mut sh);
+    let sh = &mut rig.sh;
+    c.on_timeout(TimerKind::Head, sh);
+    c.drive(sh);
     assert!(c.io.written.starts_with(b"HTTP/1.1 408 "));
 }
 
@@ -268,15 +248,9 @@ fn head_timeout_with_partial_request_is_408() {
 fn head_timeout_without_bytes_closes_quietly() {
     let mut rig = Rig::new();
     let mut c = conn(vec![], 0);
-    let mut sh = Shared {
-        pool: &mut rig.pool,
-        stats: &mut rig.stats,
-        date: &rig.date,
-        handler: &mut rig.router,
-        limits: &rig.limits,
-    };
-    c.on_timeout(TimerKind::Head, &mut sh);
-    assert_eq!(c.drive(&mut sh), Drive::Closed);
+    let sh = &mut rig.sh;
+    c.on_timeout(TimerKind::Head, sh);
+    assert_eq!(c.drive(sh), Drive::Closed);
     assert!(c.io.written.is_empty());
 }
 
