@@ -2,7 +2,8 @@
 //! encoding and chunked body decoding. No sockets: these are the per-request CPU costs the
 //! reactor pays on top of its system calls.
 //!
-//!     cargo bench --bench codec              # about half a minute
+//!     cargo bench --bench codec              # about 20 s after the build
+//!     CODEC_PLOTS=1 cargo bench --bench codec  # with HTML plots in target/criterion
 //!     cargo bench --bench codec -- --quick   # a few seconds
 //!     cargo bench --bench codec -- parse     # only the parsing benchmarks
 
@@ -12,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::http::body::BodyDecoder;
 use spindle::http::date::DateCache;
-use spindle::http::parse::{parse_head, HeadScanner, MAX_HEADERS};
+use spindle::http::parse::{self, Head, HeadScanner, Parsed, MAX_HEADERS};
 use spindle::http::response::{encode_head, Body, ConnectionHeader, Framing, Response};
 
 /// What `wrk` sends.
@@ -34,38 +35,57 @@ Cache-Control: max-age=0\r\n\
 
 const MAX_HEAD: usize = 32768;
 
-/// Scan for the end of the head, then parse it, as a connection does for each request.
-/// Returns something derived from the result so that nothing is optimised away.
-fn scan_and_parse(raw: &[u8]) -> usize {
+/// Something derived from a parsed head, so that nothing is optimised away.
+fn digest(head: &Head<'_>, len: usize) -> usize {
+    len + head.path.len() + head.headers.len() + usize::from(head.keep_alive)
+}
+
+/// What a connection does with a complete head in its buffer: parse it in place, with a few
+/// header slots first (`with_parsed_head`).
+fn parse_in_place(raw: &[u8]) -> usize {
+    parse::with_parsed_head(raw, MAX_HEAD, |r| match r.expect("parse failed") {
+        Parsed::Complete { head, len } => digest(&head, len),
+        Parsed::Partial => panic!("incomplete head"),
+    })
+}
+
+/// Find the end of the head with the incremental scanner, then parse it into a full
+/// `[httparse::EMPTY_HEADER; MAX_HEADERS]` storage.
+fn scan_then_parse(raw: &[u8]) -> usize {
     let mut scanner = HeadScanner::default();
     let len = scanner
         .scan(raw, MAX_HEAD)
         .expect("scan failed")
         .expect("incomplete head");
     let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let head = parse_head(&raw[..len], &mut storage).expect("parse failed");
-    head.path.len() + head.headers.len() + usize::from(head.keep_alive)
+    match parse::parse_head(&raw[..len], MAX_HEAD, &mut storage).expect("parse failed") {
+        Parsed::Complete { head, len } => digest(&head, len),
+        Parsed::Partial => panic!("incomplete head"),
+    }
 }
 
 fn parse(c: &mut Criterion) {
-    let mut g = c.benchmark_group("parse");
-    for (name, raw) in [("wrk", WRK_HEAD), ("browser", BROWSER_HEAD)] {
-        // Check once, outside the timing, that the head is what we think it is.
+    let heads = [("wrk", WRK_HEAD), ("browser", BROWSER_HEAD)];
+    // Check once, outside the timing, that each head is what we think it is.
+    for (name, raw) in heads {
         assert_eq!(
             HeadScanner::default().scan(raw, MAX_HEAD),
-            Ok(Some(raw.len()))
+            Ok(Some(raw.len())),
+            "{name}"
         );
-        g.throughput(Throughput::Bytes(raw.len() as u64));
-        g.bench_function(name, |b| b.iter(|| scan_and_parse(black_box(raw))));
+        assert_eq!(parse_in_place(raw), scan_then_parse(raw), "{name}");
     }
-    // For scale: filling the header storage alone, which every parse above pays.
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("header_storage_only", |b| {
-        b.iter(|| {
-            let storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            black_box(&storage);
-        })
-    });
+    let mut g = c.benchmark_group("parse");
+    for (name, raw) in heads {
+        g.throughput(Throughput::Bytes(raw.len() as u64));
+        g.bench_function(name, |b| b.iter(|| parse_in_place(black_box(raw))));
+    }
+    g.finish();
+    let mut g = c.benchmark_group("scan_then_parse");
+    for (name, raw) in heads {
+        g.throughput(Throughput::Bytes(raw.len() as u64));
+        g.bench_function(name, |b| b.iter(|| scan_then_parse(black_box(raw))));
+    }
     g.finish();
 }
 
@@ -135,11 +155,17 @@ fn chunked(c: &mut Criterion) {
 }
 
 fn config() -> Criterion {
-    // Short runs: the whole file takes well under a minute; `-- --quick` is quicker still.
-    Criterion::default()
+    // Short runs and no HTML plots (drawing them takes longer than measuring): the whole file
+    // takes well under a minute, `-- --quick` a few seconds. CODEC_PLOTS=1 turns plots on.
+    let c = Criterion::default()
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
-        .sample_size(50)
+        .sample_size(50);
+    if std::env::var_os("CODEC_PLOTS").is_some() {
+        c.with_plots()
+    } else {
+        c.without_plots()
+    }
 }
 
 criterion_group! {
