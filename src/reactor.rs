@@ -83,6 +83,8 @@ pub struct Reactor {
     closed: Vec<usize>,
     next_serial: u64,
     accepting: Accepting,
+    /// This pause has been reported.
+    pause_warned: bool,
     shutdown: Arc<AtomicBool>,
     waker: Arc<Waker>,
     draining_until: Option<Instant>,
@@ -127,6 +129,7 @@ impl Reactor {
             closed: Vec::new(),
             next_serial: 0,
             accepting: Accepting::Yes,
+            pause_warned: false,
             shutdown: Arc::new(AtomicBool::new(false)),
             waker,
             draining_until: None,
@@ -201,7 +204,7 @@ impl Reactor {
             match ev.token() {
                 WAKER => {}
                 Token(t) if t > LISTENER_BASE - self.listeners.len() && t <= LISTENER_BASE => {
-                    self.accept(LISTENER_BASE - t);
+                    self.accept(LISTENER_BASE - t, true);
                 }
                 Token(key) => {
                     let Some(conn) = self.conns.get_mut(key) else {
@@ -224,46 +227,48 @@ impl Reactor {
     }
 
     /// Accepts from listener `i` until `WouldBlock`, the connection limit, or no descriptors.
-    fn accept(&mut self, i: usize) {
+    /// `event`: a listener event brought us here, so a client is known to be waiting.
+    fn accept(&mut self, i: usize, event: bool) {
         if self.draining_until.is_some() {
             return;
         }
+        let mut accepted = false;
         loop {
             if self.conns.len() >= self.config.max_connections {
-                if self.accepting == Accepting::Yes {
-                    warn!(
-                        "{} connections open (--max-connections): accepting paused",
-                        self.conns.len()
-                    );
-                }
+                // Whoever is queued raises no new edge: `reap` must accept for them.
                 self.accepting = Accepting::AtLimit;
+                // A new client knocked while we were already full: that is a real pause.
+                if event && !accepted {
+                    self.warn_pause(format_args!(
+                        "{} connections open (--max-connections)",
+                        self.conns.len()
+                    ));
+                }
                 return;
             }
             let Some(listener) = self.listeners.get(i) else {
                 return;
             };
             match listener.accept() {
-                Ok((sock, peer)) => self.add_conn(sock, peer),
+                Ok((sock, peer)) => {
+                    accepted = true;
+                    self.add_conn(sock, peer);
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    if self.accepting != Accepting::Yes {
-                        info!("accepting again");
-                        self.accepting = Accepting::Yes;
+                    if self.pause_warned {
+                        info!("accepting again ({} connections open)", self.conns.len());
+                        self.pause_warned = false;
                     }
+                    self.accepting = Accepting::Yes;
                     return;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_resource_error(&e) => {
                     self.shared.stats.refused += 1;
-                    if !matches!(self.accepting, Accepting::OutOfResources { .. }) {
-                        warn!(
-                            "accept: {} ({} connections open): accepting paused",
-                            e,
-                            self.conns.len()
-                        );
-                    }
                     self.accepting = Accepting::OutOfResources {
                         retry_at: self.now + ACCEPT_RETRY,
                     };
+                    self.warn_pause(format_args!("accept: {e}"));
                     return;
                 }
                 // The client gave up before we got to it, or a firewall said no: next one.
@@ -273,6 +278,14 @@ impl Reactor {
                     return;
                 }
             }
+        }
+    }
+
+    /// One warning per episode of paused accepting, not one per failed accept.
+    fn warn_pause(&mut self, why: std::fmt::Arguments<'_>) {
+        if !self.pause_warned {
+            warn!("{why}: accepting paused until a connection closes");
+            self.pause_warned = true;
         }
     }
 
@@ -423,7 +436,7 @@ impl Reactor {
 
     fn accept_all(&mut self) {
         for i in 0..self.listeners.len() {
-            self.accept(i);
+            self.accept(i, false);
         }
     }
 
