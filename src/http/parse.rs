@@ -958,4 +958,62 @@ mod tests {
         assert_eq!(leading_empty_lines(b"\r"), 0);
         assert_eq!(leading_empty_lines(b"GET"), 0);
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn request() -> impl Strategy<Value = Vec<u8>> {
+            (
+                prop_oneof![Just("GET"), Just("HEAD"), Just("POST"), Just("DELETE")],
+                "/[a-z0-9/._~%-]{0,20}(\\?[a-z=&]{0,10})?",
+                proptest::collection::vec(("[A-Za-z-]{1,12}", "[ -~]{0,20}"), 0..20),
+                prop_oneof![Just("\r\n"), Just("\n")],
+            )
+                .prop_map(|(m, target, fields, eol)| {
+                    let mut r = format!("{m} {target} HTTP/1.1{eol}Host: example{eol}");
+                    for (name, value) in fields {
+                        if !matches!(
+                            name.to_ascii_lowercase().as_str(),
+                            "host"
+                                | "content-length"
+                                | "transfer-encoding"
+                                | "expect"
+                                | "connection"
+                        ) {
+                            r.push_str(&format!("{name}: {value}{eol}"));
+                        }
+                    }
+                    r.push_str(eol);
+                    r.into_bytes()
+                })
+        }
+
+        proptest! {
+            /// A valid head parses, the scanner finds the same end however it arrives, and every
+            /// proper prefix is merely partial.
+            #[test]
+            fn valid_heads_parse_whole_and_in_pieces(raw in request(), cut in any::<prop::sample::Index>()) {
+                let len = with_parsed_head(&raw, 32768, |r| match r {
+                    Ok(Parsed::Complete { len, .. }) => len,
+                    other => panic!("{other:?} for {:?}", String::from_utf8_lossy(&raw)),
+                });
+                prop_assert_eq!(len, raw.len());
+                let at = cut.index(raw.len());
+                let partial = with_parsed_head(&raw[..at], 32768, |r| matches!(r, Ok(Parsed::Partial)));
+                prop_assert!(partial, "prefix of {} bytes", at);
+                let mut scanner = HeadScanner::default();
+                prop_assert_eq!(scanner.scan(&raw[..at], 32768), Ok(None));
+                prop_assert_eq!(scanner.scan(&raw, 32768), Ok(Some(raw.len())));
+            }
+
+            /// Arbitrary bytes never panic the parser or the scanner.
+            #[test]
+            fn arbitrary_bytes_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..300)) {
+                let _ = with_parsed_head(&raw, 256, |r| r.is_ok());
+                let _ = HeadScanner::default().scan(&raw, 256);
+                let _ = parse_request_line(&raw);
+            }
+        }
+    }
 }
