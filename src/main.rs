@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use log::{warn, LevelFilter};
+use log::{info, warn, LevelFilter};
 
 use spindle::{Config, Server};
 
