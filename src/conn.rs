@@ -82,6 +82,17 @@ struct ReqMeta {
     head: bool,
 }
 
+/// What became of a parsed request head, kept once the head's bytes are released.
+struct Handled {
+    /// Length of the head in the input buffer.
+    len: usize,
+    /// The handler's decision; `None` when the declared body is over `--max-body` (413).
+    action: Option<Action>,
+    meta: ReqMeta,
+    framing: ReqFraming,
+    expect_continue: bool,
+}
+
 /// A handler's body sink, waiting for the rest of the body.
 struct Pending {
     sink: Box<dyn BodySink>,
@@ -503,16 +514,16 @@ impl<T: Transport> Conn<T> {
                     Some(handler.handle(&head, &cx))
                 }
             };
-            Ok::<_, parse::ParseError>(Some((
+            Ok::<_, parse::ParseError>(Some(Handled {
                 len,
                 action,
                 meta,
-                head.framing,
-                head.expect_continue,
-            )))
+                framing: head.framing,
+                expect_continue: head.expect_continue,
+            }))
         });
-        let (len, action, mut meta, framing, expect) = match parsed {
-            Ok(Some(p)) => p,
+        let handled = match parsed {
+            Ok(Some(h)) => h,
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.
                 if let Err(e) = self
@@ -530,9 +541,22 @@ impl<T: Transport> Conn<T> {
                 return true;
             }
         };
-        self.start += len;
+        self.start += handled.len;
         self.scanner.reset();
         self.new_request = true;
+        self.act(handled, is_head, sh);
+        true
+    }
+
+    /// Carries out what the handler decided for a request whose head has been consumed.
+    fn act(&mut self, handled: Handled, is_head: bool, sh: &mut Shared) {
+        let Handled {
+            action,
+            mut meta,
+            framing,
+            expect_continue: expect,
+            ..
+        } = handled;
         let decoder = match framing {
             ReqFraming::None => None,
             ReqFraming::Length(0) => None,
@@ -583,7 +607,6 @@ impl<T: Transport> Conn<T> {
                 }
             },
         }
-        true
     }
 
     /// The head is not all here: wait, unless the peer has finished sending.
