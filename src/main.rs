@@ -157,6 +157,13 @@ fn main() -> ExitCode {
             config.root.display()
         );
     }
+    info!(
+        "spindle {} started: {} listener(s), up to {} connections, built-ins {}",
+        env!("CARGO_PKG_VERSION"),
+        config.binds.len(),
+        config.max_connections,
+        if config.builtins { "on" } else { "off" }
+    );
     match server.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
