@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod config;
 pub mod conn;
 pub mod error;
+pub mod files;
 pub mod handler;
 pub mod http;
 pub mod listener;

@@ -64,7 +64,7 @@ pub fn format_http_date(secs: u64, out: &mut [u8; 29]) {
 }
 
 /// Howard Hinnant's days-to-civil: (year, month 1..=12, day 1..=31).
-fn civil_from_days(z: i64) -> (i64, u64, u64) {
+pub fn civil_from_days(z: i64) -> (i64, u64, u64) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
