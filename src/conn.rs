@@ -2,8 +2,10 @@
 //! responses out — pipelining, bodies, keep-alive, graceful close. It reads and writes through
 //! [`Transport`], so tests drive it with scripted partial I/O and no socket.
 
+use std::fs::File;
 use std::io::{self, ErrorKind};
 use std::mem;
+use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use log::trace;
@@ -22,6 +24,8 @@ use crate::timer::TimerKind;
 
 /// Rounds of read → serve → write per wake-up before others get a turn (fairness).
 const ROUNDS: usize = 16;
+/// Most bytes of a file sent in one round, so one download cannot hold the reactor.
+const FILE_ROUND: usize = 256 * 1024;
 
 /// The byte pipe under a connection: a `mio::net::TcpStream` in the server, a script in tests.
 pub trait Transport {
@@ -29,6 +33,12 @@ pub trait Transport {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
     /// Half-close: send FIN, keep reading.
     fn shutdown_write(&mut self) -> io::Result<()>;
+    /// Sends up to `count` bytes of `file` from `offset` straight to the peer. The default says
+    /// `Unsupported`, and the connection then copies the file through its output buffer.
+    fn send_file(&mut self, file: &File, offset: u64, count: usize) -> io::Result<usize> {
+        let _ = (file, offset, count);
+        Err(ErrorKind::Unsupported.into())
+    }
 }
 
 impl Transport for mio::net::TcpStream {
@@ -42,6 +52,16 @@ impl Transport for mio::net::TcpStream {
 
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
+    }
+
+    /// Linux `sendfile(2)`: the kernel copies from the page cache to the socket.
+    #[cfg(target_os = "linux")]
+    fn send_file(&mut self, file: &File, offset: u64, count: usize) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        let mut off = libc::off_t::try_from(offset).map_err(|_| ErrorKind::InvalidInput)?;
+        // SAFETY: both descriptors are open for the duration of the call, and `off` is ours.
+        let n = unsafe { libc::sendfile(self.as_raw_fd(), file.as_raw_fd(), &mut off, count) };
+        usize::try_from(n).map_err(|_| io::Error::last_os_error())
     }
 }
 
@@ -119,6 +139,15 @@ enum State {
         remaining: u64,
         keep_alive: bool,
     },
+    /// The socket draining, to send more of a file body.
+    SendingFile {
+        file: File,
+        offset: u64,
+        remaining: u64,
+        keep_alive: bool,
+        /// The transport can `sendfile`; false once it said `Unsupported`: copy instead.
+        zero_copy: bool,
+    },
     /// The last response to drain; then close (gracefully if `linger`).
     Closing,
     /// Our write side is shut; reading and discarding until the peer closes or time runs out,
@@ -135,6 +164,7 @@ impl State {
             State::ReadingBody { .. } => "ReadingBody",
             State::Delayed { .. } => "Delayed",
             State::Streaming { .. } => "Streaming",
+            State::SendingFile { .. } => "SendingFile",
             State::Closing => "Closing",
             State::Lingering => "Lingering",
             State::Closed => "Closed",
@@ -248,6 +278,9 @@ impl<T: Transport> Conn<T> {
             progress |= self.serve(sh);
             if self.owed() > 0 && self.writable {
                 progress |= self.flush(sh);
+            }
+            if self.owed() == 0 && self.writable {
+                progress |= self.send_file(sh);
             }
             self.settle(sh);
             if self.is_closed() {
@@ -425,6 +458,9 @@ impl<T: Transport> Conn<T> {
                 State::ReadingHead => self.serve_head(sh),
                 State::ReadingBody { .. } => self.serve_body(sh),
                 State::Streaming { .. } => self.serve_stream(sh),
+                State::SendingFile {
+                    zero_copy: false, ..
+                } => self.serve_file_copy(sh),
                 State::Lingering => {
                     self.start = self.end;
                     if self.read_closed {
@@ -742,6 +778,122 @@ impl<T: Transport> Conn<T> {
         true
     }
 
+    /// Sends file bytes straight from the page cache once the head is out, a bounded amount
+    /// per round. Returns whether anything happened.
+    fn send_file(&mut self, sh: &mut Shared) -> bool {
+        let State::SendingFile {
+            file,
+            offset,
+            remaining,
+            keep_alive,
+            zero_copy: zero_copy @ true,
+        } = &mut self.state
+        else {
+            return false;
+        };
+        let mut sent = 0;
+        let mut next = None;
+        while *remaining > 0 && sent < FILE_ROUND {
+            let count = (*remaining).min((FILE_ROUND - sent) as u64) as usize;
+            match self.io.send_file(file, *offset, count) {
+                Ok(0) => {
+                    // The file shrank under us: the promised length cannot be kept.
+                    log::debug!("conn {} file ended {} B early", self.key, remaining);
+                    next = Some(State::Closed);
+                    break;
+                }
+                Ok(n) => {
+                    *offset += n as u64;
+                    *remaining -= n as u64;
+                    sent += n;
+                    if n < count {
+                        self.writable = false; // socket buffer full: wait for its edge
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.writable = false;
+                    break;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::Unsupported => {
+                    *zero_copy = false; // `serve` copies it instead
+                    return true;
+                }
+                Err(e) => {
+                    log::debug!("conn {} sendfile: {}", self.key, e);
+                    next = Some(State::Closed);
+                    break;
+                }
+            }
+        }
+        trace!(
+            "conn {:<4} sendfile {} B, {} B to go{}",
+            self.key,
+            sent,
+            remaining,
+            if self.writable { "" } else { " -> WouldBlock" }
+        );
+        if next.is_none() && *remaining == 0 {
+            next = Some(if *keep_alive && !self.draining {
+                State::ReadingHead
+            } else {
+                State::Closing
+            });
+        }
+        if sent > 0 {
+            sh.stats.bytes_out += sent as u64;
+            self.write_progress = true;
+        }
+        let progress = sent > 0 || next.is_some();
+        if let Some(state) = next {
+            self.set_state(state);
+        }
+        progress
+    }
+
+    /// Without `sendfile`: reads the next piece of the file into the output buffer.
+    fn serve_file_copy(&mut self, sh: &mut Shared) -> bool {
+        let room = OUT_HIGH.saturating_sub(self.owed());
+        if room == 0 {
+            return false;
+        }
+        if self.output.capacity() == 0 {
+            self.output = sh.pool.take_output();
+        }
+        let State::SendingFile {
+            file,
+            offset,
+            remaining,
+            keep_alive,
+            ..
+        } = &mut self.state
+        else {
+            return false;
+        };
+        let start = self.output.len();
+        let want = room.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+        self.output.resize(start + want, 0);
+        let got = file.read_at(&mut self.output[start..], *offset);
+        let n = *got.as_ref().unwrap_or(&0);
+        self.output.truncate(start + n);
+        *offset += n as u64;
+        *remaining -= n as u64;
+        let next = match got {
+            Err(e) if e.kind() == ErrorKind::Interrupted => return true,
+            // The file shrank or failed: only closing can tell the client.
+            Ok(0) | Err(_) => State::Closing,
+            Ok(_) if *remaining > 0 => return true,
+            Ok(_) if *keep_alive && !self.draining => State::ReadingHead,
+            Ok(_) => State::Closing,
+        };
+        if matches!(next, State::Closing) && *remaining > 0 {
+            self.linger = false;
+        }
+        self.set_state(next);
+        true
+    }
+
     fn queue(&mut self, pool: &mut BufPool, bytes: &[u8]) {
         if self.output.capacity() == 0 {
             self.output = pool.take_output();
@@ -788,6 +940,24 @@ impl<T: Transport> Conn<T> {
         match resp.body {
             Body::Static(b) if send_body => self.output.extend_from_slice(b),
             Body::Owned(b) if send_body => self.output.extend_from_slice(&b),
+            Body::File { file, offset, len } if send_body && len > 0 => {
+                trace!(
+                    "conn {:<4} queued {} {} head ({} B), then {} B of a file",
+                    self.key,
+                    resp.status,
+                    crate::http::response::reason(resp.status),
+                    self.output.len() - before,
+                    len
+                );
+                self.set_state(State::SendingFile {
+                    file,
+                    offset,
+                    remaining: len,
+                    keep_alive,
+                    zero_copy: true,
+                });
+                return;
+            }
             Body::Stream(stream) if send_body => {
                 trace!(
                     "conn {:<4} queued {} {} head ({} B), streaming the body",
@@ -889,7 +1059,9 @@ impl<T: Transport> Conn<T> {
             State::Closed | State::Delayed { .. } => None,
             State::Lingering => Some(TimerKind::Linger),
             _ if self.owed() > 0 && !self.writable => Some(TimerKind::Write),
-            State::Streaming { .. } | State::Closing => Some(TimerKind::Write),
+            State::Streaming { .. } | State::SendingFile { .. } | State::Closing => {
+                Some(TimerKind::Write)
+            }
             State::ReadingBody { .. } => Some(TimerKind::Body),
             State::ReadingHead if self.end > self.start || self.requests == 0 => {
                 Some(TimerKind::Head)

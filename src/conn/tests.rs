@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use proptest::prelude::*;
 
 use super::*;
+use crate::handler::{Body, Response};
 use crate::router::Router;
 
 /// What the next `read` returns.
@@ -322,4 +323,53 @@ proptest! {
         let refs: Vec<&[u8]> = pieces.iter().map(|p| &p[..]).collect();
         let _ = output_for(&refs, 3, true);
     }
+}
+
+/// Answers every request with bytes 10.. of a scratch file (a `Body::File`).
+struct FileHandler {
+    path: std::path::PathBuf,
+}
+
+impl Handler for FileHandler {
+    fn handle(&mut self, _req: &crate::handler::Request<'_>, _cx: &Context<'_>) -> Action {
+        let file = std::fs::File::open(&self.path).unwrap();
+        let len = file.metadata().unwrap().len() - 10;
+        Action::Respond(Response::new(
+            200,
+            "application/octet-stream",
+            Body::File {
+                file,
+                offset: 10,
+                len,
+            },
+        ))
+    }
+}
+
+#[test]
+fn file_bodies_are_copied_when_the_transport_cannot_sendfile() {
+    let path = std::env::temp_dir().join(format!("spindle-conn-file-{}", std::process::id()));
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&path, &data).unwrap();
+    let mut rig = Rig::new();
+    rig.sh.handler = Box::new(FileHandler { path: path.clone() });
+    let mut raw = GET.to_vec();
+    raw.extend_from_slice(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    raw.extend_from_slice(GET);
+    let mut c = conn(vec![Step::Data(raw)], 1000);
+    rig.run(&mut c);
+    let out = &c.io.written;
+    let heads: Vec<usize> = out
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b"\r\n\r\n")
+        .map(|(i, _)| i + 4)
+        .collect();
+    let body1 = &out[heads[0]..heads[0] + data.len() - 10];
+    assert_eq!(body1, &data[10..]);
+    // The HEAD answer has the length and no body; the next GET follows right after it.
+    assert!(out[heads[0] + data.len() - 10..].starts_with(b"HTTP/1.1 200 OK"));
+    assert!(out.ends_with(&data[data.len() - 1000..]));
+    assert_eq!(c.timer_change(), Some(Some(TimerKind::Idle)));
+    std::fs::remove_file(path).unwrap();
 }

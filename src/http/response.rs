@@ -10,6 +10,13 @@ pub enum Body {
     Owned(Vec<u8>),
     /// Generated as the socket drains, never held whole.
     Stream(Box<dyn Stream>),
+    /// `len` bytes of an open file from `offset`: sent with `sendfile(2)` where the transport
+    /// can, else copied through the output buffer in bounded pieces. Never read whole.
+    File {
+        file: std::fs::File,
+        offset: u64,
+        len: u64,
+    },
 }
 
 /// A body produced piece by piece (`/-/bytes`, `/-/stream`, later files).
@@ -30,6 +37,7 @@ impl Body {
             Body::Static(b) => Some(b.len() as u64),
             Body::Owned(b) => Some(b.len() as u64),
             Body::Stream(s) => s.length(),
+            Body::File { len, .. } => Some(*len),
         }
     }
 
