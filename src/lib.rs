@@ -37,20 +37,16 @@ pub struct Server {
 impl Server {
     /// Checks ROOT and opens the listeners of `config`, with the standard handler.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
-        let handler = Box::new(router::Router::new(config.builtins));
+        check_root(config)?;
+        let files = files::Files::new(&config.root, config.listing, config.show_hidden)
+            .map_err(|e| StartError::Root(config.root.clone(), e))?;
+        let handler = Box::new(router::Router::new(config.builtins, files));
         Server::with_handler(config, handler)
     }
 
     /// Like [`Server::bind`] with a handler of your own.
     pub fn with_handler(config: &Config, handler: Box<dyn Handler>) -> Result<Server, StartError> {
-        match std::fs::metadata(&config.root) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => return Err(StartError::NotADirectory(config.root.clone())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StartError::NotADirectory(config.root.clone()))
-            }
-            Err(e) => return Err(StartError::Root(config.root.clone(), e)),
-        }
+        check_root(config)?;
         let listeners = config
             .binds
             .iter()
@@ -84,5 +80,17 @@ impl Server {
     /// Serves until shut down.
     pub fn run(mut self) -> io::Result<()> {
         self.reactor.run()
+    }
+}
+
+/// ROOT must be a directory.
+fn check_root(config: &Config) -> Result<(), StartError> {
+    match std::fs::metadata(&config.root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(StartError::NotADirectory(config.root.clone())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            Err(StartError::NotADirectory(config.root.clone()))
+        }
+        Err(e) => Err(StartError::Root(config.root.clone(), e)),
     }
 }

@@ -1,16 +1,17 @@
-//! Chooses who answers a request: the `/-/` built-ins, or (soon) the files under ROOT.
-//! Everything that is not a built-in is 404 until the static-file handler lands.
+//! Chooses who answers a request: the `/-/` built-ins, or the files under ROOT.
 
 use crate::builtins;
-use crate::handler::{Action, Context, Handler, Request, Response};
+use crate::files::Files;
+use crate::handler::{Action, Context, Handler, Request};
 
 pub struct Router {
     builtins: bool,
+    files: Files,
 }
 
 impl Router {
-    pub fn new(builtins: bool) -> Self {
-        Router { builtins }
+    pub fn new(builtins: bool, files: Files) -> Self {
+        Router { builtins, files }
     }
 }
 
@@ -21,6 +22,6 @@ impl Handler for Router {
                 return builtins::handle(rest, req, cx);
             }
         }
-        Action::Respond(Response::error(404))
+        Action::Respond(self.files.handle(req))
     }
 }

@@ -65,6 +65,13 @@ impl Transport for Script {
     }
 }
 
+/// Static files from an empty scratch directory: every path outside `/-/` is 404.
+fn empty_root() -> crate::files::Files {
+    let dir = std::env::temp_dir().join(format!("spindle-conn-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    crate::files::Files::new(&dir, true, false).unwrap()
+}
+
 struct Rig {
     sh: Shared,
 }
@@ -76,7 +83,7 @@ impl Rig {
                 pool: BufPool::new(8),
                 stats: Stats::default(),
                 date: DateCache::default(),
-                handler: Box::new(Router::new(true)),
+                handler: Box::new(Router::new(true, empty_root())),
                 limits: Limits {
                     max_head: 32 * 1024,
                     max_body: 1 << 20,

@@ -23,6 +23,13 @@ pub fn pattern(n: usize) -> Vec<u8> {
 }
 
 /// A server running on its own thread; shut down gracefully and joined on drop.
+/// An empty scratch directory: with it as ROOT, every path outside `/-/` is 404.
+pub fn empty_root() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("spindle-test-empty-root-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     pub addrs: Vec<SocketAddr>,
@@ -44,7 +51,7 @@ impl TestServer {
     pub fn try_with(tweak: impl FnOnce(&mut Config)) -> Result<TestServer, StartError> {
         let mut config = Config {
             binds: vec!["127.0.0.1:0".parse().unwrap()],
-            root: std::env::temp_dir(),
+            root: empty_root(),
             // Keep a test's teardown short even if it leaves a response in flight.
             shutdown_grace: Duration::from_millis(500),
             ..Config::default()
