@@ -939,6 +939,9 @@ impl<T: Transport> Conn<T> {
         let send_body = !meta.head && !no_body;
         match resp.body {
             Body::Static(b) if send_body => self.output.extend_from_slice(b),
+            Body::Shared(b, range) if send_body => self
+                .output
+                .extend_from_slice(b.get(range).unwrap_or_default()),
             Body::Owned(b) if send_body => self.output.extend_from_slice(&b),
             Body::File { file, offset, len } if send_body && len > 0 => {
                 trace!(

@@ -1,6 +1,7 @@
 //! Static files under ROOT (SPEC §4): resolving a request path safely, content types,
 //! conditional and range requests, directory listings. Nothing here touches mio.
 
+pub mod cache;
 pub mod cond;
 pub mod listing;
 pub mod mime;
@@ -10,19 +11,21 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Instant;
 
 use crate::handler::{Body, Request, Response};
-use crate::http::date::format_http_date;
 use crate::http::Method;
+use cache::{Cache, FileInfo, Target};
 use cond::{Precondition, Ranges};
-use resolve::{ResolveError, Resolved, Root};
+use resolve::{ResolveError, Root};
 
 /// Answers GET and HEAD for the files and directories under ROOT.
 pub struct Files {
     root: Root,
     listing: bool,
     show_hidden: bool,
+    cache: Cache,
 }
 
 impl Files {
@@ -32,118 +35,84 @@ impl Files {
             root: Root::new(root)?,
             listing,
             show_hidden,
+            cache: Cache::default(),
         })
     }
 
-    pub fn handle(&self, req: &Request<'_>) -> Response {
-        let resolved = self.root.resolve(req.path, self.show_hidden);
-        if resolved.is_ok() && !matches!(req.method, Method::Get | Method::Head) {
+    pub fn handle(&mut self, req: &Request<'_>) -> Response {
+        let now = Instant::now();
+        let target = self
+            .cache
+            .lookup(&self.root, req.path, self.show_hidden, now);
+        if target.is_ok() && !matches!(req.method, Method::Get | Method::Head) {
             // Something is there, but not for this method (what is absent stays 404).
             return Response::method_not_allowed("GET, HEAD");
         }
-        match resolved {
+        match target {
             Err(ResolveError::BadPath) => Response::error(400),
             Err(ResolveError::NotFound) => Response::error(404),
-            Ok(Resolved::Dir { slash: false, .. }) => redirect_to_slash(req),
-            Ok(Resolved::Dir { path, slash: true }) => {
-                let index = path.join("index.html");
-                if fs::metadata(&index).is_ok_and(|m| m.is_file()) {
-                    self.file(req, &index)
-                } else if self.listing {
-                    self.list(req, &path)
-                } else {
-                    Response::error(404)
+            Ok(Target::Dir { slash: false, .. }) => redirect_to_slash(req),
+            Ok(Target::Dir { path, slash: true }) => {
+                let mut index = req.path.to_vec();
+                index.extend_from_slice(b"index.html");
+                match self.cache.lookup(&self.root, &index, self.show_hidden, now) {
+                    Ok(Target::File { file, gz }) => self.file(req, file, gz),
+                    _ if self.listing => self.list(req, &path),
+                    _ => Response::error(404),
                 }
             }
-            Ok(Resolved::File { path, .. }) => self.file(req, &path),
+            Ok(Target::File { file, gz }) => self.file(req, file, gz),
         }
     }
 
     /// A regular file (or its pre-compressed `.gz` sibling), with validators and ranges.
-    fn file(&self, req: &Request<'_>, path: &Path) -> Response {
-        let name = path.file_name().map_or(&b""[..], |n| n.as_bytes());
+    fn file(&self, req: &Request<'_>, plain: FileInfo, gz: Option<FileInfo>) -> Response {
+        let name = plain.path.file_name().map_or(&b""[..], |n| n.as_bytes());
         let content_type = mime::content_type(name);
-        let gz = self.gz_sibling(path);
-        let use_gz = gz.is_some() && accepts_gzip(req);
-        let open_path = match (&gz, use_gz) {
-            (Some(gz), true) => gz.as_path(),
-            _ => path,
+        let has_gz = gz.is_some();
+        let (info, use_gz) = match gz {
+            Some(gz) if accepts_gzip(req) => (gz, true),
+            _ => (plain, false),
         };
-        let file = match open(open_path) {
-            Ok(f) => f,
-            Err(e) if is_out_of_descriptors(&e) => return Response::error(503),
-            Err(_) => return Response::error(404),
-        };
-        let meta = match file.metadata() {
-            Ok(m) if m.is_file() => m,
-            _ => return Response::error(404),
-        };
-        let size = meta.len();
-        let mtime = u64::try_from(meta.mtime()).unwrap_or(0);
-        let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
-        let etag = cond::etag(size, mtime, nanos, meta.ino());
-        let mut date = [0u8; 29];
-        format_http_date(mtime, &mut date);
-        let last_modified = String::from_utf8_lossy(&date).into_owned();
-
+        let size = info.size;
         let mut resp = match cond::check(
             req.header("if-none-match"),
             req.header("if-modified-since"),
-            &etag,
-            mtime,
+            &info.etag,
+            info.mtime,
         ) {
             Precondition::NotModified => Response::empty(304),
             Precondition::Proceed => match cond::ranges(
                 req.header("range"),
                 req.header("if-range"),
-                &etag,
-                mtime,
+                &info.etag,
+                info.mtime,
                 size,
             ) {
-                Ranges::Full => Response::new(
-                    200,
-                    content_type,
-                    Body::File {
-                        file,
-                        offset: 0,
-                        len: size,
-                    },
-                ),
-                Ranges::Partial { start, end } => Response::new(
-                    206,
-                    content_type,
-                    Body::File {
-                        file,
-                        offset: start,
-                        len: end - start + 1,
-                    },
-                )
-                .with_header("Content-Range", cond::content_range(start, end, size)),
-                Ranges::Unsatisfiable => {
-                    Response::error(416).with_header("Content-Range", format!("bytes */{size}"))
-                }
+                Ranges::Full => match body(&info, 0, size) {
+                    Ok(body) => Response::new(200, content_type, body),
+                    Err(resp) => return resp,
+                },
+                Ranges::Partial { start, end } => match body(&info, start, end - start + 1) {
+                    Ok(body) => Response::new(206, content_type, body)
+                        .with_header("Content-Range", cond::content_range(start, end, size)),
+                    Err(resp) => return resp,
+                },
+                Ranges::Unsatisfiable => Response::error(416)
+                    .with_header("Content-Range", cond::content_range_unsatisfied(size)),
             },
         };
         resp = resp
-            .with_header("ETag", etag)
-            .with_header("Last-Modified", last_modified)
+            .with_header("ETag", info.etag)
+            .with_header("Last-Modified", info.last_modified)
             .with_header("Accept-Ranges", "bytes");
         if use_gz {
             resp = resp.with_header("Content-Encoding", "gzip");
         }
-        if gz.is_some() {
+        if has_gz {
             resp = resp.with_header("Vary", "Accept-Encoding");
         }
         resp
-    }
-
-    /// `x.gz` next to `x`, if it is a regular file inside ROOT.
-    fn gz_sibling(&self, path: &Path) -> Option<PathBuf> {
-        let mut gz = path.as_os_str().to_owned();
-        gz.push(".gz");
-        let real = fs::canonicalize(&gz).ok()?;
-        let meta = fs::metadata(&real).ok()?;
-        (meta.is_file() && real.starts_with(self.root.path())).then_some(real)
     }
 
     /// The listing of a directory, HTML or (for `Accept: application/json`) JSON.
@@ -188,6 +157,26 @@ impl Files {
     }
 }
 
+/// `len` bytes of the file from `offset`: from memory for a small file, else an open file
+/// for `sendfile`. (Within a second of a change the cached length may be stale: a file that
+/// shrank ends the connection early, one that grew is sent at its old length.)
+fn body(info: &FileInfo, offset: u64, len: u64) -> Result<Body, Response> {
+    if let Some(bytes) = &info.bytes {
+        let start = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        let end = usize::try_from(offset + len)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        return Ok(Body::Shared(bytes.clone(), start..end));
+    }
+    match open(&info.path) {
+        Ok(file) => Ok(Body::File { file, offset, len }),
+        Err(e) if is_out_of_descriptors(&e) => Err(Response::error(503)),
+        Err(_) => Err(Response::error(404)),
+    }
+}
+
 /// 301 to the same path with a slash, query kept.
 fn redirect_to_slash(req: &Request<'_>) -> Response {
     let mut location = String::from_utf8_lossy(req.path).into_owned();
@@ -201,7 +190,7 @@ fn redirect_to_slash(req: &Request<'_>) -> Response {
 
 /// Regular files are opened non-blocking, so that a FIFO swapped in after the check cannot
 /// block the reactor, and close-on-exec.
-fn open(path: &Path) -> io::Result<File> {
+pub(crate) fn open(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)

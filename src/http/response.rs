@@ -8,6 +8,8 @@ pub enum Body {
     Empty,
     Static(&'static [u8]),
     Owned(Vec<u8>),
+    /// A part of bytes shared with a cache (a small file's contents).
+    Shared(std::sync::Arc<[u8]>, std::ops::Range<usize>),
     /// Generated as the socket drains, never held whole.
     Stream(Box<dyn Stream>),
     /// `len` bytes of an open file from `offset`: sent with `sendfile(2)` where the transport
@@ -36,6 +38,7 @@ impl Body {
             Body::Empty => Some(0),
             Body::Static(b) => Some(b.len() as u64),
             Body::Owned(b) => Some(b.len() as u64),
+            Body::Shared(_, r) => Some(r.len() as u64),
             Body::Stream(s) => s.length(),
             Body::File { len, .. } => Some(*len),
         }

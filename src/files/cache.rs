@@ -1,0 +1,221 @@
+//! What serving a file needs besides sending it — where a request path leads, the file's
+//! validators, its `.gz` sibling — and the bytes of small files, kept for at most a second
+//! before they are checked again (nginx's `open_file_cache`, in miniature).
+
+use std::collections::HashMap;
+use std::fs::{self, Metadata};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::cond;
+use super::resolve::{ResolveError, Resolved, Root};
+use crate::http::date::format_http_date;
+
+/// How long an entry is believed without looking at the file system again.
+const FRESH: Duration = Duration::from_secs(1);
+/// Most entries; when full, the cache starts over (simple, and bounded).
+const MAX_ENTRIES: usize = 1024;
+/// Files up to this size are kept in memory and sent with the head in one write.
+pub const SMALL_FILE: u64 = 16 * 1024;
+/// Most bytes of small files kept in memory in all.
+const MAX_BYTES: usize = 8 * 1024 * 1024;
+
+/// A regular file as the last look saw it.
+#[derive(Clone, Debug)]
+pub struct FileInfo {
+    pub path: PathBuf,
+    pub size: u64,
+    pub mtime: u64,
+    pub etag: String,
+    pub last_modified: String,
+    /// The contents, for small files.
+    pub bytes: Option<Arc<[u8]>>,
+}
+
+impl FileInfo {
+    fn new(path: PathBuf, meta: &Metadata, keep_bytes: bool) -> FileInfo {
+        let mtime = u64::try_from(meta.mtime()).unwrap_or(0);
+        let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
+        let mut date = [0u8; 29];
+        format_http_date(mtime, &mut date);
+        let bytes = (keep_bytes && meta.len() <= SMALL_FILE)
+            .then(|| read_small(&path, meta.len()))
+            .flatten();
+        FileInfo {
+            size: meta.len(),
+            mtime,
+            etag: cond::etag(meta.len(), mtime, nanos, meta.ino()),
+            last_modified: String::from_utf8_lossy(&date).into_owned(),
+            bytes,
+            path,
+        }
+    }
+}
+
+/// Reads a small file whole; `None` if it is not exactly `len` bytes any more.
+fn read_small(path: &Path, len: u64) -> Option<Arc<[u8]>> {
+    let mut f = super::open(path).ok()?;
+    let mut buf = Vec::with_capacity(usize::try_from(len).ok()?);
+    f.by_ref().take(len + 1).read_to_end(&mut buf).ok()?;
+    (buf.len() as u64 == len).then(|| buf.into())
+}
+
+/// Where a request path leads.
+#[derive(Clone, Debug)]
+pub enum Target {
+    File {
+        file: FileInfo,
+        /// The pre-compressed sibling `x.gz`, if there is one inside ROOT.
+        gz: Option<FileInfo>,
+    },
+    Dir {
+        path: PathBuf,
+        slash: bool,
+    },
+}
+
+struct Entry {
+    target: Result<Target, ResolveError>,
+    checked: Instant,
+}
+
+pub struct Cache {
+    entries: HashMap<Vec<u8>, Entry>,
+    bytes: usize,
+}
+
+impl Default for Cache {
+    fn default() -> Self {
+        Cache {
+            entries: HashMap::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl Cache {
+    /// What `raw_path` (still percent-encoded) leads to, from the cache if that is fresh.
+    pub fn lookup(
+        &mut self,
+        root: &Root,
+        raw_path: &[u8],
+        show_hidden: bool,
+        now: Instant,
+    ) -> Result<Target, ResolveError> {
+        if let Some(e) = self.entries.get(raw_path) {
+            if now.duration_since(e.checked) < FRESH {
+                return e.target.clone();
+            }
+        }
+        let target = look(root, raw_path, show_hidden, self.bytes < MAX_BYTES);
+        let held = |t: &Result<Target, ResolveError>| match t {
+            Ok(Target::File { file, gz }) => {
+                file.bytes.as_ref().map_or(0, |b| b.len())
+                    + gz.as_ref()
+                        .and_then(|g| g.bytes.as_ref())
+                        .map_or(0, |b| b.len())
+            }
+            _ => 0,
+        };
+        if self.entries.len() >= MAX_ENTRIES {
+            self.entries.clear();
+            self.bytes = 0;
+        }
+        self.bytes += held(&target);
+        let old = self.entries.insert(
+            raw_path.to_vec(),
+            Entry {
+                target: target.clone(),
+                checked: now,
+            },
+        );
+        if let Some(old) = old {
+            self.bytes -= held(&old.target).min(self.bytes);
+        }
+        target
+    }
+}
+
+/// The file system's answer, without the cache.
+fn look(
+    root: &Root,
+    raw_path: &[u8],
+    show_hidden: bool,
+    keep_bytes: bool,
+) -> Result<Target, ResolveError> {
+    match root.resolve(raw_path, show_hidden)? {
+        Resolved::Dir { path, slash } => Ok(Target::Dir { path, slash }),
+        Resolved::File { path, meta } => {
+            let gz = gz_sibling(root, &path).map(|(p, m)| FileInfo::new(p, &m, keep_bytes));
+            Ok(Target::File {
+                file: FileInfo::new(path, &meta, keep_bytes),
+                gz,
+            })
+        }
+    }
+}
+
+/// `x.gz` next to `x`, if it is a regular file inside ROOT.
+fn gz_sibling(root: &Root, path: &Path) -> Option<(PathBuf, Metadata)> {
+    let mut gz = path.as_os_str().to_owned();
+    gz.push(".gz");
+    let real = fs::canonicalize(&gz).ok()?;
+    let meta = fs::metadata(&real).ok()?;
+    (meta.is_file() && real.starts_with(root.path())).then_some((real, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_fresh_for_a_second_then_looked_at_again() {
+        let dir = std::env::temp_dir().join(format!("spindle-cache-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("a.txt"), b"one").unwrap();
+        let root = Root::new(&dir).unwrap();
+        let mut cache = Cache::default();
+        let t0 = Instant::now();
+        let bytes = |t: Result<Target, ResolveError>| match t {
+            Ok(Target::File { file, .. }) => file.bytes.map(|b| b.to_vec()),
+            _ => None,
+        };
+        assert_eq!(
+            bytes(cache.lookup(&root, b"/a.txt", false, t0)),
+            Some(b"one".to_vec())
+        );
+        fs::write(dir.join("a.txt"), b"two!").unwrap();
+        // Within the second: the cached answer.
+        assert_eq!(
+            bytes(cache.lookup(&root, b"/a.txt", false, t0 + FRESH / 2)),
+            Some(b"one".to_vec())
+        );
+        // After it: looked at again.
+        assert_eq!(
+            bytes(cache.lookup(&root, b"/a.txt", false, t0 + FRESH)),
+            Some(b"two!".to_vec())
+        );
+        fs::remove_file(dir.join("a.txt")).unwrap();
+        assert!(cache
+            .lookup(&root, b"/a.txt", false, t0 + FRESH * 3)
+            .is_err());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bounded() {
+        let dir = std::env::temp_dir().join(format!("spindle-cache-b-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let root = Root::new(&dir).unwrap();
+        let mut cache = Cache::default();
+        let now = Instant::now();
+        for i in 0..(MAX_ENTRIES * 2) {
+            let _ = cache.lookup(&root, format!("/missing-{i}").as_bytes(), false, now);
+            assert!(cache.entries.len() <= MAX_ENTRIES);
+        }
+        fs::remove_dir_all(dir).unwrap();
+    }
+}
