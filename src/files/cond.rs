@@ -1,1 +1,1241 @@
-//! (work in progress)
+//! Validators, conditional requests and byte ranges for static files (RFC 9110 §8.8, §13, §14):
+//! pure functions from header values and file metadata to a decision: 304, 206, 416 or 200.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::http::date::civil_from_days;
+
+/// A `Range` value longer than this is ignored (the whole representation is sent).
+const MAX_RANGE_HEADER: usize = 1024;
+/// At most this many list elements (empty ones included) in a `Range` value; more → ignored.
+const MAX_RANGES: usize = 16;
+
+/// A strong ETag from size, mtime and inode, e.g. `"5f3a-1a2b3c4d-7e"` (quoted, hex fields):
+/// `"size-mtime-inode"`. Sub-second mtime, when the file system has one, is appended to the
+/// seconds as `.nanos` (`"5f3a-1a2b3c4d.1dcd6500-7e"`), so that two writes of the same size
+/// within one second still change the tag, as a strong validator must (RFC 9110 §8.8.1).
+pub fn etag(size: u64, mtime_secs: u64, mtime_nanos: u32, inode: u64) -> String {
+    if mtime_nanos == 0 {
+        format!("\"{size:x}-{mtime_secs:x}-{inode:x}\"")
+    } else {
+        format!("\"{size:x}-{mtime_secs:x}.{mtime_nanos:x}-{inode:x}\"")
+    }
+}
+
+/// Parses an HTTP-date in any of the three formats RFC 9110 §5.6.7 requires recipients to
+/// accept into seconds since the Unix epoch:
+///
+/// - IMF-fixdate: `Sun, 06 Nov 1994 08:49:37 GMT`
+/// - obsolete RFC 850: `Sunday, 06-Nov-94 08:49:37 GMT`
+/// - asctime: `Sun Nov  6 08:49:37 1994` (day as ` 6` or `06`)
+///
+/// Names are case-sensitive, as the grammar says; the day name must be a real one but is not
+/// checked against the date. Seconds may be `60` (a leap second counts as the next second).
+/// A two-digit RFC 850 year is taken in the current century unless that puts it more than
+/// 50 years in the future, in which case it is the century before (§5.6.7). Whitespace around
+/// the value is ignored. `None` for anything else: a bad name, an impossible date or time
+/// (`31 Apr`, `29 Feb` of a common year, `25:00:00`), trailing bytes, or a date before 1970.
+pub fn parse_http_date(v: &[u8]) -> Option<u64> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    parse_http_date_in(v, civil_from_days((now / 86_400) as i64).0)
+}
+
+/// [`parse_http_date`] with the current year given, so that tests do not depend on the clock.
+fn parse_http_date_in(v: &[u8], this_year: i64) -> Option<u64> {
+    let v = trim_ows(v);
+    match v.iter().position(|&b| b == b',') {
+        Some(3) => imf_fixdate(v),
+        Some(_) => rfc850_date(v, this_year),
+        None => asctime_date(v),
+    }
+}
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, exactly 29 bytes.
+fn imf_fixdate(v: &[u8]) -> Option<u64> {
+    if v.len() != 29
+        || !DAY_NAMES.contains(&&v[0..3])
+        || &v[3..5] != b", "
+        || v[7] != b' '
+        || v[11] != b' '
+        || v[16] != b' '
+        || &v[25..] != b" GMT"
+    {
+        return None;
+    }
+    let day = two_digits(&v[5..7])?;
+    let month = month(&v[8..11])?;
+    let year = i64::from(two_digits(&v[12..14])? * 100 + two_digits(&v[14..16])?);
+    to_epoch(year, month, day, time_of_day(&v[17..25])?)
+}
+
+/// `Sunday, 06-Nov-94 08:49:37 GMT`: a long day name, then always 24 bytes.
+fn rfc850_date(v: &[u8], this_year: i64) -> Option<u64> {
+    let comma = v.iter().position(|&b| b == b',')?;
+    let rest = &v[comma..];
+    if !LONG_DAY_NAMES.contains(&&v[..comma])
+        || rest.len() != 24
+        || &rest[..2] != b", "
+        || rest[4] != b'-'
+        || rest[8] != b'-'
+        || rest[11] != b' '
+        || &rest[20..] != b" GMT"
+    {
+        return None;
+    }
+    let day = two_digits(&rest[2..4])?;
+    let month = month(&rest[5..8])?;
+    let yy = i64::from(two_digits(&rest[9..11])?);
+    let mut year = this_year - this_year.rem_euclid(100) + yy;
+    if year > this_year + 50 {
+        year -= 100;
+    }
+    to_epoch(year, month, day, time_of_day(&rest[12..20])?)
+}
+
+/// `Sun Nov  6 08:49:37 1994`, exactly 24 bytes.
+fn asctime_date(v: &[u8]) -> Option<u64> {
+    if v.len() != 24
+        || !DAY_NAMES.contains(&&v[0..3])
+        || v[3] != b' '
+        || v[7] != b' '
+        || v[10] != b' '
+        || v[19] != b' '
+    {
+        return None;
+    }
+    let month = month(&v[4..7])?;
+    let day = if v[8] == b' ' {
+        digit(v[9])?
+    } else {
+        two_digits(&v[8..10])?
+    };
+    let year = i64::from(two_digits(&v[20..22])? * 100 + two_digits(&v[22..24])?);
+    to_epoch(year, month, day, time_of_day(&v[11..19])?)
+}
+
+const DAY_NAMES: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+const LONG_DAY_NAMES: [&[u8]; 7] = [
+    b"Monday",
+    b"Tuesday",
+    b"Wednesday",
+    b"Thursday",
+    b"Friday",
+    b"Saturday",
+    b"Sunday",
+];
+const MONTHS: [&[u8]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+fn digit(b: u8) -> Option<u32> {
+    b.is_ascii_digit().then(|| u32::from(b - b'0'))
+}
+
+fn two_digits(v: &[u8]) -> Option<u32> {
+    Some(digit(v[0])? * 10 + digit(v[1])?)
+}
+
+/// 1..=12.
+fn month(v: &[u8]) -> Option<u32> {
+    MONTHS.iter().position(|m| *m == v).map(|i| i as u32 + 1)
+}
+
+/// `HH:MM:SS` → seconds into the day; hour 00–23, minute 00–59, second 00–60.
+fn time_of_day(v: &[u8]) -> Option<u64> {
+    if v.len() != 8 || v[2] != b':' || v[5] != b':' {
+        return None;
+    }
+    let (h, m, s) = (
+        two_digits(&v[0..2])?,
+        two_digits(&v[3..5])?,
+        two_digits(&v[6..8])?,
+    );
+    (h <= 23 && m <= 59 && s <= 60).then(|| u64::from(h * 3600 + m * 60 + s))
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Seconds since the epoch of a checked calendar date; `None` before 1970 or for a day the
+/// month does not have.
+fn to_epoch(year: i64, month: u32, day: u32, secs_of_day: u64) -> Option<u64> {
+    let days_in_month = match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if year < 1970 || day == 0 || day > days_in_month {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil, the inverse of `civil_from_days`.
+    let (m, d) = (i64::from(month), i64::from(day));
+    let y = if m <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days as u64 * 86_400 + secs_of_day)
+}
+
+/// The outcome of the GET/HEAD preconditions.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Precondition {
+    /// Serve the representation (200, or 206 if a range applies).
+    Proceed,
+    /// Answer 304 with the validators and no body.
+    NotModified,
+}
+
+/// GET/HEAD preconditions (RFC 9110 §13.1.2, §13.1.3, §13.2.2), for a resource that exists.
+///
+/// `If-None-Match` wins: when present, `If-Modified-Since` is ignored. It is `*` (matches any
+/// current representation) or a comma-separated list of entity tags (OWS and empty elements
+/// allowed), compared weakly: `W/"x"` matches `"x"`. Any match → [`Precondition::NotModified`].
+/// A value that is not valid syntax matches nothing (a full answer is always safe).
+///
+/// Otherwise `If-Modified-Since`: [`Precondition::NotModified`] when the resource's
+/// `mtime_secs` is earlier than or equal to the date — so a date later than Last-Modified
+/// also gives 304. A value that is not a single valid HTTP-date is ignored.
+pub fn check(
+    if_none_match: Option<&[u8]>,
+    if_modified_since: Option<&[u8]>,
+    etag: &str,
+    mtime_secs: u64,
+) -> Precondition {
+    let not_modified = match (if_none_match, if_modified_since) {
+        (Some(inm), _) => none_match_hits(inm, etag.as_bytes()),
+        (None, Some(ims)) => parse_http_date(ims).is_some_and(|date| mtime_secs <= date),
+        (None, None) => false,
+    };
+    if not_modified {
+        Precondition::NotModified
+    } else {
+        Precondition::Proceed
+    }
+}
+
+/// Whether an `If-None-Match` value matches `current` by weak comparison.
+fn none_match_hits(v: &[u8], current: &[u8]) -> bool {
+    let v = trim_ows(v);
+    if v == b"*" {
+        return true;
+    }
+    let Some((_, current, b"")) = split_etag(current) else {
+        return false;
+    };
+    let mut hit = false;
+    let mut rest = v;
+    loop {
+        // Empty list elements and the OWS around commas are allowed (§5.6.1.2).
+        while let [b' ' | b'\t' | b',', tail @ ..] = rest {
+            rest = tail;
+        }
+        if rest.is_empty() {
+            return hit;
+        }
+        let Some((_, opaque, tail)) = split_etag(rest) else {
+            return false;
+        };
+        hit |= opaque == current;
+        rest = trim_ows(tail);
+        if !matches!(rest, [] | [b',', ..]) {
+            return false;
+        }
+    }
+}
+
+/// One `entity-tag` at the start of `v`: (weak, opaque-tag with its quotes, the rest).
+fn split_etag(v: &[u8]) -> Option<(bool, &[u8], &[u8])> {
+    let (weak, v) = match v.strip_prefix(b"W/") {
+        Some(v) => (true, v),
+        None => (false, v),
+    };
+    if v.first() != Some(&b'"') {
+        return None;
+    }
+    let close = 1 + v[1..].iter().position(|&b| b == b'"')?;
+    // etagc = %x21 / %x23-7E / obs-text
+    if v[1..close].iter().any(|&b| b <= b' ' || b == 0x7f) {
+        return None;
+    }
+    Some((weak, &v[..=close], &v[close + 1..]))
+}
+
+/// What to send for a `Range` request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ranges {
+    /// 200 with the whole representation: no range, or the range is ignored.
+    Full,
+    /// 206 with bytes `start..=end` and `Content-Range: bytes start-end/len`.
+    Partial {
+        start: u64,
+        end: u64, /* inclusive */
+    },
+    /// 416 with `Content-Range: bytes */len` (see [`content_range_unsatisfied`]).
+    Unsatisfiable,
+}
+
+/// One `range-spec` as received; numbers too large for u64 saturate, which keeps their meaning
+/// (a first-pos ≥ any length, a last-pos or suffix past any end).
+#[derive(Clone, Copy, Debug)]
+enum Spec {
+    /// `first-last` or `first-`.
+    Int { first: u64, last: Option<u64> },
+    /// `-n`: the last n bytes.
+    Suffix(u64),
+}
+
+/// The `Range` header for a representation of `len` bytes (RFC 9110 §14.1.1, §14.2, §13.2.2).
+///
+/// - `bytes=a-b`, `bytes=a-` and `bytes=-n` (the last n bytes). An end at or past the last
+///   byte is clamped to `len - 1`; a suffix longer than the representation is all of it.
+/// - A unit other than `bytes` (case-insensitive) or a syntactically invalid value, including
+///   `a-b` with `b < a`, is ignored → [`Ranges::Full`]. OWS is accepted around the whole
+///   value, the `=`, each element and each `-`, and empty list elements are skipped.
+/// - A first byte at or past `len`, or `-0`, is unsatisfiable → [`Ranges::Unsatisfiable`]
+///   (416): a resume past the end of the file is 416, never 404 or 200.
+/// - Numbers of any length are accepted; past u64 they saturate, so a huge first byte is
+///   unsatisfiable and a huge end or suffix means "to the end". Never a panic or overflow.
+/// - Several ranges: we never send `multipart/byteranges`; when at least one of them is
+///   satisfiable the answer is [`Ranges::Full`] (200 with the whole body, as §14.2 allows a
+///   server to ignore Range). The response is never larger than the file, so overlapping or
+///   many small ranges cannot amplify. When none is satisfiable, 416 as for one range.
+/// - Limits: a value over 1024 bytes or with more than 16 list elements is ignored → Full.
+/// - `len == 0`: by §14.1.1 the only satisfiable form on an empty representation is a suffix
+///   with a non-zero length; every `a-…` is unsatisfiable (416, `bytes */0`). A satisfiable
+///   suffix would select the whole (empty) representation, which a 206 cannot express
+///   (`Content-Range` needs first ≤ last), so it is answered [`Ranges::Full`]: 200 with an
+///   empty body. `-0` stays unsatisfiable.
+/// - `If-Range` (§13.1.5), only looked at when the Range is valid: an entity-tag must match
+///   `etag` by strong comparison (a weak tag on either side never matches); an HTTP-date must
+///   equal `mtime_secs` exactly. Anything else, including a value that is neither, means the
+///   representation changed → [`Ranges::Full`], even for a range that would be unsatisfiable.
+pub fn ranges(
+    range: Option<&[u8]>,
+    if_range: Option<&[u8]>,
+    etag: &str,
+    mtime_secs: u64,
+    len: u64,
+) -> Ranges {
+    let Some(range) = range else {
+        return Ranges::Full;
+    };
+    let mut specs = [Spec::Suffix(0); MAX_RANGES];
+    let Some(n) = parse_range(range, &mut specs) else {
+        return Ranges::Full;
+    };
+    if let Some(if_range) = if_range {
+        if !if_range_matches(if_range, etag.as_bytes(), mtime_secs) {
+            return Ranges::Full;
+        }
+    }
+    match &specs[..n] {
+        [one] => resolve(*one, len),
+        many if many
+            .iter()
+            .all(|s| resolve(*s, len) == Ranges::Unsatisfiable) =>
+        {
+            Ranges::Unsatisfiable
+        }
+        _ => Ranges::Full,
+    }
+}
+
+/// One range-spec against a representation of `len` bytes.
+fn resolve(spec: Spec, len: u64) -> Ranges {
+    match spec {
+        Spec::Int { first, .. } if first >= len => Ranges::Unsatisfiable,
+        Spec::Int { first, last } => Ranges::Partial {
+            start: first,
+            end: last.map_or(len - 1, |last| last.min(len - 1)),
+        },
+        Spec::Suffix(0) => Ranges::Unsatisfiable,
+        Spec::Suffix(_) if len == 0 => Ranges::Full,
+        Spec::Suffix(n) => Ranges::Partial {
+            start: len.saturating_sub(n),
+            end: len - 1,
+        },
+    }
+}
+
+/// Parses `bytes=range-set` into `out`; the number of specs, or `None` if the value is to be
+/// ignored (other unit, bad syntax, over the limits).
+fn parse_range(v: &[u8], out: &mut [Spec; MAX_RANGES]) -> Option<usize> {
+    if v.len() > MAX_RANGE_HEADER {
+        return None;
+    }
+    let eq = v.iter().position(|&b| b == b'=')?;
+    if !trim_ows(&v[..eq]).eq_ignore_ascii_case(b"bytes") {
+        return None;
+    }
+    let mut n = 0;
+    for (i, element) in v[eq + 1..].split(|&b| b == b',').enumerate() {
+        if i == MAX_RANGES {
+            return None;
+        }
+        let element = trim_ows(element);
+        if element.is_empty() {
+            continue;
+        }
+        let dash = element.iter().position(|&b| b == b'-')?;
+        let (first, last) = (trim_ows(&element[..dash]), trim_ows(&element[dash + 1..]));
+        out[n] = if first.is_empty() {
+            Spec::Suffix(number(last)?)
+        } else if last.is_empty() {
+            Spec::Int {
+                first: number(first)?,
+                last: None,
+            }
+        } else {
+            let (f, l) = (number(first)?, number(last)?);
+            // Compared as decimal strings: both may have saturated.
+            if decimal_less(last, first) {
+                return None;
+            }
+            Spec::Int {
+                first: f,
+                last: Some(l),
+            }
+        };
+        n += 1;
+    }
+    (n > 0).then_some(n)
+}
+
+/// `1*DIGIT`, saturating at u64::MAX.
+fn number(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(v.iter().fold(0u64, |n, &d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
+}
+
+/// `a < b` for two strings of ASCII digits, of any length.
+fn decimal_less(a: &[u8], b: &[u8]) -> bool {
+    let strip = |v: &[u8]| -> usize { v.iter().position(|&d| d != b'0').unwrap_or(v.len()) };
+    let (a, b) = (&a[strip(a)..], &b[strip(b)..]);
+    (a.len(), a) < (b.len(), b)
+}
+
+/// `If-Range`: a strong entity-tag equal to `current` (itself strong), or an HTTP-date equal to
+/// the modification time.
+fn if_range_matches(v: &[u8], current: &[u8], mtime_secs: u64) -> bool {
+    let v = trim_ows(v);
+    if v.starts_with(b"\"") || v.starts_with(b"W/") {
+        matches!(
+            (split_etag(v), split_etag(current)),
+            (Some((false, a, b"")), Some((false, c, b""))) if a == c
+        )
+    } else {
+        parse_http_date(v) == Some(mtime_secs)
+    }
+}
+
+/// `Content-Range` value for a partial answer: `bytes start-end/len`.
+pub fn content_range(start: u64, end: u64, len: u64) -> String {
+    format!("bytes {start}-{end}/{len}")
+}
+
+/// `Content-Range` value for a 416 answer: `bytes */len`.
+pub fn content_range_unsatisfied(len: u64) -> String {
+    format!("bytes */{len}")
+}
+
+/// Strips OWS (SP, HTAB) from both ends.
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::date::format_http_date;
+    use proptest::prelude::*;
+
+    const RFC_SECS: u64 = 784_111_777;
+    const IMF: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+    const RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
+    const ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
+    const ETAG: &str = "\"32-2ebc3ca1-7e\"";
+    const GIB: u64 = 1 << 30;
+
+    fn date(v: &str) -> Option<u64> {
+        parse_http_date(v.as_bytes())
+    }
+
+    fn fmt(secs: u64) -> String {
+        let mut out = [0; 29];
+        format_http_date(secs, &mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    fn r(range: &str, len: u64) -> Ranges {
+        ranges(Some(range.as_bytes()), None, ETAG, RFC_SECS, len)
+    }
+
+    fn ri(range: &str, if_range: &str, len: u64) -> Ranges {
+        ranges(
+            Some(range.as_bytes()),
+            Some(if_range.as_bytes()),
+            ETAG,
+            RFC_SECS,
+            len,
+        )
+    }
+
+    fn p(start: u64, end: u64) -> Ranges {
+        Ranges::Partial { start, end }
+    }
+
+    fn c(inm: Option<&str>, ims: Option<&str>, etag: &str, mtime: u64) -> Precondition {
+        check(inm.map(str::as_bytes), ims.map(str::as_bytes), etag, mtime)
+    }
+
+    use Precondition::{NotModified, Proceed};
+    use Ranges::{Full, Unsatisfiable};
+
+    // ---- etag ----
+
+    #[test]
+    fn etag_format() {
+        assert_eq!(etag(0x5f3a, 0x1a2b_3c4d, 0, 0x7e), "\"5f3a-1a2b3c4d-7e\"");
+        assert_eq!(etag(0, 0, 0, 0), "\"0-0-0\"");
+        assert_eq!(
+            etag(0x5f3a, 0x1a2b_3c4d, 500_000_000, 0x7e),
+            "\"5f3a-1a2b3c4d.1dcd6500-7e\""
+        );
+        assert_eq!(
+            etag(u64::MAX, u64::MAX, u32::MAX, u64::MAX),
+            "\"ffffffffffffffff-ffffffffffffffff.ffffffff-ffffffffffffffff\""
+        );
+    }
+
+    #[test]
+    fn etag_changes_with_every_input_and_is_strong() {
+        let base = etag(50, 1000, 1, 7);
+        for other in [
+            etag(51, 1000, 1, 7),
+            etag(50, 1001, 1, 7),
+            etag(50, 1000, 2, 7),
+            etag(50, 1000, 0, 7),
+            etag(50, 1000, 1, 8),
+        ] {
+            assert_ne!(base, other);
+        }
+        assert!(matches!(split_etag(base.as_bytes()), Some((false, _, b""))));
+        // Our own tag satisfies both comparisons.
+        assert_eq!(c(Some(&base), None, &base, 1000), NotModified);
+        assert_eq!(
+            ranges(Some(b"bytes=0-0"), Some(base.as_bytes()), &base, 1000, 50),
+            p(0, 0)
+        );
+    }
+
+    // ---- parse_http_date ----
+
+    #[test]
+    fn rfc_examples() {
+        assert_eq!(date(IMF), Some(RFC_SECS));
+        // By the clock: 2094 stays more than 50 years ahead until 2044.
+        assert_eq!(date(RFC850), Some(RFC_SECS));
+        assert_eq!(parse_http_date_in(RFC850.as_bytes(), 2026), Some(RFC_SECS));
+        assert_eq!(date(ASCTIME), Some(RFC_SECS));
+        assert_eq!(fmt(RFC_SECS), IMF);
+    }
+
+    #[test]
+    fn imf_fixdate_values() {
+        assert_eq!(date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(date("Tue, 29 Feb 2000 00:00:00 GMT"), Some(951_782_400));
+        assert_eq!(date("Sat, 21 Nov 2026 23:59:59 GMT"), Some(1_795_305_599));
+        assert_eq!(date("Fri, 31 Dec 9999 23:59:59 GMT"), Some(253_402_300_799));
+        assert_eq!(date("Sun, 07 Feb 2106 06:28:16 GMT"), Some(1 << 32));
+        // A leap second counts as the next second.
+        assert_eq!(
+            date("Sat, 31 Dec 2016 23:59:60 GMT"),
+            date("Sun, 01 Jan 2017 00:00:00 GMT")
+        );
+        // The day name is not checked against the date.
+        assert_eq!(date("Mon, 06 Nov 1994 08:49:37 GMT"), Some(RFC_SECS));
+        // OWS around the value.
+        assert_eq!(date(" \tSun, 06 Nov 1994 08:49:37 GMT \t"), Some(RFC_SECS));
+    }
+
+    #[test]
+    fn asctime_values() {
+        assert_eq!(date("Sun Nov 06 08:49:37 1994"), Some(RFC_SECS));
+        assert_eq!(
+            date("Wed Nov 16 08:49:37 1994"),
+            Some(RFC_SECS + 10 * 86_400)
+        );
+        assert_eq!(date("Thu Jan  1 00:00:00 1970"), Some(0));
+        assert_eq!(date("Tue Feb 29 12:00:00 2000"), Some(951_825_600));
+    }
+
+    #[test]
+    fn rfc850_two_digit_years() {
+        let at = |v: &str, year| parse_http_date_in(v.as_bytes(), year);
+        // This century unless that is more than 50 years ahead (§5.6.7).
+        assert_eq!(at(RFC850, 2026), Some(RFC_SECS));
+        assert_eq!(at(RFC850, 1994), Some(RFC_SECS));
+        assert_eq!(
+            at(RFC850, 2044),
+            date("Sat, 06 Nov 2094 08:49:37 GMT"),
+            "2094 is 50 years ahead: not more"
+        );
+        assert_eq!(
+            at(RFC850, 2043),
+            Some(RFC_SECS) // 2094 is 51 years ahead → 1994
+        );
+        assert_eq!(
+            at(RFC850, 2045),
+            date("Sat, 06 Nov 2094 08:49:37 GMT"),
+            "2094 is 49 years ahead"
+        );
+        assert_eq!(
+            at("Friday, 01-Jan-76 00:00:00 GMT", 2026),
+            date("Wed, 01 Jan 2076 00:00:00 GMT")
+        );
+        assert_eq!(
+            at("Saturday, 01-Jan-77 00:00:00 GMT", 2026),
+            date("Sat, 01 Jan 1977 00:00:00 GMT")
+        );
+        assert_eq!(
+            at("Saturday, 01-Jan-00 00:00:00 GMT", 2026),
+            date("Sat, 01 Jan 2000 00:00:00 GMT")
+        );
+        assert_eq!(
+            at("Thursday, 01-Jan-70 00:00:00 GMT", 2019),
+            Some(0),
+            "2070 is 51 years ahead of 2019"
+        );
+        // Every long day name is accepted.
+        for name in LONG_DAY_NAMES {
+            let v = format!(
+                "{}, 06-Nov-94 08:49:37 GMT",
+                std::str::from_utf8(name).unwrap()
+            );
+            assert_eq!(at(&v, 2026), Some(RFC_SECS), "{v}");
+        }
+    }
+
+    #[test]
+    fn invalid_dates() {
+        for bad in [
+            "",
+            " ",
+            "0",
+            "784111777",
+            "Sun, 06 Nox 1994 08:49:37 GMT",   // bad month
+            "Sun, 06 nov 1994 08:49:37 GMT",   // names are case-sensitive
+            "sun, 06 Nov 1994 08:49:37 GMT",   // ...
+            "Sun, 06 Nov 1994 08:49:37 gmt",   // ...
+            "Sux, 06 Nov 1994 08:49:37 GMT",   // bad day name
+            "Sun, 06 Nov 1994 25:00:00 GMT",   // bad hour
+            "Sun, 06 Nov 1994 24:00:00 GMT",   // ...
+            "Sun, 06 Nov 1994 08:60:37 GMT",   // bad minute
+            "Sun, 06 Nov 1994 08:49:61 GMT",   // bad second
+            "Sun, 06 Nov 1994 08:49:37 GMT x", // trailing junk
+            "Sun, 06 Nov 1994 08:49:37 GMTx",  // ...
+            "Sun, 06 Nov 1994 08:49:37 UTC",   // not GMT
+            "Sun, 06 Nov 1994 08:49:37 +0000",
+            "Sun, 06 Nov 1994 08:49:37",      // no zone
+            "Sun, 6 Nov 1994 08:49:37 GMT",   // one-digit day
+            "Sun, 06 Nov 94 08:49:37 GMT",    // two-digit year in IMF
+            "Sun,  06 Nov 1994 08:49:37 GMT", // extra space
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+            "Sun, 06 Nov 1994 08-49-37 GMT",
+            "Sun, 00 Nov 1994 08:49:37 GMT", // day 0
+            "Sun, 31 Nov 1994 08:49:37 GMT", // Nov has 30
+            "Sun, 31 Apr 1994 08:49:37 GMT",
+            "Sun, 29 Feb 1900 08:49:37 GMT", // 1900 is not a leap year
+            "Sun, 29 Feb 2001 08:49:37 GMT",
+            "Sun, 30 Feb 2000 08:49:37 GMT",
+            "Sun, 32 Jan 1994 08:49:37 GMT",
+            "Wed, 31 Dec 1969 23:59:59 GMT", // before the epoch
+            "Sun, 06 Nov 0000 08:49:37 GMT",
+            "Sun, 0a Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 19a4 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT", // two members
+            "Sunday, 06 Nov 1994 08:49:37 GMT",                             // long name, IMF body
+            "Sun, 06-Nov-94 08:49:37 GMT",                                  // short name, RFC 850
+            "Sundae, 06-Nov-94 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sunday, 06-Nox-94 08:49:37 GMT",
+            "Sunday, 06-Nov-94 25:49:37 GMT",
+            "Sunday, 31-Nov-94 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT junk",
+            "Sunday, 06 Nov 94 08:49:37 GMT",
+            "Sun Nov 6 08:49:37 1994", // asctime needs two columns for the day
+            "Sun Nov  0 08:49:37 1994", // day 0
+            "Sun Nov 31 08:49:37 1994", // Nov has 30
+            "Sun Nox  6 08:49:37 1994", // bad month
+            "Sun Nov  6 25:49:37 1994", // bad hour
+            "Sun Nov  6 08:49:37 1994 x", // trailing junk
+            "Sun Nov  6 08:49:37 94",
+            "Sun Nov  6 08:49:37 1969",
+            "Sun Nov  6 08:49:37 GMT 1994",
+            "Sun Nov x6 08:49:37 1994",
+            "Sun Nov  6 08:49:37 199\u{e9}", // non-ASCII
+            "Sun, 06 Nov 1994 08:49:3\u{e9} GMT",
+        ] {
+            assert_eq!(date(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_http_date(&[0xff; 29]), None);
+        assert_eq!(parse_http_date(b"Sun, 06 Nov 1994 08:49:37 GMT\0"), None);
+    }
+
+    // ---- check ----
+
+    #[test]
+    fn no_preconditions() {
+        assert_eq!(c(None, None, ETAG, RFC_SECS), Proceed);
+    }
+
+    #[test]
+    fn if_none_match_single_and_lists() {
+        let m = |inm: &str| c(Some(inm), None, ETAG, RFC_SECS);
+        assert_eq!(m(ETAG), NotModified);
+        assert_eq!(m(&format!("W/{ETAG}")), NotModified, "weak comparison");
+        assert_eq!(m("\"32-2ebc3ca1-7f\""), Proceed);
+        assert_eq!(m("\"other\""), Proceed);
+        assert_eq!(m(&format!("\"a\", {ETAG}, W/\"b\"")), NotModified);
+        assert_eq!(m(&format!("\"a\",W/{ETAG}")), NotModified);
+        assert_eq!(m(&format!("\"a\" \t,\t {ETAG}  ")), NotModified);
+        assert_eq!(m(&format!(", ,{ETAG},,")), NotModified, "empty elements");
+        assert_eq!(m("\"a\", \"b\", W/\"c\""), Proceed);
+        assert_eq!(m("*"), NotModified);
+        assert_eq!(m("  *\t"), NotModified);
+        assert_eq!(m("\"\""), Proceed);
+    }
+
+    #[test]
+    fn if_none_match_bad_syntax_matches_nothing() {
+        let m = |inm: &str| c(Some(inm), None, ETAG, RFC_SECS);
+        for bad in [
+            "32-2ebc3ca1-7e", // unquoted
+            &format!("{ETAG} junk"),
+            &format!("{ETAG} \"a\""), // missing comma
+            &format!("{ETAG}, junk"),
+            &format!("w/{ETAG}"), // W/ is case-sensitive
+            &format!("W/ {ETAG}"),
+            &format!("*, {ETAG}"),
+            "**",
+            "\"32-2ebc3ca1-7e",    // unterminated
+            "\"32-2ebc 3ca1-7e\"", // space inside
+            "\"a\u{1}\"",
+        ] {
+            assert_eq!(m(bad), Proceed, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn if_none_match_against_unusual_current_tags() {
+        // An opaque tag may contain commas; the list parser must not split inside quotes.
+        assert_eq!(c(Some("\"x\", \"a,b\""), None, "\"a,b\"", 0), NotModified);
+        assert_eq!(c(Some("\"a\""), None, "\"a,b\"", 0), Proceed);
+        // A weak current tag still matches weakly.
+        assert_eq!(c(Some("\"x\""), None, "W/\"x\"", 0), NotModified);
+        // A malformed current tag matches only `*`.
+        assert_eq!(c(Some("x"), None, "x", 0), Proceed);
+        assert_eq!(c(Some("*"), None, "x", 0), NotModified);
+    }
+
+    #[test]
+    fn if_none_match_beats_if_modified_since() {
+        let later = "Mon, 01 Jan 2001 00:00:00 GMT";
+        let earlier = "Sat, 01 Jan 1977 00:00:00 GMT";
+        // If-Modified-Since alone would give 304 — but If-None-Match does not match.
+        assert_eq!(c(None, Some(later), ETAG, RFC_SECS), NotModified);
+        assert_eq!(c(Some("\"nope\""), Some(later), ETAG, RFC_SECS), Proceed);
+        // ...and it would give 200 — but If-None-Match matches.
+        assert_eq!(c(Some(ETAG), Some(earlier), ETAG, RFC_SECS), NotModified);
+        // Present but empty or invalid still counts as present.
+        assert_eq!(c(Some(""), Some(later), ETAG, RFC_SECS), Proceed);
+        assert_eq!(c(Some("garbage"), Some(later), ETAG, RFC_SECS), Proceed);
+    }
+
+    #[test]
+    fn if_modified_since() {
+        let m = |ims: &str, mtime| c(None, Some(ims), ETAG, mtime);
+        for v in [IMF, RFC850, ASCTIME] {
+            assert_eq!(m(v, RFC_SECS), NotModified, "equal: {v}");
+            assert_eq!(m(v, RFC_SECS - 1), NotModified, "date later: {v}");
+            assert_eq!(m(v, 0), NotModified, "{v}");
+            assert_eq!(m(v, RFC_SECS + 1), Proceed, "modified since: {v}");
+            assert_eq!(m(v, u64::MAX), Proceed, "{v}");
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "Sun, 06 Nov 1994 25:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT junk",
+            "Wed, 31 Dec 1969 23:59:59 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT, Sun, 06 Nov 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(m(bad, 0), Proceed, "invalid date is ignored: {bad:?}");
+        }
+    }
+
+    // ---- ranges ----
+
+    #[test]
+    fn no_range() {
+        assert_eq!(ranges(None, None, ETAG, RFC_SECS, 50), Full);
+        assert_eq!(
+            ranges(None, Some(ETAG.as_bytes()), ETAG, RFC_SECS, 50),
+            Full
+        );
+        assert_eq!(ranges(None, None, ETAG, RFC_SECS, 0), Full);
+    }
+
+    #[test]
+    fn classic_single_ranges() {
+        assert_eq!(r("bytes=0-0", 50), p(0, 0));
+        assert_eq!(r("bytes=-1", 50), p(49, 49));
+        assert_eq!(r("bytes=0-", 50), p(0, 49));
+        assert_eq!(r("bytes=0-49", 50), p(0, 49));
+        assert_eq!(r("bytes=10-19", 50), p(10, 19));
+        assert_eq!(r("bytes=49-", 50), p(49, 49));
+        assert_eq!(r("bytes=49-49", 50), p(49, 49));
+        assert_eq!(r("bytes=5-5", 50), p(5, 5));
+        assert_eq!(r("bytes=5-2", 50), Full, "last < first is invalid");
+        assert_eq!(r("bytes=100-200", 50), Unsatisfiable, "resume past EOF");
+        assert_eq!(r("bytes=50-", 50), Unsatisfiable, "resume at EOF");
+        assert_eq!(r("bytes=50-50", 50), Unsatisfiable);
+        assert_eq!(r("bytes=40-200", 50), p(40, 49), "clamped");
+        assert_eq!(r("bytes=0-50", 50), p(0, 49));
+        assert_eq!(r("bytes=-100", 50), p(0, 49), "suffix longer than the file");
+        assert_eq!(r("bytes=-50", 50), p(0, 49));
+        assert_eq!(r("bytes=-49", 50), p(1, 49));
+        assert_eq!(r("bytes=-0", 50), Unsatisfiable);
+        assert_eq!(r("bytes=-000", 50), Unsatisfiable);
+        assert_eq!(r("bytes=007-0010", 50), p(7, 10), "leading zeros");
+        assert_eq!(r("bytes=0-0", 1), p(0, 0));
+        assert_eq!(r("bytes=-1", 1), p(0, 0));
+        assert_eq!(r("bytes=1-", 1), Unsatisfiable);
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(r("items=0-1", 50), Full);
+        assert_eq!(r("byte=0-1", 50), Full);
+        assert_eq!(r("bytesx=0-1", 50), Full);
+        assert_eq!(r("=0-1", 50), Full);
+        assert_eq!(r("bytes 0-1", 50), Full);
+        assert_eq!(r("0-1", 50), Full);
+        assert_eq!(r("BYTES=0-1", 50), p(0, 1), "units are case-insensitive");
+        assert_eq!(r("Bytes=0-1", 50), p(0, 1));
+        assert_eq!(r("items=100-200", 50), Full, "not 416 for an unknown unit");
+    }
+
+    #[test]
+    fn whitespace() {
+        assert_eq!(r(" bytes = 0-1", 50), p(0, 1));
+        assert_eq!(r("bytes=0-1 ", 50), p(0, 1));
+        assert_eq!(r("\tbytes=\t0-1\t", 50), p(0, 1));
+        assert_eq!(r("bytes= 0 - 1 ", 50), p(0, 1));
+        assert_eq!(r("bytes= -5", 50), p(45, 49));
+        assert_eq!(r("bytes=10 -", 50), p(10, 49));
+        assert_eq!(r("bytes=0-1 , ", 50), p(0, 1), "empty elements are skipped");
+        assert_eq!(r("bytes=,0-1,,", 50), p(0, 1));
+        assert_eq!(r("bytes=0-0 , 2-3", 50), Full);
+        assert_eq!(r("bytes=1 0-20", 50), Full, "no space inside a number");
+        assert_eq!(r("by tes=0-1", 50), Full);
+        assert_eq!(r("bytes=0-1\r", 50), Full, "only SP and HTAB are OWS");
+    }
+
+    #[test]
+    fn syntax_errors_are_ignored() {
+        for bad in [
+            "",
+            "bytes",
+            "bytes=",
+            "bytes=,",
+            "bytes= , ,",
+            "bytes=-",
+            "bytes=--1",
+            "bytes=1--2",
+            "bytes=1-2-3",
+            "bytes=a-b",
+            "bytes=1-b",
+            "bytes=a-",
+            "bytes=-a",
+            "bytes=+1-2",
+            "bytes=1-+2",
+            "bytes=0x10-",
+            "bytes=1.5-2",
+            "bytes=1",
+            "bytes=0-1;x",
+            "bytes=0-1,junk",
+            "bytes=0-1,5-2",
+            "bytes=0-1,-",
+            "bytes==0-1",
+            "bytes=\u{661}-2", // an Arabic-Indic digit is not a DIGIT
+            "bytes=0-1\0",
+        ] {
+            assert_eq!(r(bad, 50), Full, "{bad:?}");
+        }
+        assert_eq!(
+            ranges(Some(&[0xff, b'=', b'0', b'-']), None, ETAG, 0, 50),
+            Full
+        );
+    }
+
+    #[test]
+    fn several_ranges() {
+        assert_eq!(r("bytes=0-0,2-3", 50), Full);
+        assert_eq!(r("bytes=0-0,0-0", 50), Full);
+        assert_eq!(r("bytes=0-,0-,0-", 50), Full, "never amplifies");
+        assert_eq!(r("bytes=-10,0-5", 50), Full);
+        assert_eq!(r("bytes=0-4,100-200", 50), Full, "one satisfiable: 200");
+        assert_eq!(
+            r("bytes=100-200,300-", 50),
+            Unsatisfiable,
+            "none satisfiable"
+        );
+        assert_eq!(r("bytes=-0,50-", 50), Unsatisfiable);
+        assert_eq!(r("bytes=-0,-1", 50), Full);
+        assert_eq!(r("bytes=0-1,2-1", 50), Full, "one invalid spec: ignored");
+        assert_eq!(r("bytes=100-,2-1", 50), Full);
+    }
+
+    #[test]
+    fn limits() {
+        let list = |spec: &str, n: usize| format!("bytes={}", vec![spec; n].join(","));
+        assert_eq!(
+            r(&list("100-", 16), 50),
+            Unsatisfiable,
+            "16 elements: parsed"
+        );
+        assert_eq!(r(&list("100-", 17), 50), Full, "17 elements: ignored");
+        assert_eq!(r(&list("0-0", 16), 50), Full);
+        assert_eq!(r(&list("0-0", 1000), 50), Full);
+        assert_eq!(r(&format!("bytes=0-1{}", ",".repeat(15)), 50), p(0, 1));
+        assert_eq!(r(&format!("bytes=0-1{}", ",".repeat(16)), 50), Full);
+        let pad = |n: usize| format!("bytes={}1-2", "0".repeat(n));
+        assert_eq!(pad(1015).len(), 1024);
+        assert_eq!(r(&pad(1015), 50), p(1, 2), "1024 bytes: parsed");
+        assert_eq!(r(&pad(1016), 50), Full, "1025 bytes: ignored");
+        assert_eq!(r(&format!("bytes=0-1{}", " ".repeat(2000)), 50), Full);
+    }
+
+    #[test]
+    fn huge_numbers() {
+        let huge = "99999999999999999999999999";
+        let max = u64::MAX.to_string(); // 18446744073709551615
+        let over = "18446744073709551616";
+        assert_eq!(r(&format!("bytes={huge}-"), 50), Unsatisfiable);
+        assert_eq!(r(&format!("bytes={huge}-{huge}"), 50), Unsatisfiable);
+        assert_eq!(r(&format!("bytes=0-{huge}"), 50), p(0, 49));
+        assert_eq!(r(&format!("bytes=10-{max}"), 50), p(10, 49));
+        assert_eq!(r(&format!("bytes=-{huge}"), 50), p(0, 49));
+        assert_eq!(r(&format!("bytes={huge}-1"), 50), Full, "last < first");
+        // Both saturate, yet the order is still decided exactly.
+        assert_eq!(r(&format!("bytes={over}-{max}"), u64::MAX), Full);
+        assert_eq!(r(&format!("bytes={huge}-{over}"), u64::MAX), Full);
+        assert_eq!(r(&format!("bytes={over}-{huge}"), u64::MAX), Unsatisfiable);
+        assert_eq!(r(&format!("bytes=000{max}-{max}"), u64::MAX), Unsatisfiable);
+        assert_eq!(r(&format!("bytes={max}-"), u64::MAX), Unsatisfiable);
+        assert_eq!(r("bytes=0-", u64::MAX), p(0, u64::MAX - 1));
+        assert_eq!(r(&format!("bytes=-{max}"), u64::MAX), p(0, u64::MAX - 1));
+        assert_eq!(r("bytes=-1", u64::MAX), p(u64::MAX - 1, u64::MAX - 1));
+        let zeros = format!("bytes=-{}", "0".repeat(500));
+        assert_eq!(r(&zeros, 50), Unsatisfiable, "a long -0");
+    }
+
+    #[test]
+    fn files_over_4_gib() {
+        let len = 5 * GIB;
+        assert_eq!(r("bytes=0-", len), p(0, len - 1));
+        assert_eq!(r("bytes=-1", len), p(len - 1, len - 1));
+        assert_eq!(r("bytes=-100", len), p(len - 100, len - 1));
+        assert_eq!(
+            r("bytes=4294967295-4294967296", len),
+            p(GIB * 4 - 1, GIB * 4)
+        );
+        assert_eq!(r("bytes=5368709000-", len), p(5_368_709_000, len - 1));
+        assert_eq!(
+            r("bytes=5368709100-5368709999", len),
+            p(5_368_709_100, len - 1)
+        );
+        assert_eq!(r("bytes=5368709119-", len), p(len - 1, len - 1));
+        assert_eq!(r("bytes=5368709120-", len), Unsatisfiable);
+        assert_eq!(r("bytes=6442450944-7516192768", len), Unsatisfiable);
+        assert_eq!(
+            content_range(len - 100, len - 1, len),
+            "bytes 5368709020-5368709119/5368709120"
+        );
+    }
+
+    #[test]
+    fn empty_representation() {
+        assert_eq!(r("bytes=0-", 0), Unsatisfiable);
+        assert_eq!(r("bytes=0-0", 0), Unsatisfiable);
+        assert_eq!(r("bytes=0-100", 0), Unsatisfiable);
+        assert_eq!(r("bytes=5-", 0), Unsatisfiable);
+        assert_eq!(r("bytes=-0", 0), Unsatisfiable);
+        assert_eq!(r("bytes=0-,1-", 0), Unsatisfiable);
+        assert_eq!(
+            r("bytes=-1", 0),
+            Full,
+            "satisfiable, but a 206 cannot be empty"
+        );
+        assert_eq!(r("bytes=-100", 0), Full);
+        assert_eq!(r("bytes=-1,-2", 0), Full);
+        assert_eq!(r("bytes=5-2", 0), Full);
+        assert_eq!(r("items=0-", 0), Full);
+        assert_eq!(content_range_unsatisfied(0), "bytes */0");
+    }
+
+    #[test]
+    fn if_range_with_etags() {
+        assert_eq!(ri("bytes=0-9", ETAG, 50), p(0, 9), "matching strong tag");
+        assert_eq!(ri("bytes=0-9", &format!(" {ETAG}\t"), 50), p(0, 9));
+        assert_eq!(ri("bytes=0-9", "\"32-2ebc3ca1-7f\"", 50), Full, "changed");
+        assert_eq!(
+            ri("bytes=0-9", &format!("W/{ETAG}"), 50),
+            Full,
+            "weak never matches"
+        );
+        assert_eq!(
+            ri("bytes=0-9", &format!("{ETAG}, {ETAG}"), 50),
+            Full,
+            "one tag only"
+        );
+        assert_eq!(ri("bytes=0-9", &format!("{ETAG}x"), 50), Full);
+        assert_eq!(ri("bytes=0-9", "*", 50), Full);
+        assert_eq!(ri("bytes=0-9", "", 50), Full);
+        assert_eq!(ri("bytes=0-9", "32-2ebc3ca1-7e", 50), Full, "unquoted");
+        // A weak current tag never matches, even itself.
+        let weak = "W/\"x\"";
+        assert_eq!(
+            ranges(Some(b"bytes=0-9"), Some(b"\"x\""), weak, 0, 50),
+            Full
+        );
+        assert_eq!(
+            ranges(Some(b"bytes=0-9"), Some(weak.as_bytes()), weak, 0, 50),
+            Full
+        );
+        // A matching If-Range lets an unsatisfiable range be 416...
+        assert_eq!(ri("bytes=100-", ETAG, 50), Unsatisfiable);
+        // ...a failing one means "send me the new representation": 200.
+        assert_eq!(ri("bytes=100-", "\"old\"", 50), Full);
+        // An invalid Range is ignored whatever If-Range says.
+        assert_eq!(ri("bytes=9-0", ETAG, 50), Full);
+        assert_eq!(ri("bytes=0-0,2-3", ETAG, 50), Full);
+    }
+
+    #[test]
+    fn if_range_with_dates() {
+        for v in [IMF, RFC850, ASCTIME] {
+            assert_eq!(ri("bytes=0-9", v, 50), p(0, 9), "equal: {v}");
+        }
+        assert_eq!(ri("bytes=0-9", &fmt(RFC_SECS - 1), 50), Full, "earlier");
+        assert_eq!(
+            ri("bytes=0-9", &fmt(RFC_SECS + 1), 50),
+            Full,
+            "later is not enough"
+        );
+        assert_eq!(ri("bytes=0-9", "Sun, 06 Nov 1994 25:49:37 GMT", 50), Full);
+        assert_eq!(ri("bytes=0-9", "yesterday", 50), Full);
+        assert_eq!(ri("bytes=100-", IMF, 50), Unsatisfiable);
+        assert_eq!(ri("bytes=100-", &fmt(0), 50), Full);
+        // Epoch mtime and a date before the epoch must not meet at 0.
+        assert_eq!(
+            ranges(
+                Some(b"bytes=0-0"),
+                Some(b"Wed, 31 Dec 1969 23:59:59 GMT"),
+                ETAG,
+                0,
+                50
+            ),
+            Full
+        );
+        assert_eq!(
+            ranges(Some(b"bytes=0-0"), Some(fmt(0).as_bytes()), ETAG, 0, 50),
+            p(0, 0)
+        );
+    }
+
+    #[test]
+    fn content_range_values() {
+        assert_eq!(content_range(0, 0, 50), "bytes 0-0/50");
+        assert_eq!(content_range(40, 49, 50), "bytes 40-49/50");
+        assert_eq!(
+            content_range(0, u64::MAX - 1, u64::MAX),
+            "bytes 0-18446744073709551614/18446744073709551615"
+        );
+        assert_eq!(content_range_unsatisfied(50), "bytes */50");
+    }
+
+    #[test]
+    fn decimal_order() {
+        assert!(decimal_less(b"1", b"2"));
+        assert!(!decimal_less(b"2", b"2"));
+        assert!(!decimal_less(b"002", b"2"));
+        assert!(decimal_less(b"0009", b"10"));
+        assert!(decimal_less(b"0", b"00001"));
+        assert!(!decimal_less(b"000", b"0"));
+        assert!(decimal_less(
+            b"18446744073709551615",
+            b"18446744073709551616"
+        ));
+        assert!(!decimal_less(
+            b"100000000000000000000",
+            b"99999999999999999999"
+        ));
+    }
+
+    // ---- properties ----
+
+    /// A number: usually small, sometimes anything, sometimes past u64.
+    fn num() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => (0u64..120).prop_map(|n| n.to_string()),
+            1 => any::<u64>().prop_map(|n| n.to_string()),
+            1 => "[0-9]{1,30}",
+        ]
+    }
+
+    fn ows() -> impl Strategy<Value = &'static str> {
+        prop_oneof![Just(""), Just(" "), Just("\t"), Just(" \t ")]
+    }
+
+    fn len() -> impl Strategy<Value = u64> {
+        prop_oneof![4 => 0u64..100, 1 => any::<u64>(), 1 => Just(5 * GIB)]
+    }
+
+    /// Saturating decimal value, as the parser reads it.
+    fn value(s: &str) -> u64 {
+        s.parse::<u128>()
+            .map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX))
+    }
+
+    fn check_invariant(got: &Ranges, len: u64) -> Result<(), TestCaseError> {
+        if let Ranges::Partial { start, end } = *got {
+            prop_assert!(start <= end && end < len, "{got:?} for len {len}");
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn ranges_never_panics_on_bytes(
+            range in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
+            if_range in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
+            len in len(),
+            mtime in any::<u64>(),
+        ) {
+            let got = ranges(range.as_deref(), if_range.as_deref(), ETAG, mtime, len);
+            check_invariant(&got, len)?;
+        }
+
+        #[test]
+        fn ranges_never_panics_on_near_misses(
+            tail in "[0-9 ,=\\-\t]{0,40}",
+            len in len(),
+        ) {
+            let got = r(&format!("bytes={tail}"), len);
+            check_invariant(&got, len)?;
+        }
+
+        #[test]
+        fn single_range_matches_model(
+            first in num(), last in num(), form in 0..3u8,
+            (a, b, c, d) in (ows(), ows(), ows(), ows()),
+            len in len(),
+        ) {
+            let (f, l) = (value(&first), value(&last));
+            let (text, want) = match form {
+                0 => (
+                    format!("{a}bytes={b}{first}{c}-{d}{last}"),
+                    // At most 30 digits: exact in u128.
+                    if first.parse::<u128>().unwrap() > last.parse::<u128>().unwrap() {
+                        Full
+                    } else if f >= len {
+                        Unsatisfiable
+                    } else {
+                        p(f, l.min(len - 1))
+                    },
+                ),
+                1 => (
+                    format!("{a}bytes{b}={c}{first}-{d}"),
+                    if f >= len { Unsatisfiable } else { p(f, len - 1) },
+                ),
+                _ => (
+                    format!("bytes={a}-{last}{b},{c}"),
+                    if l == 0 {
+                        Unsatisfiable
+                    } else if len == 0 {
+                        Full
+                    } else {
+                        p(len - l.min(len), len - 1)
+                    },
+                ),
+            };
+            let got = r(&text, len);
+            check_invariant(&got, len)?;
+            prop_assert_eq!(got, want, "{:?} len {}", text, len);
+        }
+
+        #[test]
+        fn check_never_panics(
+            inm in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..64)),
+            ims in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..40)),
+            mtime in any::<u64>(),
+        ) {
+            let _ = check(inm.as_deref(), ims.as_deref(), ETAG, mtime);
+        }
+
+        #[test]
+        fn imf_fixdate_round_trips(secs in 0u64..=253_402_300_799) {
+            prop_assert_eq!(date(&fmt(secs)), Some(secs));
+        }
+
+        #[test]
+        fn obsolete_formats_round_trip(secs in 220_924_800u64..3_376_684_800) {
+            // 1977-01-01 .. 2077-01-01: the window a 2026 reader gives two-digit years.
+            let imf = fmt(secs);
+            let (name, day, mon, year, time) =
+                (&imf[0..3], &imf[5..7], &imf[8..11], &imf[12..16], &imf[17..25]);
+            let long = LONG_DAY_NAMES
+                .iter()
+                .map(|n| std::str::from_utf8(n).unwrap())
+                .find(|n| n.starts_with(name))
+                .unwrap();
+            let rfc850 = format!("{long}, {day}-{mon}-{} {time} GMT", &year[2..]);
+            prop_assert_eq!(parse_http_date_in(rfc850.as_bytes(), 2026), Some(secs));
+            let asc_day = day.strip_prefix('0').map_or(day.to_string(), |d| format!(" {d}"));
+            let asctime = format!("{name} {mon} {asc_day} {time} {year}");
+            prop_assert_eq!(date(&asctime), Some(secs));
+        }
+
+        #[test]
+        fn parse_http_date_never_panics(v in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = parse_http_date(&v);
+        }
+
+        #[test]
+        fn parse_http_date_never_panics_on_near_misses(
+            v in "[A-Za-z]{3,9}, ?[0-9 ]{1,3}[ -][A-Za-z]{3}[ -][0-9]{2,4} [0-9:]{8} GMT",
+        ) {
+            if let Some(secs) = date(&v) {
+                prop_assert!(secs <= 253_402_300_799);
+            }
+        }
+    }
+}
