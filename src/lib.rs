@@ -38,8 +38,13 @@ impl Server {
     /// Checks ROOT and opens the listeners of `config`, with the standard handler.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         check_root(config)?;
-        let files = files::Files::new(&config.root, config.listing, config.show_hidden)
-            .map_err(|e| StartError::Root(config.root.clone(), e))?;
+        let files = files::Files::new(
+            &config.root,
+            config.listing,
+            config.show_hidden,
+            config.allow_write,
+        )
+        .map_err(|e| StartError::Root(config.root.clone(), e))?;
         let handler = Box::new(router::Router::new(config.builtins, files));
         Server::with_handler(config, handler)
     }

@@ -22,6 +22,6 @@ impl Handler for Router {
                 return builtins::handle(rest, req, cx);
             }
         }
-        Action::Respond(self.files.handle(req))
+        self.files.handle(req)
     }
 }

@@ -69,7 +69,7 @@ impl Transport for Script {
 fn empty_root() -> crate::files::Files {
     let dir = std::env::temp_dir().join(format!("spindle-conn-empty-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    crate::files::Files::new(&dir, true, false).unwrap()
+    crate::files::Files::new(&dir, true, false, false).unwrap()
 }
 
 struct Rig {

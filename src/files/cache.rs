@@ -97,6 +97,12 @@ impl Default for Cache {
 }
 
 impl Cache {
+    /// Forgets everything (after a write through this server).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
+
     /// What `raw_path` (still percent-encoded) leads to, from the cache if that is fresh.
     pub fn lookup(
         &mut self,

@@ -6,15 +6,18 @@ pub mod cond;
 pub mod listing;
 pub mod mime;
 pub mod resolve;
+pub mod write;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::handler::{Body, Request, Response};
+use crate::handler::{Action, Body, Request, Response};
 use crate::http::Method;
 use cache::{Cache, FileInfo, Target};
 use cond::{Precondition, Ranges};
@@ -25,28 +28,71 @@ pub struct Files {
     root: Root,
     listing: bool,
     show_hidden: bool,
+    allow_write: bool,
     cache: Cache,
+    /// Completed PUTs and DELETEs so far, and how many the cache has seen: a write empties it.
+    writes: Arc<AtomicU64>,
+    writes_seen: u64,
 }
 
 impl Files {
     /// `root` is canonicalised once, here.
-    pub fn new(root: &Path, listing: bool, show_hidden: bool) -> io::Result<Files> {
+    pub fn new(
+        root: &Path,
+        listing: bool,
+        show_hidden: bool,
+        allow_write: bool,
+    ) -> io::Result<Files> {
         Ok(Files {
             root: Root::new(root)?,
             listing,
             show_hidden,
+            allow_write,
             cache: Cache::default(),
+            writes: Arc::new(AtomicU64::new(0)),
+            writes_seen: 0,
         })
     }
 
-    pub fn handle(&mut self, req: &Request<'_>) -> Response {
+    pub fn handle(&mut self, req: &Request<'_>) -> Action {
+        match req.method {
+            Method::Put | Method::Delete if !self.allow_write => {
+                Action::Respond(Response::method_not_allowed(self.allow()))
+            }
+            Method::Put => write::put(&self.root, req.path, self.show_hidden, &self.writes),
+            Method::Delete => Action::Respond(write::delete(
+                &self.root,
+                req.path,
+                self.show_hidden,
+                &self.writes,
+            )),
+            _ => Action::Respond(self.read(req)),
+        }
+    }
+
+    /// The methods files support.
+    fn allow(&self) -> &'static str {
+        if self.allow_write {
+            "GET, HEAD, PUT, DELETE"
+        } else {
+            "GET, HEAD"
+        }
+    }
+
+    /// GET and HEAD (anything else that gets here is 405 or 404).
+    fn read(&mut self, req: &Request<'_>) -> Response {
+        let writes = self.writes.load(Ordering::Relaxed);
+        if writes != self.writes_seen {
+            self.cache.clear();
+            self.writes_seen = writes;
+        }
         let now = Instant::now();
         let target = self
             .cache
             .lookup(&self.root, req.path, self.show_hidden, now);
         if target.is_ok() && !matches!(req.method, Method::Get | Method::Head) {
             // Something is there, but not for this method (what is absent stays 404).
-            return Response::method_not_allowed("GET, HEAD");
+            return Response::method_not_allowed(self.allow());
         }
         match target {
             Err(ResolveError::BadPath) => Response::error(400),

@@ -1,0 +1,217 @@
+//! PUT and DELETE under ROOT: only with `--allow-write`, atomic, confined, and leaving nothing
+//! behind when a client goes away halfway.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{get, TestServer};
+
+/// A scratch directory holding `root/` (served) and a sibling `outside/`.
+struct Scratch {
+    base: PathBuf,
+    root: PathBuf,
+    outside: PathBuf,
+}
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let base =
+            std::env::temp_dir().join(format!("spindle-write-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&base);
+        let root = base.join("root");
+        let outside = base.join("outside");
+        fs::create_dir_all(root.join("dir")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        Scratch {
+            base,
+            root,
+            outside,
+        }
+    }
+
+    fn server(&self, allow_write: bool) -> TestServer {
+        let root = self.root.clone();
+        TestServer::with(move |c| {
+            c.root = root;
+            c.allow_write = allow_write;
+            c.max_body = 64 * 1024;
+            c.request_timeout = Duration::from_millis(400);
+        })
+    }
+
+    /// Every name in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.base);
+    }
+}
+
+fn put(path: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+fn delete(path: &str) -> Vec<u8> {
+    format!("DELETE {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes()
+}
+
+/// Waits (briefly) until `cond` holds: the server cleans up on its own thread.
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    let until = Instant::now() + Duration::from_secs(3);
+    while !cond() {
+        assert!(Instant::now() < until, "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn without_the_flag_put_and_delete_are_405_and_touch_nothing() {
+    let s = Scratch::new("noflag");
+    fs::write(s.root.join("keep.txt"), b"keep").unwrap();
+    let srv = s.server(false);
+    let mut c = srv.connect();
+    for req in [
+        put("/keep.txt", b"new"),
+        put("/new.txt", b"new"),
+        delete("/keep.txt"),
+    ] {
+        let r = c.request(&req);
+        assert_eq!(r.status, 405);
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+    assert_eq!(fs::read(s.root.join("keep.txt")).unwrap(), b"keep");
+    assert_eq!(Scratch::names(&s.root), ["dir", "keep.txt"]);
+}
+
+#[test]
+fn put_creates_then_replaces_and_get_sees_it_at_once() {
+    let s = Scratch::new("put");
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    assert_eq!(c.request(&put("/dir/a.txt", b"first")).status, 201);
+    assert_eq!(c.request(get("/dir/a.txt").as_bytes()).body, b"first");
+    assert_eq!(c.request(&put("/dir/a.txt", b"second!")).status, 204);
+    // No stale cache: the new contents right away.
+    assert_eq!(c.request(get("/dir/a.txt").as_bytes()).body, b"second!");
+    assert_eq!(fs::read(s.root.join("dir/a.txt")).unwrap(), b"second!");
+    assert_eq!(
+        Scratch::names(&s.root.join("dir")),
+        ["a.txt"],
+        "no temporary file left"
+    );
+    // A chunked body, with a 405 on other methods listing the write methods.
+    let r = c.request(
+        b"PUT /b.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+    );
+    assert_eq!(r.status, 201);
+    assert_eq!(fs::read(s.root.join("b.bin")).unwrap(), b"abcde");
+    let r = c.request(b"POST /b.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD, PUT, DELETE"));
+}
+
+#[test]
+fn put_needs_an_existing_directory_and_never_replaces_one() {
+    let s = Scratch::new("parent");
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    assert_eq!(c.request(&put("/missing/a.txt", b"x")).status, 409);
+    assert_eq!(c.request(&put("/dir", b"x")).status, 405);
+    assert_eq!(c.request(&put("/dir/", b"x")).status, 405);
+    assert!(s.root.join("dir").is_dir());
+    assert_eq!(Scratch::names(&s.root), ["dir"]);
+}
+
+#[test]
+fn delete_removes_files_only() {
+    let s = Scratch::new("delete");
+    fs::write(s.root.join("dir/gone.txt"), b"x").unwrap();
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    assert_eq!(c.request(get("/dir/gone.txt").as_bytes()).status, 200);
+    assert_eq!(c.request(&delete("/dir/gone.txt")).status, 204);
+    assert_eq!(c.request(get("/dir/gone.txt").as_bytes()).status, 404);
+    assert_eq!(c.request(&delete("/dir/gone.txt")).status, 404);
+    assert_eq!(c.request(&delete("/dir")).status, 405);
+    assert!(s.root.join("dir").is_dir());
+}
+
+#[test]
+fn writes_stay_inside_root() {
+    let s = Scratch::new("confined");
+    fs::write(s.outside.join("victim.txt"), b"safe").unwrap();
+    std::os::unix::fs::symlink(&s.outside, s.root.join("out")).unwrap();
+    std::os::unix::fs::symlink(s.outside.join("victim.txt"), s.root.join("link.txt")).unwrap();
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    for (path, want) in [
+        ("/../outside/x.txt", 400),
+        ("/%2e%2e/outside/x.txt", 400),
+        ("/dir/..%2f..%2foutside%2fx.txt", 400),
+        ("/out/x.txt", 404),
+        ("/out/victim.txt", 404),
+        ("/.hidden", 404),
+    ] {
+        let mut c2 = srv.connect();
+        assert_eq!(c2.request(&put(path, b"pwned")).status, want, "{path}");
+    }
+    // Replacing a symlink replaces the link, never what it points to.
+    assert_eq!(c.request(&put("/link.txt", b"mine")).status, 204);
+    assert_eq!(fs::read(s.outside.join("victim.txt")).unwrap(), b"safe");
+    assert_eq!(fs::read(s.root.join("link.txt")).unwrap(), b"mine");
+    assert_eq!(c.request(&delete("/out/victim.txt")).status, 404);
+    assert_eq!(Scratch::names(&s.outside), ["victim.txt"]);
+}
+
+#[test]
+fn an_interrupted_put_leaves_nothing_behind() {
+    let s = Scratch::new("interrupted");
+    let srv = s.server(true);
+    // Half a body, then the client goes away.
+    let mut c = srv.connect();
+    c.send(b"PUT /dir/half.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n");
+    c.send(&[b'x'; 20000]);
+    std::thread::sleep(Duration::from_millis(100));
+    eventually("the temporary file appears", || {
+        !Scratch::names(&s.root.join("dir")).is_empty()
+    });
+    drop(c);
+    eventually("the temporary file is removed", || {
+        Scratch::names(&s.root.join("dir")).is_empty()
+    });
+    // Half a body, then silence: the body timeout ends it the same way.
+    let mut c = srv.connect();
+    c.send(b"PUT /dir/slow.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n");
+    c.send(&[b'y'; 1000]);
+    let r = c.read_response();
+    assert_eq!(r.status, 408);
+    eventually("nothing left after the timeout", || {
+        Scratch::names(&s.root.join("dir")).is_empty()
+    });
+    // Too large a body: 413, no file.
+    let mut c = srv.connect();
+    let r = c.request(&put("/dir/big.bin", &vec![b'z'; 70 * 1024]));
+    assert_eq!(r.status, 413);
+    eventually("nothing left after 413", || {
+        Scratch::names(&s.root.join("dir")).is_empty()
+    });
+    srv.assert_alive();
+}
