@@ -82,18 +82,10 @@ struct Entry {
     checked: Instant,
 }
 
+#[derive(Default)]
 pub struct Cache {
     entries: HashMap<Vec<u8>, Entry>,
     bytes: usize,
-}
-
-impl Default for Cache {
-    fn default() -> Self {
-        Cache {
-            entries: HashMap::new(),
-            bytes: 0,
-        }
-    }
 }
 
 impl Cache {
