@@ -1184,7 +1184,6 @@ fn file_with_a_trailing_slash_is_404() {
 
 /// RFC 3986 §5.2.4: `/file.txt/.` is `/file.txt/` once its dot-segment is removed.
 #[test]
-#[ignore = "server bug: /file.txt/. serves the file (a trailing `.` segment loses the slash)"]
 fn file_with_a_trailing_dot_segment_is_404() {
     let s = Scratch::new("trailing_dot");
     s.write("file.txt", b"file");
@@ -1230,7 +1229,6 @@ fn fifo_is_404_without_blocking() {
 }
 
 #[test]
-#[ignore = "server bug: a FIFO is listed although its link answers 404"]
 fn fifo_is_not_listed() {
     let s = Scratch::new("fifo_listing");
     s.write("pipes/regular.txt", b"regular");

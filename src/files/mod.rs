@@ -179,8 +179,8 @@ impl Files {
             let Ok(meta) = fs::metadata(&path) else {
                 continue;
             };
-            if !inside {
-                continue;
+            if !inside || !(meta.is_file() || meta.is_dir()) {
+                continue; // out of ROOT, or a FIFO, socket or device: nothing a click serves
             }
             entries.push(listing::Entry {
                 name,

@@ -122,7 +122,9 @@ pub fn normalise(path: &[u8], show_hidden: bool) -> Result<(Vec<u8>, bool), Reso
             _ => segments.push(seg),
         }
     }
-    let slash = path.ends_with(b"/");
+    // `/a/.` and `/a/..` name directories just as `/a/` does (RFC 3986 dot-segment removal).
+    let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    let slash = matches!(last, b"" | b"." | b"..");
     Ok((segments.join(&b'/'), slash))
 }
 
@@ -150,6 +152,8 @@ mod tests {
         assert_eq!(n(b"/"), Ok((b"".to_vec(), true)));
         assert_eq!(n(b"/a/./b//c/"), Ok((b"a/b/c".to_vec(), true)));
         assert_eq!(n(b"/a/../b"), Ok((b"b".to_vec(), false)));
+        assert_eq!(n(b"/a/."), Ok((b"a".to_vec(), true)));
+        assert_eq!(n(b"/a/b/.."), Ok((b"a".to_vec(), true)));
         assert_eq!(n(b"/.."), Err(ResolveError::BadPath));
         assert_eq!(n(b"/a/../../etc/passwd"), Err(ResolveError::BadPath));
         assert_eq!(n(b"a"), Err(ResolveError::BadPath));
