@@ -119,6 +119,18 @@ struct Pending {
     meta: ReqMeta,
 }
 
+/// How the next bytes of a file body leave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileSend {
+    /// The first piece is copied in behind the head, so both leave in one write: measured
+    /// faster for the client than a lone small head segment followed by `sendfile`.
+    FirstPiece,
+    /// `sendfile(2)` from then on.
+    ZeroCopy,
+    /// The transport cannot `sendfile`: copy every piece.
+    Copy,
+}
+
 /// What the connection is waiting for.
 enum State {
     /// A request head (none of it yet, or part of it).
@@ -145,8 +157,7 @@ enum State {
         offset: u64,
         remaining: u64,
         keep_alive: bool,
-        /// The transport can `sendfile`; false once it said `Unsupported`: copy instead.
-        zero_copy: bool,
+        how: FileSend,
     },
     /// The last response to drain; then close (gracefully if `linger`).
     Closing,
@@ -459,7 +470,8 @@ impl<T: Transport> Conn<T> {
                 State::ReadingBody { .. } => self.serve_body(sh),
                 State::Streaming { .. } => self.serve_stream(sh),
                 State::SendingFile {
-                    zero_copy: false, ..
+                    how: FileSend::FirstPiece | FileSend::Copy,
+                    ..
                 } => self.serve_file_copy(sh),
                 State::Lingering => {
                     self.start = self.end;
@@ -786,7 +798,7 @@ impl<T: Transport> Conn<T> {
             offset,
             remaining,
             keep_alive,
-            zero_copy: zero_copy @ true,
+            how: how @ FileSend::ZeroCopy,
         } = &mut self.state
         else {
             return false;
@@ -817,7 +829,7 @@ impl<T: Transport> Conn<T> {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == ErrorKind::Unsupported => {
-                    *zero_copy = false; // `serve` copies it instead
+                    *how = FileSend::Copy; // `serve` copies it instead
                     return true;
                 }
                 Err(e) => {
@@ -852,7 +864,8 @@ impl<T: Transport> Conn<T> {
         progress
     }
 
-    /// Without `sendfile`: reads the next piece of the file into the output buffer.
+    /// Reads the next piece of the file into the output buffer: the first piece, behind the
+    /// head, or every piece where the transport cannot `sendfile`.
     fn serve_file_copy(&mut self, sh: &mut Shared) -> bool {
         let room = OUT_HIGH.saturating_sub(self.owed());
         if room == 0 {
@@ -866,11 +879,14 @@ impl<T: Transport> Conn<T> {
             offset,
             remaining,
             keep_alive,
-            ..
+            how,
         } = &mut self.state
         else {
             return false;
         };
+        if *how == FileSend::FirstPiece {
+            *how = FileSend::ZeroCopy;
+        }
         let start = self.output.len();
         let want = room.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
         self.output.resize(start + want, 0);
@@ -957,7 +973,7 @@ impl<T: Transport> Conn<T> {
                     offset,
                     remaining: len,
                     keep_alive,
-                    zero_copy: true,
+                    how: FileSend::FirstPiece,
                 });
                 return;
             }
