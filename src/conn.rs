@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use log::trace;
 
+use crate::access_log::AccessLog;
 use crate::buf::{BufPool, IN_SIZE, OUT_HIGH};
 use crate::handler::{Action, BodySink, Context, Handler};
 use crate::http::body::BodyDecoder;
@@ -77,6 +78,8 @@ pub struct Limits {
 /// time.
 pub struct Shared {
     pub pool: BufPool,
+    /// `--access-log`, if on.
+    pub log: Option<AccessLog>,
     pub stats: Stats,
     pub date: DateCache,
     pub handler: Box<dyn Handler>,
@@ -219,11 +222,16 @@ pub struct Conn<T> {
     delay: Option<Duration>,
     /// Queued on the reactor's turn list.
     pub in_turns: bool,
+    /// The peer's address, for the access log.
+    peer: Option<std::net::IpAddr>,
+    /// The access-log line begun when the current request's head was parsed.
+    log_line: Vec<u8>,
+    log_split: usize,
 }
 
 impl<T: Transport> Conn<T> {
     /// A new connection; the reactor arms its `Head` timer.
-    pub fn new(io: T, key: usize, serial: u64) -> Self {
+    pub fn new(io: T, key: usize, serial: u64, peer: Option<std::net::IpAddr>) -> Self {
         Conn {
             io,
             key,
@@ -248,6 +256,9 @@ impl<T: Transport> Conn<T> {
             write_progress: false,
             delay: None,
             in_turns: false,
+            peer,
+            log_line: Vec::new(),
+            log_split: 0,
         }
     }
 
@@ -527,6 +538,8 @@ impl<T: Transport> Conn<T> {
             }
         };
         let buf = &buf[..head_len.unwrap_or(buf.len())];
+        let mut scratch = sh.log.as_mut().map(AccessLog::take_scratch);
+        let mut split = 0;
         let (limits, handler, stats) = (&sh.limits, &mut *sh.handler, &sh.stats);
         let key = self.key;
         let parsed = parse::with_parsed_head(buf, max_head, |parsed| {
@@ -547,6 +560,10 @@ impl<T: Transport> Conn<T> {
                 },
                 head.framing
             );
+            if let Some(scratch) = scratch.as_mut() {
+                let (referer, ua) = (head.header("referer"), head.header("user-agent"));
+                split = AccessLog::begin(scratch, head.line, referer, ua);
+            }
             let meta = ReqMeta {
                 version: head.version,
                 keep_alive: head.keep_alive,
@@ -589,6 +606,10 @@ impl<T: Transport> Conn<T> {
                 return true;
             }
         };
+        if let Some(scratch) = scratch {
+            self.log_line = scratch;
+            self.log_split = split;
+        }
         self.start += handled.len;
         self.scanner.reset();
         self.new_request = true;
@@ -953,6 +974,21 @@ impl<T: Transport> Conn<T> {
             State::Closing
         };
         let send_body = !meta.head && !no_body;
+        if let Some(log) = sh.log.as_mut() {
+            let bytes = match framing {
+                Framing::Length(n) if send_body => n,
+                _ => 0,
+            };
+            let line = mem::take(&mut self.log_line);
+            log.line(
+                self.peer,
+                line,
+                self.log_split,
+                resp.status,
+                bytes,
+                Instant::now(),
+            );
+        }
         match resp.body {
             Body::Static(b) if send_body => self.output.extend_from_slice(b),
             Body::Shared(b, range) if send_body => self

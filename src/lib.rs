@@ -4,6 +4,7 @@
 //! poll, the sockets and the timers; a connection owns its buffers and state machine; the HTTP
 //! codec knows no sockets; handlers know no mio. `docs/ARCHITECTURE.md` walks one request through.
 
+pub mod access_log;
 pub mod buf;
 pub mod builtins;
 pub mod config;
@@ -68,8 +69,14 @@ impl Server {
                 max_body: config.max_body,
             },
         };
+        let log = match &config.access_log {
+            Some(dest) => Some(
+                access_log::AccessLog::open(dest).map_err(|e| StartError::Io("access log", e))?,
+            ),
+            None => None,
+        };
         let reactor =
-            Reactor::new(listeners, handler, rc).map_err(|e| StartError::Io("poll", e))?;
+            Reactor::new(listeners, handler, log, rc).map_err(|e| StartError::Io("poll", e))?;
         Ok(Server { reactor })
     }
 

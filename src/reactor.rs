@@ -13,6 +13,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
 
+use crate::access_log::AccessLog;
 use crate::buf::BufPool;
 use crate::conn::{Conn, Drive, Limits, Shared};
 use crate::handler::Handler;
@@ -94,6 +95,7 @@ impl Reactor {
     pub fn new(
         listeners: Vec<TcpListener>,
         handler: Box<dyn Handler>,
+        log: Option<AccessLog>,
         config: ReactorConfig,
     ) -> io::Result<Reactor> {
         let poll = Poll::new()?;
@@ -118,6 +120,7 @@ impl Reactor {
             timers,
             shared: Shared {
                 pool: BufPool::new(1024),
+                log,
                 stats: Stats::default(),
                 date: DateCache::default(),
                 handler,
@@ -167,6 +170,9 @@ impl Reactor {
             }
             self.now = Instant::now();
             self.shared.date.refresh(SystemTime::now());
+            if let Some(log) = self.shared.log.as_mut() {
+                log.tick(self.now);
+            }
             self.dispatch_events();
             self.run_turns();
             self.fire_timers();
@@ -191,7 +197,8 @@ impl Reactor {
             Accepting::OutOfResources { retry_at } => Some(retry_at),
             _ => None,
         };
-        [self.timers.next_deadline(), retry, self.draining_until]
+        let log = self.shared.log.as_ref().and_then(AccessLog::deadline);
+        [self.timers.next_deadline(), retry, self.draining_until, log]
             .into_iter()
             .flatten()
             .min()
@@ -305,7 +312,7 @@ impl Reactor {
             return;
         }
         self.next_serial += 1;
-        entry.insert(Conn::new(sock, key, self.next_serial));
+        entry.insert(Conn::new(sock, key, self.next_serial, Some(peer.ip())));
         self.timers.set(key, TimerKind::Head, self.now);
         self.shared.stats.connections_open += 1;
         self.shared.stats.connections_total += 1;

@@ -81,6 +81,7 @@ impl Rig {
         Rig {
             sh: Shared {
                 pool: BufPool::new(8),
+                log: None,
                 stats: Stats::default(),
                 date: DateCache::default(),
                 handler: Box::new(Router::new(true, empty_root())),
@@ -120,7 +121,7 @@ fn conn(steps: Vec<Step>, write_max: usize) -> Conn<Script> {
         write_max,
         ..Script::default()
     };
-    Conn::new(script, 1, 1)
+    Conn::new(script, 1, 1, None)
 }
 
 /// Everything the server wrote for `input` delivered as `pieces`, each followed by WouldBlock.
@@ -228,7 +229,7 @@ fn output_high_water_stops_reading() {
     };
     script.write_max = 1;
     let mut rig = Rig::new();
-    let mut c = Conn::new(script, 1, 1);
+    let mut c = Conn::new(script, 1, 1, None);
     // Writes: the first takes 1 byte, then everything is WouldBlock.
     c.io.write_calls = 0;
     c.on_event(true, true, false, false);

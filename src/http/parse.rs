@@ -155,6 +155,8 @@ pub fn leading_empty_lines(buf: &[u8]) -> usize {
 /// A parsed request head. Everything borrows from the connection's input buffer.
 #[derive(Debug)]
 pub struct Head<'a> {
+    /// The request line as sent (without its line ending), for the access log.
+    pub line: &'a [u8],
     pub method: Method,
     /// The request target as sent (absolute-form included).
     pub target: &'a [u8],
@@ -314,6 +316,7 @@ pub fn parse_head<'a>(
         Version::Http10 => fields.keep_alive && !fields.close,
     };
     let head = Head {
+        line,
         method,
         target,
         path,
