@@ -272,4 +272,53 @@ mod tests {
         );
         fs::remove_dir_all(base).unwrap();
     }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn piece() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                Just(b"..".to_vec()),
+                Just(b".".to_vec()),
+                Just(b"%2e%2e".to_vec()),
+                Just(b"%2E.".to_vec()),
+                Just(b"%2f".to_vec()),
+                Just(b"%5c".to_vec()),
+                Just(b"\\".to_vec()),
+                Just(b"%c0%ae".to_vec()),
+                Just(b"%00".to_vec()),
+                Just(b"%252e".to_vec()),
+                Just(b"out".to_vec()),
+                Just(b"dir".to_vec()),
+                Just(b"sub".to_vec()),
+                Just(b"file.txt".to_vec()),
+                Just(b".hidden".to_vec()),
+                proptest::collection::vec(any::<u8>(), 0..4),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever the path, what resolves is inside ROOT.
+            #[test]
+            fn nothing_resolves_outside_root(pieces in proptest::collection::vec(piece(), 0..8)) {
+                let (base, root_dir, r) = scratch();
+                let mut raw = Vec::new();
+                for p in &pieces {
+                    raw.push(b'/');
+                    raw.extend_from_slice(p);
+                }
+                let root_real = fs::canonicalize(&root_dir).unwrap();
+                match r.resolve(&raw, false) {
+                    Ok(Resolved::File { path, .. }) | Ok(Resolved::Dir { path, .. }) => {
+                        prop_assert!(path.starts_with(&root_real), "{:?} escaped to {:?}", String::from_utf8_lossy(&raw), path);
+                    }
+                    Err(_) => {}
+                }
+                fs::remove_dir_all(base).unwrap();
+            }
+        }
+    }
 }
