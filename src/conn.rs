@@ -262,10 +262,6 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    pub fn io_mut(&mut self) -> &mut T {
-        &mut self.io
-    }
-
     pub fn is_closed(&self) -> bool {
         matches!(self.state, State::Closed)
     }
@@ -1094,11 +1090,6 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// The delay the last handler asked for, once.
-    pub fn take_delay(&mut self) -> Option<Duration> {
-        self.delay.take()
-    }
-
     /// Server shutdown: idle connections close now, busy ones after their current response.
     pub fn begin_shutdown(&mut self) {
         self.draining = true;
@@ -1151,9 +1142,9 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// When the handler's delay should end, for the reactor (now + delay).
+    /// When the delay the last handler asked for should end (now + delay), once.
     pub fn delay_deadline(&mut self, now: Instant) -> Option<Instant> {
-        self.take_delay().map(|d| now + d)
+        self.delay.take().map(|d| now + d)
     }
 }
 

@@ -381,3 +381,46 @@ fn file_bodies_are_copied_when_the_transport_cannot_sendfile() {
     assert_eq!(c.timer_change(), Some(Some(TimerKind::Idle)));
     std::fs::remove_file(path).unwrap();
 }
+
+/// Promises more bytes of a file than the file has, as a file that shrank after its length was
+/// taken would.
+struct ShrunkHandler {
+    path: std::path::PathBuf,
+}
+
+impl Handler for ShrunkHandler {
+    fn handle(&mut self, _req: &crate::handler::Request<'_>, _cx: &Context<'_>) -> Action {
+        let file = std::fs::File::open(&self.path).unwrap();
+        Action::Respond(Response::new(
+            200,
+            "application/octet-stream",
+            Body::File {
+                file,
+                offset: 0,
+                len: 500_000,
+            },
+        ))
+    }
+}
+
+#[test]
+fn a_file_that_shrank_ends_the_connection_instead_of_spinning() {
+    let path = std::env::temp_dir().join(format!("spindle-conn-shrunk-{}", std::process::id()));
+    std::fs::write(&path, vec![b'x'; 100_000]).unwrap();
+    let mut rig = Rig::new();
+    rig.sh.handler = Box::new(ShrunkHandler { path: path.clone() });
+    let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
+    assert_eq!(rig.run(&mut c), Drive::Closed);
+    let head_end =
+        c.io.written
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap()
+            + 4;
+    assert_eq!(
+        c.io.written.len() - head_end,
+        100_000,
+        "what there was, then the close"
+    );
+    std::fs::remove_file(path).unwrap();
+}
