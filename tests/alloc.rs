@@ -38,12 +38,13 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-const REQ: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
+const PLAINTEXT: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
+const FILE: &[u8] = b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n";
 const RESP_END: &[u8] = b"Hello, World!";
 
 /// Sends `batch` pipelined requests `rounds` times and reads every response.
-fn exchange(s: &mut TcpStream, batch: usize, rounds: usize, buf: &mut [u8]) {
-    let req = REQ.repeat(batch);
+fn exchange(s: &mut TcpStream, one: &[u8], batch: usize, rounds: usize, buf: &mut [u8]) {
+    let req = one.repeat(batch);
     for _ in 0..rounds {
         s.write_all(&req).unwrap();
         let mut seen = 0;
@@ -61,9 +62,13 @@ fn exchange(s: &mut TcpStream, batch: usize, rounds: usize, buf: &mut [u8]) {
 }
 
 #[test]
-fn plaintext_allocates_nothing_per_request() {
+fn plaintext_and_cached_files_allocate_nothing_per_request() {
+    let root = std::env::temp_dir().join(format!("spindle-alloc-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("hello.txt"), RESP_END).unwrap();
     let config = spindle::Config {
         binds: vec!["127.0.0.1:0".parse().unwrap()],
+        root: root.clone(),
         ..Default::default()
     };
     let server = spindle::Server::bind(&config).unwrap();
@@ -79,8 +84,10 @@ fn plaintext_allocates_nothing_per_request() {
     // Warm up: pools, timer links, slab and event buffers reach their steady size.
     for c in conns.iter_mut() {
         c.set_nodelay(true).unwrap();
-        exchange(c, 1, 200, &mut buf);
-        exchange(c, 32, 20, &mut buf);
+        for req in [PLAINTEXT, FILE] {
+            exchange(c, req, 1, 200, &mut buf);
+            exchange(c, req, 32, 20, &mut buf);
+        }
     }
     let before = ALLOCS.load(Ordering::Relaxed);
     assert!(
@@ -89,13 +96,36 @@ fn plaintext_allocates_nothing_per_request() {
     );
     let mut requests = 0;
     for c in conns.iter_mut() {
-        exchange(c, 1, 1000, &mut buf);
-        exchange(c, 32, 100, &mut buf);
+        exchange(c, PLAINTEXT, 1, 1000, &mut buf);
+        exchange(c, PLAINTEXT, 32, 100, &mut buf);
         requests += 1000 + 32 * 100;
     }
     let during = ALLOCS.load(Ordering::Relaxed) - before;
+    assert_eq!(
+        during, 0,
+        "{during} allocations on the server thread for {requests} /-/plaintext requests"
+    );
+
+    // A cached file: nothing per request either. The cache looks at the file again once a
+    // second, and that refill may allocate a little: allow a few per elapsed second, far
+    // below one per request.
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let started = std::time::Instant::now();
+    let mut requests = 0;
+    for c in conns.iter_mut() {
+        exchange(c, FILE, 1, 1000, &mut buf);
+        exchange(c, FILE, 32, 100, &mut buf);
+        requests += 1000 + 32 * 100;
+    }
+    let during = ALLOCS.load(Ordering::Relaxed) - before;
+    let allowed = 16 * (started.elapsed().as_secs() + 1);
+    assert!(
+        during <= allowed,
+        "{during} allocations on the server thread for {requests} /hello.txt requests"
+    );
     handle.shutdown();
     join.join().unwrap().unwrap();
+    std::fs::remove_dir_all(root).unwrap();
     assert_eq!(
         during, 0,
         "{during} allocations on the server thread for {requests} requests"

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::cond;
 use super::resolve::{ResolveError, Resolved, Root};
+use super::{cond, mime};
 use crate::http::date::format_http_date;
+use std::os::unix::ffi::OsStrExt;
 
 /// How long an entry is believed without looking at the file system again.
 const FRESH: Duration = Duration::from_secs(1);
@@ -30,13 +31,26 @@ pub struct FileInfo {
     pub size: u64,
     pub mtime: u64,
     pub etag: String,
-    pub last_modified: String,
     /// The contents, for small files.
     pub bytes: Option<Arc<[u8]>>,
+    /// Encoded header lines for a 200 or 206: type, validators, `Accept-Ranges`, and
+    /// `Content-Encoding` / `Vary` where they apply.
+    pub fields: Arc<[u8]>,
+    /// The same for a 304: validators (and `Vary`) only.
+    pub fields_304: Arc<[u8]>,
+}
+
+/// How a file's answers are labelled.
+pub struct Labels {
+    pub content_type: &'static str,
+    /// `Content-Encoding: gzip` (this is the `.gz` sibling).
+    pub gzip: bool,
+    /// `Vary: Accept-Encoding` (a `.gz` sibling exists).
+    pub vary: bool,
 }
 
 impl FileInfo {
-    fn new(path: PathBuf, meta: &Metadata, keep_bytes: bool) -> FileInfo {
+    fn new(path: PathBuf, meta: &Metadata, keep_bytes: bool, labels: &Labels) -> FileInfo {
         let mtime = u64::try_from(meta.mtime()).unwrap_or(0);
         let nanos = u32::try_from(meta.mtime_nsec()).unwrap_or(0);
         let mut date = [0u8; 29];
@@ -44,12 +58,32 @@ impl FileInfo {
         let bytes = (keep_bytes && meta.len() <= SMALL_FILE)
             .then(|| read_small(&path, meta.len()))
             .flatten();
+        let etag = cond::etag(meta.len(), mtime, nanos, meta.ino());
+        let mut validators = Vec::with_capacity(128);
+        validators.extend_from_slice(b"ETag: ");
+        validators.extend_from_slice(etag.as_bytes());
+        validators.extend_from_slice(b"\r\nLast-Modified: ");
+        validators.extend_from_slice(&date);
+        validators.extend_from_slice(b"\r\n");
+        if labels.vary {
+            validators.extend_from_slice(b"Vary: Accept-Encoding\r\n");
+        }
+        let mut fields = Vec::with_capacity(256);
+        fields.extend_from_slice(b"Content-Type: ");
+        fields.extend_from_slice(labels.content_type.as_bytes());
+        fields.extend_from_slice(b"\r\n");
+        fields.extend_from_slice(&validators);
+        fields.extend_from_slice(b"Accept-Ranges: bytes\r\n");
+        if labels.gzip {
+            fields.extend_from_slice(b"Content-Encoding: gzip\r\n");
+        }
         FileInfo {
             size: meta.len(),
             mtime,
-            etag: cond::etag(meta.len(), mtime, nanos, meta.ino()),
-            last_modified: String::from_utf8_lossy(&date).into_owned(),
+            etag,
             bytes,
+            fields: fields.into(),
+            fields_304: validators.into(),
             path,
         }
     }
@@ -102,12 +136,23 @@ impl Cache {
         raw_path: &[u8],
         show_hidden: bool,
         now: Instant,
-    ) -> Result<Target, ResolveError> {
-        if let Some(e) = self.entries.get(raw_path) {
-            if now.duration_since(e.checked) < FRESH {
-                return e.target.clone();
-            }
+    ) -> Result<&Target, ResolveError> {
+        let fresh = self
+            .entries
+            .get(raw_path)
+            .is_some_and(|e| now.duration_since(e.checked) < FRESH);
+        if !fresh {
+            self.refill(root, raw_path, show_hidden, now);
         }
+        match self.entries.get(raw_path) {
+            Some(Entry { target: Ok(t), .. }) => Ok(t),
+            Some(Entry { target: Err(e), .. }) => Err(*e),
+            None => Err(ResolveError::NotFound),
+        }
+    }
+
+    /// Looks at the file system again for `raw_path`.
+    fn refill(&mut self, root: &Root, raw_path: &[u8], show_hidden: bool, now: Instant) {
         let target = look(root, raw_path, show_hidden, self.bytes < MAX_BYTES);
         let held = |t: &Result<Target, ResolveError>| match t {
             Ok(Target::File { file, gz }) => {
@@ -123,17 +168,17 @@ impl Cache {
             self.bytes = 0;
         }
         self.bytes += held(&target);
+        // (held is computed before the entry moves in)
         let old = self.entries.insert(
             raw_path.to_vec(),
             Entry {
-                target: target.clone(),
+                target,
                 checked: now,
             },
         );
         if let Some(old) = old {
             self.bytes -= held(&old.target).min(self.bytes);
         }
-        target
     }
 }
 
@@ -147,10 +192,22 @@ fn look(
     match root.resolve(raw_path, show_hidden)? {
         Resolved::Dir { path, slash } => Ok(Target::Dir { path, slash }),
         Resolved::File { path, meta } => {
-            let gz = gz_sibling(root, &path).map(|(p, m)| FileInfo::new(p, &m, keep_bytes));
+            let name = path.file_name().map_or(&b""[..], |n| n.as_bytes());
+            let content_type = mime::content_type(name);
+            let gz = gz_sibling(root, &path);
+            let plain = Labels {
+                content_type,
+                gzip: false,
+                vary: gz.is_some(),
+            };
+            let zipped = Labels {
+                content_type,
+                gzip: true,
+                vary: true,
+            };
             Ok(Target::File {
-                file: FileInfo::new(path, &meta, keep_bytes),
-                gz,
+                file: FileInfo::new(path, &meta, keep_bytes, &plain),
+                gz: gz.map(|(p, m)| FileInfo::new(p, &m, keep_bytes, &zipped)),
             })
         }
     }
@@ -177,8 +234,8 @@ mod tests {
         let root = Root::new(&dir).unwrap();
         let mut cache = Cache::default();
         let t0 = Instant::now();
-        let bytes = |t: Result<Target, ResolveError>| match t {
-            Ok(Target::File { file, .. }) => file.bytes.map(|b| b.to_vec()),
+        let bytes = |t: Result<&Target, ResolveError>| match t {
+            Ok(Target::File { file, .. }) => file.bytes.as_ref().map(|b| b.to_vec()),
             _ => None,
         };
         assert_eq!(

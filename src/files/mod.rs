@@ -87,78 +87,33 @@ impl Files {
             self.writes_seen = writes;
         }
         let now = Instant::now();
+        let allow = self.allow();
         let target = self
             .cache
             .lookup(&self.root, req.path, self.show_hidden, now);
         if target.is_ok() && !matches!(req.method, Method::Get | Method::Head) {
             // Something is there, but not for this method (what is absent stays 404).
-            return Response::method_not_allowed(self.allow());
+            return Response::method_not_allowed(allow);
         }
-        match target {
-            Err(ResolveError::BadPath) => Response::error(400),
-            Err(ResolveError::NotFound) => Response::error(404),
-            Ok(Target::Dir { slash: false, .. }) => redirect_to_slash(req),
-            Ok(Target::Dir { path, slash: true }) => {
-                let mut index = req.path.to_vec();
-                index.extend_from_slice(b"index.html");
-                match self.cache.lookup(&self.root, &index, self.show_hidden, now) {
-                    Ok(Target::File { file, gz }) => self.file(req, file, gz),
-                    _ if self.listing => self.list(req, &path),
-                    _ => Response::error(404),
-                }
-            }
-            Ok(Target::File { file, gz }) => self.file(req, file, gz),
-        }
-    }
-
-    /// A regular file (or its pre-compressed `.gz` sibling), with validators and ranges.
-    fn file(&self, req: &Request<'_>, plain: FileInfo, gz: Option<FileInfo>) -> Response {
-        let name = plain.path.file_name().map_or(&b""[..], |n| n.as_bytes());
-        let content_type = mime::content_type(name);
-        let has_gz = gz.is_some();
-        let (info, use_gz) = match gz {
-            Some(gz) if accepts_gzip(req) => (gz, true),
-            _ => (plain, false),
+        let dir = match target {
+            Err(ResolveError::BadPath) => return Response::error(400),
+            Err(ResolveError::NotFound) => return Response::error(404),
+            Ok(Target::Dir { slash: false, .. }) => return redirect_to_slash(req),
+            Ok(Target::File { file, gz }) => return file_response(req, file, gz.as_ref()),
+            Ok(Target::Dir { path, slash: true }) => path.clone(),
         };
-        let size = info.size;
-        let mut resp = match cond::check(
-            req.header("if-none-match"),
-            req.header("if-modified-since"),
-            &info.etag,
-            info.mtime,
-        ) {
-            Precondition::NotModified => Response::empty(304),
-            Precondition::Proceed => match cond::ranges(
-                req.header("range"),
-                req.header("if-range"),
-                &info.etag,
-                info.mtime,
-                size,
-            ) {
-                Ranges::Full => match body(&info, 0, size) {
-                    Ok(body) => Response::new(200, content_type, body),
-                    Err(resp) => return resp,
-                },
-                Ranges::Partial { start, end } => match body(&info, start, end - start + 1) {
-                    Ok(body) => Response::new(206, content_type, body)
-                        .with_header("Content-Range", cond::content_range(start, end, size)),
-                    Err(resp) => return resp,
-                },
-                Ranges::Unsatisfiable => Response::error(416)
-                    .with_header("Content-Range", cond::content_range_unsatisfied(size)),
-            },
-        };
-        resp = resp
-            .with_header("ETag", info.etag)
-            .with_header("Last-Modified", info.last_modified)
-            .with_header("Accept-Ranges", "bytes");
-        if use_gz {
-            resp = resp.with_header("Content-Encoding", "gzip");
+        let mut index = req.path.to_vec();
+        index.extend_from_slice(b"index.html");
+        if let Ok(Target::File { file, gz }) =
+            self.cache.lookup(&self.root, &index, self.show_hidden, now)
+        {
+            return file_response(req, file, gz.as_ref());
         }
-        if has_gz {
-            resp = resp.with_header("Vary", "Accept-Encoding");
+        if self.listing {
+            self.list(req, &dir)
+        } else {
+            Response::error(404)
         }
-        resp
     }
 
     /// The listing of a directory, HTML or (for `Accept: application/json`) JSON.
@@ -201,6 +156,56 @@ impl Files {
             Response::new(200, "text/html; charset=utf-8", Body::Owned(body))
         }
     }
+}
+
+/// A regular file (or its pre-compressed `.gz` sibling), with validators and ranges. Its
+/// header lines come encoded from the cache: nothing is formatted or allocated for a 200.
+fn file_response(req: &Request<'_>, plain: &FileInfo, gz: Option<&FileInfo>) -> Response {
+    let info = match gz {
+        Some(gz) if accepts_gzip(req) => gz,
+        _ => plain,
+    };
+    let with_fields = |mut resp: Response, fields: &Arc<[u8]>| {
+        resp.fields = Some(fields.clone());
+        resp
+    };
+    let size = info.size;
+    let check = cond::check(
+        req.header("if-none-match"),
+        req.header("if-modified-since"),
+        &info.etag,
+        info.mtime,
+    );
+    if check == Precondition::NotModified {
+        return with_fields(Response::empty(304), &info.fields_304);
+    }
+    let ranges = cond::ranges(
+        req.header("range"),
+        req.header("if-range"),
+        &info.etag,
+        info.mtime,
+        size,
+    );
+    let (status, offset, len) = match ranges {
+        Ranges::Full => (200, 0, size),
+        Ranges::Partial { start, end } => (206, start, end - start + 1),
+        Ranges::Unsatisfiable => {
+            let resp = Response::error(416)
+                .with_header("Content-Range", cond::content_range_unsatisfied(size))
+                .with_header("Accept-Ranges", "bytes");
+            return with_fields(resp, &info.fields_304);
+        }
+    };
+    let body = match body(info, offset, len) {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
+    let mut resp = with_fields(Response::empty(status), &info.fields);
+    resp.body = body;
+    if let Ranges::Partial { start, end } = ranges {
+        resp = resp.with_header("Content-Range", cond::content_range(start, end, size));
+    }
+    resp
 }
 
 /// `len` bytes of the file from `offset`: from memory for a small file, else an open file

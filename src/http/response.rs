@@ -55,6 +55,9 @@ pub struct Response {
     pub content_type: Option<Cow<'static, str>>,
     /// Extra header fields, e.g. `Allow`. Empty (and so not allocated) for most responses.
     pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    /// Header lines already encoded (`Name: value\r\n`…), shared with a cache: a cached file's
+    /// type and validators cost no formatting and no allocation per request.
+    pub fields: Option<std::sync::Arc<[u8]>>,
     pub body: Body,
 }
 
@@ -64,6 +67,7 @@ impl Response {
             status,
             content_type: Some(Cow::Borrowed(content_type)),
             headers: Vec::new(),
+            fields: None,
             body,
         }
     }
@@ -83,6 +87,7 @@ impl Response {
             status,
             content_type: None,
             headers: Vec::new(),
+            fields: None,
             body: Body::Empty,
         }
     }
@@ -165,6 +170,10 @@ pub fn encode_head(
         ConnectionHeader::Omit => {}
         ConnectionHeader::KeepAlive => out.extend_from_slice(b"\r\nConnection: keep-alive"),
         ConnectionHeader::Close => out.extend_from_slice(b"\r\nConnection: close"),
+    }
+    if let Some(fields) = &resp.fields {
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(fields.strip_suffix(b"\r\n").unwrap_or(fields));
     }
     for (name, value) in &resp.headers {
         out.extend_from_slice(b"\r\n");
