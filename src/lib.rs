@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 pub use config::Config;
 pub use error::StartError;
 pub use handler::{Action, Body, BodySink, Context, Handler, Request, Response, Stream};
-pub use reactor::ShutdownHandle;
+pub use reactor::{CutShort, ShutdownHandle};
 
 use conn::Limits;
 use reactor::{Reactor, ReactorConfig};
@@ -87,6 +87,11 @@ impl Server {
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         self.reactor.shutdown_handle()
+    }
+
+    /// SIGINT/SIGTERM start a graceful shutdown; a second one stops at once.
+    pub fn handle_signals(&mut self) -> io::Result<()> {
+        self.reactor.handle_signals()
     }
 
     /// Serves until shut down.

@@ -143,13 +143,17 @@ fn main() -> ExitCode {
         Err(e) => warn!("cannot read the descriptor limit: {e}"),
     }
 
-    let server = match Server::bind(&config) {
+    let mut server = match Server::bind(&config) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("spindle: {e}");
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = server.handle_signals() {
+        eprintln!("spindle: cannot handle signals: {e}");
+        return ExitCode::from(1);
+    }
     for addr in server.local_addrs() {
         println!(
             "listening on http://{}/ serving {}",

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use log::{debug, info, trace, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
+use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
 use crate::access_log::AccessLog;
@@ -23,8 +24,10 @@ use crate::timer::{TimerKind, Timers};
 
 /// Wakes the loop from another thread (shutdown).
 const WAKER: Token = Token(usize::MAX);
+/// SIGINT and SIGTERM, once `handle_signals` has been called.
+const SIGNALS: Token = Token(usize::MAX - 1);
 /// Listener `i` has token `LISTENER_BASE - i`; connections use small slab keys.
-const LISTENER_BASE: usize = usize::MAX - 1;
+const LISTENER_BASE: usize = usize::MAX - 2;
 /// After `EMFILE`, try accepting again this soon even if no connection closes.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// How long a gracefully closing connection may drain input.
@@ -89,7 +92,22 @@ pub struct Reactor {
     shutdown: Arc<AtomicBool>,
     waker: Arc<Waker>,
     draining_until: Option<Instant>,
+    signals: Option<Signals>,
+    /// A second signal during the grace period: stop now.
+    cut_short: bool,
 }
+
+/// `run` ended because a second signal cut the grace period short.
+#[derive(Debug)]
+pub struct CutShort;
+
+impl std::fmt::Display for CutShort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a second signal cut the shutdown short")
+    }
+}
+
+impl std::error::Error for CutShort {}
 
 impl Reactor {
     pub fn new(
@@ -136,7 +154,34 @@ impl Reactor {
             shutdown: Arc::new(AtomicBool::new(false)),
             waker,
             draining_until: None,
+            signals: None,
+            cut_short: false,
         })
+    }
+
+    /// SIGINT and SIGTERM start a graceful shutdown; a second one ends it at once (`run` then
+    /// returns a `CutShort` error). For the binary: a library user keeps its own signals.
+    pub fn handle_signals(&mut self) -> io::Result<()> {
+        let mut signals = Signals::new([libc::SIGINT, libc::SIGTERM])?;
+        self.poll
+            .registry()
+            .register(&mut signals, SIGNALS, Interest::READABLE)?;
+        self.signals = Some(signals);
+        Ok(())
+    }
+
+    fn on_signals(&mut self) {
+        let Some(signals) = self.signals.as_mut() else {
+            return;
+        };
+        for sig in signals.pending() {
+            if self.shutdown.swap(true, Ordering::SeqCst) {
+                warn!("signal {sig} again: stopping now");
+                self.cut_short = true;
+            } else {
+                info!("signal {sig}: shutting down (a second one stops at once)");
+            }
+        }
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
@@ -177,6 +222,9 @@ impl Reactor {
             self.run_turns();
             self.fire_timers();
             self.reap();
+            if self.cut_short {
+                return Err(io::Error::other(CutShort));
+            }
             if self.shutdown.load(Ordering::Relaxed) && self.draining_until.is_none() {
                 self.begin_shutdown();
             }
@@ -210,6 +258,7 @@ impl Reactor {
         for ev in events.iter() {
             match ev.token() {
                 WAKER => {}
+                SIGNALS => self.on_signals(),
                 Token(t) if t > LISTENER_BASE - self.listeners.len() && t <= LISTENER_BASE => {
                     self.accept(LISTENER_BASE - t, true);
                 }
