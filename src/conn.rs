@@ -86,6 +86,21 @@ pub struct Shared {
     pub limits: Limits,
 }
 
+/// Runs handler code. A panic there is caught and becomes `None` — answered 500 and closing
+/// that one connection — instead of unwinding through the reactor and taking every connection
+/// down. (This needs `panic = "unwind"`, the default; the release profile keeps it.)
+fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// A body sink's answer; 500 and no keep-alive if it panics.
+fn finish(sink: Box<dyn BodySink>, meta: &mut ReqMeta) -> Response {
+    guarded(|| sink.finish()).unwrap_or_else(|| {
+        meta.keep_alive = false;
+        Response::error(500)
+    })
+}
+
 /// What [`Conn::drive`] leaves the reactor to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Drive {
@@ -560,7 +575,7 @@ impl<T: Transport> Conn<T> {
                 let (referer, ua) = (head.header("referer"), head.header("user-agent"));
                 split = AccessLog::begin(scratch, head.line, referer, ua);
             }
-            let meta = ReqMeta {
+            let mut meta = ReqMeta {
                 version: head.version,
                 keep_alive: head.keep_alive,
                 head: head.method == Method::Head,
@@ -572,7 +587,10 @@ impl<T: Transport> Conn<T> {
                         stats,
                         max_body: limits.max_body,
                     };
-                    Some(handler.handle(&head, &cx))
+                    Some(guarded(|| handler.handle(&head, &cx)).unwrap_or_else(|| {
+                        meta.keep_alive = false;
+                        Action::Respond(Response::error(500))
+                    }))
                 }
             };
             Ok::<_, parse::ParseError>(Some(Handled {
@@ -659,7 +677,10 @@ impl<T: Transport> Conn<T> {
                 self.set_state(State::Delayed { response, meta });
             }
             Some(Action::ReadBody(sink)) => match decoder {
-                None => self.respond(sink.finish(), meta, sh),
+                None => {
+                    let resp = finish(sink, &mut meta);
+                    self.respond(resp, meta, sh)
+                }
                 Some(decoder) => {
                     if expect && meta.version == Version::Http11 {
                         self.queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -691,6 +712,8 @@ impl<T: Transport> Conn<T> {
             Bad,
             TooLarge,
             Truncated,
+            /// The handler's sink panicked.
+            Panicked,
         }
         let State::ReadingBody {
             decoder,
@@ -718,7 +741,9 @@ impl<T: Transport> Conn<T> {
                         break End::TooLarge;
                     }
                     if let Some(p) = sink.as_mut() {
-                        p.sink.data(&data[d.data.clone()]);
+                        if guarded(|| p.sink.data(&data[d.data.clone()])).is_none() {
+                            break End::Panicked;
+                        }
                     }
                     self.start += d.consumed;
                     progress = true;
@@ -735,10 +760,16 @@ impl<T: Transport> Conn<T> {
                 let state = mem::replace(&mut self.state, State::ReadingHead);
                 match state {
                     State::ReadingBody { sink: Some(p), .. } => {
-                        self.respond(p.sink.finish(), p.meta, sh);
+                        let mut meta = p.meta;
+                        let resp = finish(p.sink, &mut meta);
+                        self.respond(resp, meta, sh);
                     }
                     _ => self.set_state(State::ReadingHead),
                 }
+                true
+            }
+            End::Panicked => {
+                self.fail(500, false, sh);
                 true
             }
             End::Bad | End::TooLarge if had_sink => {
@@ -776,8 +807,10 @@ impl<T: Transport> Conn<T> {
             Framing::Length(_) => room.min(usize::try_from(*remaining).unwrap_or(usize::MAX)),
             _ => room,
         };
-        let mut more = stream.fill(&mut self.output, max);
-        let mut broken = false;
+        let (mut more, mut broken) = match guarded(|| stream.fill(&mut self.output, max)) {
+            Some(more) => (more, false),
+            None => (false, true), // a panicking stream: end the connection
+        };
         match framing {
             Framing::Length(_) => {
                 self.output.truncate(start + max);

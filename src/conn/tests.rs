@@ -424,3 +424,39 @@ fn a_file_that_shrank_ends_the_connection_instead_of_spinning() {
     );
     std::fs::remove_file(path).unwrap();
 }
+
+/// Panics on every request.
+struct Panicky;
+
+impl Handler for Panicky {
+    fn handle(&mut self, _req: &crate::handler::Request<'_>, _cx: &Context<'_>) -> Action {
+        panic!("a handler bug");
+    }
+}
+
+#[test]
+fn a_panicking_handler_costs_one_500_and_that_connection_only() {
+    let mut rig = Rig::new();
+    rig.sh.handler = Box::new(Panicky);
+    let mut raw = GET.to_vec();
+    raw.extend_from_slice(GET);
+    let mut c = conn(vec![Step::Data(raw)], 0);
+    let last = rig.run(&mut c);
+    let text = String::from_utf8_lossy(&c.io.written).into_owned();
+    assert!(
+        text.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("Connection: close\r\n"), "{text}");
+    assert_eq!(
+        text.matches("HTTP/1.1").count(),
+        1,
+        "the pipelined request is not served"
+    );
+    assert_ne!(last, Drive::Again);
+    // The same reactor state serves the next connection normally.
+    rig.sh.handler = Box::new(Router::new(true, empty_root()));
+    let mut next = conn(vec![Step::Data(GET.to_vec())], 0);
+    rig.run(&mut next);
+    assert!(next.io.written.ends_with(b"Hello, World!"));
+}
