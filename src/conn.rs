@@ -27,6 +27,8 @@ use crate::timer::TimerKind;
 const ROUNDS: usize = 16;
 /// Most bytes of a file sent in one round, so one download cannot hold the reactor.
 const FILE_ROUND: usize = 256 * 1024;
+/// The most one read or write moves in torture mode (odd, so splits fall everywhere).
+pub const TORTURE_IO: usize = 61;
 
 /// The byte pipe under a connection: a `mio::net::TcpStream` in the server, a script in tests.
 pub trait Transport {
@@ -77,6 +79,9 @@ pub struct Limits {
 /// `Date`, the handler and the limits. The reactor owns it and lends it to one connection at a
 /// time.
 pub struct Shared {
+    /// Torture mode (`SPINDLE_TORTURE=1`): every read and write moves at most `TORTURE_IO`
+    /// bytes, so that partial I/O happens everywhere, all the time.
+    pub torture: bool,
     pub pool: BufPool,
     /// `--access-log`, if on.
     pub log: Option<AccessLog>,
@@ -362,8 +367,11 @@ impl<T: Transport> Conn<T> {
                 return false; // full of unprocessed input: wait for the output to drain
             }
         }
-        let room = self.input.len() - self.end;
-        match self.io.read(&mut self.input[self.end..]) {
+        let mut room = self.input.len() - self.end;
+        if sh.torture {
+            room = room.min(TORTURE_IO);
+        }
+        match self.io.read(&mut self.input[self.end..self.end + room]) {
             Ok(0) => {
                 trace!("conn {:<4} read 0 B (peer closed its side)", self.key);
                 self.read_closed = true;
@@ -411,8 +419,11 @@ impl<T: Transport> Conn<T> {
     fn flush(&mut self, sh: &mut Shared) -> bool {
         let mut progress = false;
         while self.sent < self.output.len() {
-            let want = self.output.len() - self.sent;
-            match self.io.write(&self.output[self.sent..]) {
+            let mut want = self.output.len() - self.sent;
+            if sh.torture {
+                want = want.min(TORTURE_IO);
+            }
+            match self.io.write(&self.output[self.sent..self.sent + want]) {
                 Ok(0) => {
                     self.state = State::Closed;
                     return true;
@@ -856,7 +867,10 @@ impl<T: Transport> Conn<T> {
         let mut sent = 0;
         let mut next = None;
         while *remaining > 0 && sent < FILE_ROUND {
-            let count = (*remaining).min((FILE_ROUND - sent) as u64) as usize;
+            let mut count = (*remaining).min((FILE_ROUND - sent) as u64) as usize;
+            if sh.torture {
+                count = count.min(TORTURE_IO);
+            }
             match self.io.send_file(file, *offset, count) {
                 Ok(0) => {
                     // The file shrank under us: the promised length cannot be kept.

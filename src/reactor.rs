@@ -82,6 +82,7 @@ pub struct Reactor {
     now: Instant,
     /// Connections that used up their turn with work left.
     turns: Vec<usize>,
+    spare_turns: Vec<usize>,
     /// Connections closed during this batch: removed only after it, so that no event of this
     /// batch can reach a new connection that reused the key.
     closed: Vec<usize>,
@@ -137,6 +138,7 @@ impl Reactor {
             conns: Slab::with_capacity(1024),
             timers,
             shared: Shared {
+                torture: torture(),
                 pool: BufPool::new(1024),
                 log,
                 stats: Stats::default(),
@@ -147,6 +149,7 @@ impl Reactor {
             config,
             now: Instant::now(),
             turns: Vec::new(),
+            spare_turns: Vec::new(),
             closed: Vec::new(),
             next_serial: 0,
             accepting: Accepting::Yes,
@@ -349,6 +352,12 @@ impl Reactor {
         if let Err(e) = sock.set_nodelay(true) {
             debug!("TCP_NODELAY: {}", e);
         }
+        if self.shared.torture {
+            // The smallest socket buffers the kernel allows: partial writes at every turn.
+            let s = socket2::SockRef::from(&sock);
+            let _ = s.set_send_buffer_size(1);
+            let _ = s.set_recv_buffer_size(1);
+        }
         let entry = self.conns.vacant_entry();
         let key = entry.key();
         // Both interests, once: readiness is tracked in the connection, never re-registered.
@@ -422,7 +431,9 @@ impl Reactor {
     }
 
     fn run_turns(&mut self) {
-        let turns = mem::take(&mut self.turns);
+        // Two lists swapped each round, so that neither is allocated again: turns asked for
+        // while these run go to the next round.
+        let mut turns = mem::replace(&mut self.turns, mem::take(&mut self.spare_turns));
         for &key in &turns {
             match self.conns.get_mut(key) {
                 // `in_turns` is false on a connection that reused the key of a closed one.
@@ -433,12 +444,8 @@ impl Reactor {
                 _ => {}
             }
         }
-        // Keep the allocation for next time.
-        let mut turns = turns;
         turns.clear();
-        if self.turns.is_empty() {
-            self.turns = turns;
-        }
+        self.spare_turns = turns;
     }
 
     fn fire_timers(&mut self) {
@@ -475,7 +482,8 @@ impl Reactor {
         if self.closed.is_empty() {
             return;
         }
-        for key in mem::take(&mut self.closed) {
+        let mut closed = mem::take(&mut self.closed);
+        for key in closed.drain(..) {
             if let Some(mut conn) = self.conns.try_remove(key) {
                 self.timers.cancel(key);
                 conn.release(&mut self.shared.pool);
@@ -483,6 +491,9 @@ impl Reactor {
                 debug!("conn {} closed", key);
                 trace!("conn {:<4} closed ({} open)", key, self.conns.len());
             }
+        }
+        if self.closed.is_empty() {
+            self.closed = closed; // keep the allocation
         }
         if self.accepting != Accepting::Yes {
             // Edge-triggered: clients already waiting in the backlog raise no new event.
@@ -515,6 +526,12 @@ impl Reactor {
         }
         self.reap();
     }
+}
+
+/// `SPINDLE_TORTURE=1` in the environment: tiny socket buffers and tiny reads and writes, for
+/// running the whole test suite under partial I/O (`.ci/run` does).
+fn torture() -> bool {
+    std::env::var_os("SPINDLE_TORTURE").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 fn is_resource_error(e: &io::Error) -> bool {

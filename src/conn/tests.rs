@@ -80,6 +80,7 @@ impl Rig {
     fn new() -> Self {
         Rig {
             sh: Shared {
+                torture: false,
                 pool: BufPool::new(8),
                 log: None,
                 stats: Stats::default(),

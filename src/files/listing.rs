@@ -523,6 +523,8 @@ mod tests {
         /// The page is valid UTF-8 and no name can open a tag or an attribute.
         #[test]
         fn names_never_inject_markup(name in proptest::collection::vec(any::<u8>(), 1..24)) {
+            // `.` and `..` are skipped by design (no file is named so): no row to check.
+            prop_assume!(name != b"." && name != b"..");
             let mut entries = vec![Entry { name, is_dir: false, size: 0, mtime_secs: 0 }];
             let p = String::from_utf8(html(b"/", &mut entries)).unwrap();
             let row = &p[p.find("<tbody>").unwrap()..];
