@@ -8,7 +8,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::http::date::civil_from_days;
+use crate::http::date::{concat_into, Civil};
 
 /// A batch is handed to the writer when it reaches this size, or a second after its first line.
 const BATCH: usize = 64 * 1024;
@@ -221,27 +221,13 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// `10/Oct/2000:13:55:36 +0000`.
 fn format_clf_time(secs: u64, out: &mut [u8; 26]) {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    let (y, m, d) = civil_from_days((secs / 86400) as i64);
-    let rem = secs % 86400;
-    let two = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
-    let y = y.clamp(0, 9999) as u64;
-    out[0..2].copy_from_slice(&two(d));
-    out[2] = b'/';
-    out[3..6].copy_from_slice(MONTHS[(m - 1) as usize]);
-    out[6] = b'/';
-    out[7..9].copy_from_slice(&two(y / 100));
-    out[9..11].copy_from_slice(&two(y % 100));
-    out[11] = b':';
-    out[12..14].copy_from_slice(&two(rem / 3600));
-    out[14] = b':';
-    out[15..17].copy_from_slice(&two(rem / 60 % 60));
-    out[17] = b':';
-    out[18..20].copy_from_slice(&two(rem % 60));
-    out[20..26].copy_from_slice(b" +0000");
+    let c = Civil::from_secs(secs);
+    concat_into(
+        out,
+        &[
+            &c.day, b"/", c.month, b"/", &c.year, b":", &c.time, b" +0000",
+        ],
+    );
 }
 
 #[cfg(test)]

@@ -34,33 +34,63 @@ impl DateCache {
     }
 }
 
+/// A moment, broken down into the text pieces dates are written with (UTC).
+pub struct Civil {
+    pub weekday: &'static [u8; 3],
+    pub day: [u8; 2],
+    pub month: &'static [u8; 3],
+    pub year: [u8; 4],
+    /// `HH:MM:SS`.
+    pub time: [u8; 8],
+}
+
+impl Civil {
+    /// Seconds since the Unix epoch, broken down (years clamped to 0000–9999).
+    pub fn from_secs(secs: u64) -> Civil {
+        const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
+        const MONTHS: [&[u8; 3]; 12] = [
+            b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+            b"Dec",
+        ];
+        let days = secs / 86400;
+        let rem = secs % 86400;
+        let (year, month, day) = civil_from_days(days as i64);
+        let two = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+        let y = year.clamp(0, 9999) as u64;
+        let (hh, mm, ss) = (two(rem / 3600), two(rem / 60 % 60), two(rem % 60));
+        Civil {
+            weekday: DAYS[(days % 7) as usize],
+            day: two(day),
+            month: MONTHS[(month - 1) as usize],
+            year: [
+                two(y / 100)[0],
+                two(y / 100)[1],
+                two(y % 100)[0],
+                two(y % 100)[1],
+            ],
+            time: [hh[0], hh[1], b':', mm[0], mm[1], b':', ss[0], ss[1]],
+        }
+    }
+}
+
+/// Writes `pieces` one after another into `out`, which they fill exactly.
+pub fn concat_into(out: &mut [u8], pieces: &[&[u8]]) {
+    let mut at = 0;
+    for p in pieces {
+        out[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+}
+
 /// Formats seconds since the Unix epoch as an IMF-fixdate.
 pub fn format_http_date(secs: u64, out: &mut [u8; 29]) {
-    const DAYS: [&[u8; 3]; 7] = [b"Thu", b"Fri", b"Sat", b"Sun", b"Mon", b"Tue", b"Wed"];
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
-        b"Dec",
-    ];
-    let days = secs / 86400;
-    let rem = secs % 86400;
-    let (year, month, day) = civil_from_days(days as i64);
-    let two = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
-    let y = year.clamp(0, 9999) as u64;
-    out[0..3].copy_from_slice(DAYS[(days % 7) as usize]);
-    out[3..5].copy_from_slice(b", ");
-    out[5..7].copy_from_slice(&two(day));
-    out[7] = b' ';
-    out[8..11].copy_from_slice(MONTHS[(month - 1) as usize]);
-    out[11] = b' ';
-    out[12..14].copy_from_slice(&two(y / 100));
-    out[14..16].copy_from_slice(&two(y % 100));
-    out[16] = b' ';
-    out[17..19].copy_from_slice(&two(rem / 3600));
-    out[19] = b':';
-    out[20..22].copy_from_slice(&two(rem / 60 % 60));
-    out[22] = b':';
-    out[23..25].copy_from_slice(&two(rem % 60));
-    out[25..29].copy_from_slice(b" GMT");
+    let c = Civil::from_secs(secs);
+    concat_into(
+        out,
+        &[
+            c.weekday, b", ", &c.day, b" ", c.month, b" ", &c.year, b" ", &c.time, b" GMT",
+        ],
+    );
 }
 
 /// Howard Hinnant's days-to-civil: (year, month 1..=12, day 1..=31).
