@@ -220,6 +220,7 @@ impl Reactor {
             self.shared.date.refresh(SystemTime::now());
             if let Some(log) = self.shared.log.as_mut() {
                 log.tick(self.now);
+                self.shared.stats.access_log_dropped = log.dropped;
             }
             self.dispatch_events();
             self.run_turns();

@@ -15,6 +15,8 @@ pub struct Stats {
     pub timeouts: u64,
     /// Accepts that failed for want of descriptors (EMFILE/ENFILE) or memory.
     pub refused: u64,
+    /// Access-log lines dropped because the log's writer fell behind.
+    pub access_log_dropped: u64,
 }
 
 impl Default for Stats {
@@ -29,6 +31,7 @@ impl Default for Stats {
             status: Box::new([0; 600]),
             timeouts: 0,
             refused: 0,
+            access_log_dropped: 0,
         }
     }
 }
@@ -63,8 +66,8 @@ impl Stats {
         }
         let _ = write!(
             s,
-            "}},\"timeouts\":{},\"refused\":{}}}",
-            self.timeouts, self.refused
+            "}},\"timeouts\":{},\"refused\":{},\"access_log_dropped\":{}}}",
+            self.timeouts, self.refused, self.access_log_dropped
         );
         s
     }
