@@ -88,9 +88,9 @@ fn chunked_echo_many_chunk_sizes() {
 
 #[test]
 fn one_mib_echo_sent_and_read_slowly() {
-    const MIB: usize = 1024 * 1024;
-    let srv = TestServer::with(|c| c.max_body = (MIB + 4096) as u64);
-    let body: Vec<u8> = (0..MIB).map(|i| (i * 7 % 251) as u8).collect();
+    let mib = common::scaled(1024 * 1024);
+    let srv = TestServer::with(|c| c.max_body = (mib + 4096) as u64);
+    let body: Vec<u8> = (0..mib).map(|i| (i * 7 % 251) as u8).collect();
     let t = Instant::now();
     let mut c = srv.connect();
     c.send_slowly(
@@ -101,7 +101,7 @@ fn one_mib_echo_sent_and_read_slowly() {
     c.throttle(8 * 1024, Duration::from_millis(8));
     let r = c.read_response();
     assert_eq!(r.status, 200);
-    assert_eq!(r.content_length(), Some(MIB as u64));
+    assert_eq!(r.content_length(), Some(mib as u64));
     assert!(r.body == body, "echoed body differs");
     assert!(!r.says_close());
     eprintln!("1 MiB slow echo took {:?}", t.elapsed());
@@ -109,9 +109,9 @@ fn one_mib_echo_sent_and_read_slowly() {
 
 #[test]
 fn one_mib_chunked_echo() {
-    const MIB: usize = 1024 * 1024;
-    let srv = TestServer::with(|c| c.max_body = MIB as u64);
-    let body: Vec<u8> = (0..MIB).map(|i| (i % 253) as u8).collect();
+    let mib = common::scaled(1024 * 1024);
+    let srv = TestServer::with(|c| c.max_body = mib as u64);
+    let body: Vec<u8> = (0..mib).map(|i| (i % 253) as u8).collect();
     let mut req =
         b"POST /-/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     for part in body.chunks(10_000) {
@@ -277,9 +277,10 @@ fn unread_body_arriving_after_the_answer() {
 fn large_unread_body_is_discarded() {
     let srv = TestServer::start();
     let mut c = srv.connect();
-    let body = vec![b'x'; 800_000];
-    let mut all =
-        b"POST /-/plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: 800000\r\n\r\n".to_vec();
+    let n = common::scaled(800_000);
+    let body = vec![b'x'; n];
+    let mut all = format!("POST /-/plaintext HTTP/1.1\r\nHost: x\r\nContent-Length: {n}\r\n\r\n")
+        .into_bytes();
     all.extend_from_slice(&body);
     all.extend_from_slice(get("/-/json").as_bytes());
     c.send(&all);

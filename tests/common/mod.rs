@@ -23,6 +23,21 @@ pub fn pattern(n: usize) -> Vec<u8> {
 }
 
 /// A server running on its own thread; shut down gracefully and joined on drop.
+/// The suite runs under `SPINDLE_TORTURE=1` too (tiny socket buffers, tiny reads and writes,
+/// see `.ci/run`): large payloads are scaled down there so that it stays quick.
+pub fn torture() -> bool {
+    std::env::var_os("SPINDLE_TORTURE").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `n`, or a sixteenth of it in torture mode.
+pub fn scaled(n: usize) -> usize {
+    if torture() {
+        (n / 16).max(1)
+    } else {
+        n
+    }
+}
+
 /// An empty scratch directory: with it as ROOT, every path outside `/-/` is 404.
 pub fn empty_root() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("spindle-test-empty-root-{}", std::process::id()));
