@@ -1,3 +1,5 @@
+#![cfg(test)]
+// (Declared in conn.rs as `#[cfg(test)] mod tests;`: test code only.)
 //! The connection state machine driven through a scripted transport: any split of the input,
 //! any split of the output, `WouldBlock` anywhere — and no socket.
 
