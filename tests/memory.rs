@@ -1,9 +1,11 @@
 //! Memory is bounded by design: a client that pipelines a flood of GETs for a 1 MiB file and
 //! never reads cannot grow the server (measured on the binary, in a child process).
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 fn rss_kib(child: &Child) -> u64 {
@@ -20,22 +22,7 @@ fn a_client_that_pipelines_without_reading_cannot_grow_the_server() {
     let root = std::env::temp_dir().join(format!("spindle-memory-{}", std::process::id()));
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("1m.bin"), vec![7u8; 1 << 20]).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["--bind", "127.0.0.1:0", "-q"])
-        .arg(&root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("listening on http://")
-        .and_then(|r| r.split('/').next())
-        .unwrap()
-        .to_owned();
+    let (mut child, addr) = common::spawn_binary(&[], &root);
     let get = |path: &str| {
         let mut s = TcpStream::connect(&addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();

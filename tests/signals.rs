@@ -1,31 +1,16 @@
 //! The binary and its signals: SIGTERM finishes what is in flight, flushes the access log and
 //! exits 0; a second signal stops at once with exit status 1.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 /// Starts the binary on port 0 and returns it with the address it printed.
 fn start(extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["--bind", "127.0.0.1:0", "-q"])
-        .args(extra)
-        .arg(std::env::temp_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn spindle");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .strip_prefix("listening on http://")
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
-        .to_owned();
-    (child, addr)
+    common::spawn_binary(extra, &std::env::temp_dir())
 }
 
 fn signal(child: &Child, sig: i32) {

@@ -668,3 +668,27 @@ impl Stats {
         self.get(key).unwrap_or(0)
     }
 }
+
+/// Starts the `spindle` binary on 127.0.0.1:0 serving `root`, with `extra` arguments, and
+/// returns it with the address from its start-up line.
+pub fn spawn_binary(extra: &[&str], root: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["--bind", "127.0.0.1:0", "-q"])
+        .args(extra)
+        .arg(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn spindle");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("listening on http://")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
+        .to_owned();
+    (child, addr)
+}
