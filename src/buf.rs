@@ -48,6 +48,12 @@ impl BufPool {
             self.outputs.push(buf);
         }
     }
+
+    /// Bytes held by the free buffers: bounded by `max_free` × (`IN_SIZE` + `KEEP_MAX`).
+    pub fn free_bytes(&self) -> usize {
+        let inputs: usize = self.inputs.iter().map(Vec::capacity).sum();
+        inputs + self.outputs.iter().map(Vec::capacity).sum::<usize>()
+    }
 }
 
 #[cfg(test)]

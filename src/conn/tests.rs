@@ -202,6 +202,36 @@ fn idle_connection_holds_no_buffers() {
 }
 
 #[test]
+fn buffers_shrink_back_after_a_large_request() {
+    // A 30 KiB head (the input buffer grows past 16 KiB) asking for a 1 MiB answer that is
+    // read slowly (the output buffer fills to its high-water mark), then the connection idles.
+    let mut rig = Rig::new();
+    let head = format!(
+        "GET /-/bytes/1048576 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(30 * 1024)
+    );
+    let mut c = conn(vec![Step::Data(head.into_bytes())], 7000);
+    rig.run(&mut c);
+    assert!(c.io.written.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(c.io.written.len() > 1 << 20, "the whole answer went out");
+    assert!(!c.holds_buffers(), "idle: no buffers held");
+    let cap = 8 * (crate::buf::IN_SIZE + 128 * 1024);
+    assert!(
+        rig.sh.pool.free_bytes() <= cap,
+        "the pool kept {} bytes",
+        rig.sh.pool.free_bytes()
+    );
+    // The grown input buffer was not kept: only buffers of the standard size go back.
+    let next = rig.sh.pool.take_input();
+    assert_eq!(next.len(), crate::buf::IN_SIZE);
+    assert!(
+        next.capacity() < 2 * crate::buf::IN_SIZE,
+        "{}",
+        next.capacity()
+    );
+}
+
+#[test]
 fn half_close_after_request_still_gets_the_response() {
     let (out, last) = output_for(&[GET], 0, true);
     assert!(out.ends_with(b"Hello, World!"));
