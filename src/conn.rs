@@ -42,6 +42,8 @@ pub trait Transport {
         let _ = (file, offset, count);
         Err(ErrorKind::Unsupported.into())
     }
+    /// Makes the coming close a reset that discards whatever is still queued for the peer.
+    fn abort(&mut self) {}
 }
 
 impl Transport for mio::net::TcpStream {
@@ -55,6 +57,11 @@ impl Transport for mio::net::TcpStream {
 
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.shutdown(std::net::Shutdown::Write)
+    }
+
+    fn abort(&mut self) {
+        // SO_LINGER {on, 0}: close() sends RST and frees the send queue at once.
+        let _ = socket2::SockRef::from(&*self).set_linger(Some(std::time::Duration::ZERO));
     }
 
     /// Linux `sendfile(2)`: the kernel copies from the page cache to the socket.
@@ -1121,6 +1128,12 @@ impl<T: Transport> Conn<T> {
             }
             (TimerKind::Body, State::ReadingBody { sink: Some(_), .. }) => {
                 self.fail(408, false, sh)
+            }
+            // A client that stopped reading: a plain close would leave the kernel trying to
+            // deliver the queued megabytes to it for minutes; a reset frees them now.
+            (TimerKind::Write, _) => {
+                self.io.abort();
+                self.set_state(State::Closed)
             }
             _ => self.set_state(State::Closed),
         }

@@ -211,7 +211,9 @@ fn stalled_write_is_closed() {
             "the stalled connection is still open: {s:?}"
         );
     }
-    // The client sees the end of the stream well before 500 MB.
+    // The client sees the end of the stream well before 500 MB, and at once: the server
+    // resets rather than leaving the kernel to trickle its queued bytes out for minutes.
+    let t = Instant::now();
     let mut total = 0usize;
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -221,6 +223,7 @@ fn stalled_write_is_closed() {
         }
     }
     assert!(total < 100_000_000, "read {total} bytes");
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
 }
 
 #[test]
@@ -251,4 +254,36 @@ fn slow_reader_making_progress_is_not_cut() {
     assert!(data.starts_with(b"HTTP/1.1 200 OK\r\n"));
     assert_eq!(data.len(), head_end + N);
     assert!(data[head_end..] == pattern(N)[..]);
+}
+
+#[test]
+fn stalled_file_download_is_closed() {
+    // The same for a file going out by sendfile: the descriptor must not be held for ever.
+    let root = std::env::temp_dir().join(format!("spindle-stall-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("big.bin"), vec![b'z'; scaled(32 << 20)]).unwrap();
+    let srv = TestServer::with(|c| {
+        c.root = root.clone();
+        c.write_timeout = SHORT;
+    });
+    let before = srv.stats();
+    let mut c = srv.connect();
+    socket2::SockRef::from(&c.stream)
+        .set_recv_buffer_size(4096)
+        .unwrap();
+    c.send(get("/big.bin").as_bytes());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        thread::sleep(Duration::from_millis(100));
+        let s = srv.stats();
+        if s.count("connections_open") == 1 {
+            assert!(s.count("timeouts") > before.count("timeouts"));
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the stalled download is still open: {s:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
 }
