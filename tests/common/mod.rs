@@ -692,3 +692,29 @@ pub fn spawn_binary(extra: &[&str], root: &std::path::Path) -> (std::process::Ch
         .to_owned();
     (child, addr)
 }
+
+impl Client {
+    /// Like [`Client::connect`], with `SO_RCVBUF` set to `bytes` before connecting, so that the
+    /// window the client advertises is small from the first segment: the server's writes then
+    /// stop short while the client is not reading.
+    pub fn connect_with_recv_buffer(addr: SocketAddr, bytes: usize) -> Client {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            None,
+        )
+        .expect("socket");
+        socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        socket.connect(&addr.into()).expect("connect");
+        let stream: TcpStream = socket.into();
+        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Client {
+            stream,
+            buf: Vec::new(),
+            eof: false,
+            throttle: None,
+        }
+    }
+}
