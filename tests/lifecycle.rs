@@ -126,3 +126,55 @@ fn max_connections_pauses_accepting_until_one_closes() {
     drop(third);
     srv.assert_alive();
 }
+
+/// Panics for `/boom`, answers "ok" otherwise.
+struct Boom;
+
+impl spindle::Handler for Boom {
+    fn handle(
+        &mut self,
+        req: &spindle::Request<'_>,
+        _cx: &spindle::Context<'_>,
+    ) -> spindle::Action {
+        if req.path == b"/boom" {
+            panic!("a handler bug");
+        }
+        spindle::Action::Respond(spindle::Response::new(
+            200,
+            "text/plain",
+            spindle::Body::Static(b"ok"),
+        ))
+    }
+}
+
+#[test]
+fn a_panicking_handler_costs_one_500_and_that_connection_only() {
+    let config = spindle::Config {
+        binds: vec!["127.0.0.1:0".parse().unwrap()],
+        root: empty_root(),
+        shutdown_grace: Duration::from_millis(500),
+        ..spindle::Config::default()
+    };
+    let server = spindle::Server::with_handler(&config, Box::new(Boom)).unwrap();
+    let addr = server.local_addrs()[0];
+    let handle = server.shutdown_handle();
+    let join = std::thread::spawn(move || server.run());
+
+    let ok = b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut bystander = Client::connect(addr);
+    assert_eq!(bystander.request(ok).body, b"ok");
+    for _ in 0..3 {
+        let mut victim = Client::connect(addr);
+        // The request after the panicking one is never served: the connection closes.
+        victim.send(b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\nGET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        let r = victim.read_response();
+        assert_eq!(r.status, 500);
+        assert!(r.says_close());
+        victim.assert_closed();
+        // The kept-alive bystander and new clients carry on.
+        assert_eq!(bystander.request(ok).body, b"ok");
+        assert_eq!(Client::connect(addr).request(ok).body, b"ok");
+    }
+    handle.shutdown();
+    join.join().unwrap().unwrap();
+}
