@@ -11,6 +11,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod files;
+pub mod fuzzing;
 pub mod handler;
 pub mod http;
 pub mod listener;
