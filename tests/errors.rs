@@ -551,3 +551,27 @@ fn small_max_head_does_not_limit_pipelines() {
         assert_eq!(r.body.len(), i);
     }
 }
+
+#[test]
+fn a_bad_line_is_refused_as_soon_as_it_arrives_whatever_the_split() {
+    // The head never ends, so only an early refusal answers before the 10 s request timeout.
+    // (Found by the `conn` fuzz target: a split head used to wait for its end.)
+    let srv = TestServer::start();
+    for (first, rest, status) in [
+        (&b"GET / HTTP/1.1\r\n"[..], &b"bad\r\n"[..], 400),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n", b"Space : before\r\n", 400),
+        (b"F", b"OO / HTTP/1.1\r\nHost: x\r\n", 501),
+        (b"GET / HTTP/2.", b"0\r\n", 505),
+    ] {
+        let mut c = srv.connect();
+        c.send(first);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let t = std::time::Instant::now();
+        c.send(rest);
+        let r = c.read_response();
+        assert_eq!(r.status, status, "{:?}", String::from_utf8_lossy(rest));
+        assert!(r.says_close());
+        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+        c.assert_closed();
+    }
+}

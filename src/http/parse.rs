@@ -66,12 +66,15 @@ pub struct HeadScanner {
     pos: usize,
     /// End of the request line (index of its `\n`), once seen.
     line_end: Option<usize>,
+    /// Lines before this index have been checked.
+    checked: usize,
+    /// Field lines seen so far.
+    fields: usize,
 }
 
 impl HeadScanner {
     pub fn reset(&mut self) {
-        self.pos = 0;
-        self.line_end = None;
+        *self = HeadScanner::default();
     }
 
     /// Nothing scanned since the last reset.
@@ -86,15 +89,31 @@ impl HeadScanner {
 
     /// Looks for the empty line that ends the head in `buf` (which starts at the request line).
     /// `Ok(Some(len))`: the head is `buf[..len]`. `Ok(None)`: need more bytes.
+    ///
+    /// Each line is checked once, as its end arrives, with the parser's own rules, so that a
+    /// bad line is refused as soon as it is complete however the head was split into reads —
+    /// exactly as [`parse_head`] refuses it when the same bytes come in one read.
     pub fn scan(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
         let mut i = self.pos;
         while let Some(off) = find_newline(&buf[i..]) {
             let nl = i + off;
-            if self.line_end.is_none() {
-                if line_len(buf, nl) > MAX_REQUEST_LINE {
-                    return Err(ParseError::UriTooLong);
+            if nl >= self.checked {
+                let raw = &buf[self.checked..nl];
+                let line = raw.strip_suffix(b"\r").unwrap_or(raw);
+                if self.line_end.is_none() {
+                    if line_len(buf, nl) > MAX_REQUEST_LINE {
+                        return Err(ParseError::UriTooLong);
+                    }
+                    parse_request_line(line)?;
+                    self.line_end = Some(nl);
+                } else if !line.is_empty() {
+                    field_line(line)?;
+                    self.fields += 1;
+                    if self.fields > MAX_HEADERS {
+                        return Err(ParseError::TooManyHeaders);
+                    }
                 }
-                self.line_end = Some(nl);
+                self.checked = nl + 1;
             }
             let end = match (buf.get(nl + 1), buf.get(nl + 2)) {
                 (Some(b'\n'), _) => Some(nl + 2),
@@ -364,27 +383,34 @@ fn parse_fields<'a>(
         if line.is_empty() {
             return Ok(Some((&storage[..n], at)));
         }
-        let colon = line
-            .iter()
-            .position(|&b| !TCHAR[usize::from(b)])
-            .ok_or(ParseError::Malformed)?;
-        if colon == 0 || line[colon] != b':' {
-            return Err(ParseError::Malformed);
-        }
-        let value = trim(&line[colon + 1..]);
-        let mut i = 0;
-        while let Some(c) = find_control(&value[i..], false) {
-            if value[i + c] != b'\t' {
-                return Err(ParseError::Malformed);
-            }
-            i += c + 1;
-        }
+        let (colon, value) = field_line(line)?;
         let slot = storage.get_mut(n).ok_or(ParseError::TooManyHeaders)?;
         // SAFETY: every byte of the name is a token character, and those are all ASCII.
         let name = unsafe { std::str::from_utf8_unchecked(&line[..colon]) };
         *slot = httparse::Header { name, value };
         n += 1;
     }
+}
+
+/// Checks one field line: `name ":" OWS value OWS`, with a token for the name and only visible
+/// bytes, spaces and tabs in the value. Returns where the colon is, and the trimmed value.
+fn field_line(line: &[u8]) -> Result<(usize, &[u8]), ParseError> {
+    let colon = line
+        .iter()
+        .position(|&b| !TCHAR[usize::from(b)])
+        .ok_or(ParseError::Malformed)?;
+    if colon == 0 || line[colon] != b':' {
+        return Err(ParseError::Malformed);
+    }
+    let value = trim(&line[colon + 1..]);
+    let mut i = 0;
+    while let Some(c) = find_control(&value[i..], false) {
+        if value[i + c] != b'\t' {
+            return Err(ParseError::Malformed);
+        }
+        i += c + 1;
+    }
+    Ok((colon, value))
 }
 
 /// A request line split into its parts.
@@ -953,6 +979,42 @@ mod tests {
             }
         }
         panic!("never found the end");
+    }
+
+    #[test]
+    fn scanner_refuses_a_bad_line_as_soon_as_it_is_complete() {
+        // Whatever the split, the scanner refuses at the same byte as the parser does given
+        // the prefix in one piece (found by the `conn` fuzz target).
+        let many = format!("GET / HTTP/1.1\r\n{}", "A: b\r\n".repeat(MAX_HEADERS + 1));
+        for (raw, err) in [
+            (&b"GET / HTTP/1.1\r\nbad\r\nHost: x\r\n\r\n"[..], ParseError::Malformed),
+            (b"GET / HTTP/1.1\r\nA : b\r\n", ParseError::Malformed),
+            (b"GET / HTTP/1.1\r\n folded\r\n", ParseError::Malformed),
+            (b"FOO / HTTP/1.1\r\nHost: x", ParseError::UnknownMethod),
+            (b"GET / HTTP/2.0\r\n", ParseError::Version),
+            (many.as_bytes(), ParseError::TooManyHeaders),
+        ] {
+            let whole_at = (1..=raw.len())
+                .find(|&end| {
+                    with_parsed_head(&raw[..end], 32768, |r| r.map(|_| ())).is_err()
+                })
+                .unwrap();
+            assert_eq!(
+                with_parsed_head(&raw[..whole_at], 32768, |r| r.map(|_| ()).unwrap_err()),
+                err
+            );
+            let mut s = HeadScanner::default();
+            for end in 1..=raw.len() {
+                match s.scan(&raw[..end], 32768) {
+                    Ok(None) => assert!(end < whole_at, "{end}"),
+                    Ok(Some(_)) => panic!("ended"),
+                    Err(e) => {
+                        assert_eq!((end, e), (whole_at, err));
+                        break;
+                    }
+                }
+            }
+        }
     }
 
     #[test]
