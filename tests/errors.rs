@@ -571,7 +571,11 @@ fn a_bad_line_is_refused_as_soon_as_it_arrives_whatever_the_split() {
         let r = c.read_response();
         assert_eq!(r.status, status, "{:?}", String::from_utf8_lossy(rest));
         assert!(r.says_close());
-        assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            t.elapsed()
+        );
         c.assert_closed();
     }
 }

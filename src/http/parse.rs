@@ -987,7 +987,10 @@ mod tests {
         // the prefix in one piece (found by the `conn` fuzz target).
         let many = format!("GET / HTTP/1.1\r\n{}", "A: b\r\n".repeat(MAX_HEADERS + 1));
         for (raw, err) in [
-            (&b"GET / HTTP/1.1\r\nbad\r\nHost: x\r\n\r\n"[..], ParseError::Malformed),
+            (
+                &b"GET / HTTP/1.1\r\nbad\r\nHost: x\r\n\r\n"[..],
+                ParseError::Malformed,
+            ),
             (b"GET / HTTP/1.1\r\nA : b\r\n", ParseError::Malformed),
             (b"GET / HTTP/1.1\r\n folded\r\n", ParseError::Malformed),
             (b"FOO / HTTP/1.1\r\nHost: x", ParseError::UnknownMethod),
@@ -995,9 +998,7 @@ mod tests {
             (many.as_bytes(), ParseError::TooManyHeaders),
         ] {
             let whole_at = (1..=raw.len())
-                .find(|&end| {
-                    with_parsed_head(&raw[..end], 32768, |r| r.map(|_| ())).is_err()
-                })
+                .find(|&end| with_parsed_head(&raw[..end], 32768, |r| r.map(|_| ())).is_err())
                 .unwrap();
             assert_eq!(
                 with_parsed_head(&raw[..whole_at], 32768, |r| r.map(|_| ()).unwrap_err()),
