@@ -11,7 +11,6 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod files;
-pub mod fuzzing;
 pub mod handler;
 pub mod http;
 pub mod listener;

@@ -3,14 +3,18 @@
 
 use std::path::Path;
 
+// The properties live with the fuzz targets; the library itself carries no fuzzing code.
+#[path = "../fuzz/props.rs"]
+mod props;
+
 type Target = fn(&[u8]);
 
 const TARGETS: [(&str, Target); 5] = [
-    ("chunked", spindle::fuzzing::chunked),
-    ("conn", spindle::fuzzing::conn),
-    ("head", spindle::fuzzing::head),
-    ("range", spindle::fuzzing::range),
-    ("resolve", spindle::fuzzing::resolve),
+    ("chunked", props::chunked),
+    ("conn", props::conn),
+    ("head", props::head),
+    ("range", props::range),
+    ("resolve", props::resolve),
 ];
 
 fn replay(name: &str, check: Target) {

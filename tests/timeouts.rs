@@ -187,30 +187,38 @@ fn timeouts_are_counted() {
     assert!(after >= before + 2, "timeouts {before} -> {after}");
 }
 
-#[test]
-fn stalled_write_is_closed() {
-    let srv = TestServer::with(|c| c.write_timeout = SHORT);
-    let before = srv.stats();
+/// Asks for `path` and never reads; returns once the write timeout has closed the connection
+/// (within 3 s), with the client still connected on its side.
+fn stall(srv: &TestServer, path: &str) -> Client {
+    let before = srv.stats().count("timeouts");
+    // A small receive buffer, or loopback would swallow megabytes before the stall. Shrunk
+    // after connecting, so the window already offered still lets the server queue megabytes:
+    // what the reset on timeout must throw away (see `stalled_write_is_closed`).
     let mut c = srv.connect();
-    // A small receive buffer, or loopback would swallow megabytes before the stall.
     socket2::SockRef::from(&c.stream)
         .set_recv_buffer_size(4096)
         .unwrap();
-    // 500 MB that the client never reads.
-    c.send(get("/-/bytes/500000000").as_bytes());
+    c.send(get(path).as_bytes());
     let deadline = Instant::now() + Duration::from_secs(3);
     loop {
         thread::sleep(Duration::from_millis(100));
         let s = srv.stats();
         if s.count("connections_open") == 1 {
-            assert!(s.count("timeouts") > before.count("timeouts"));
-            break;
+            assert!(s.count("timeouts") > before);
+            return c;
         }
         assert!(
             Instant::now() < deadline,
-            "the stalled connection is still open: {s:?}"
+            "the stalled connection for {path} is still open: {s:?}"
         );
     }
+}
+
+#[test]
+fn stalled_write_is_closed() {
+    let srv = TestServer::with(|c| c.write_timeout = SHORT);
+    // 500 MB that the client never reads.
+    let mut c = stall(&srv, "/-/bytes/500000000");
     // The client sees the end of the stream well before 500 MB, and at once: the server
     // resets rather than leaving the kernel to trickle its queued bytes out for minutes.
     let t = Instant::now();
@@ -266,24 +274,6 @@ fn stalled_file_download_is_closed() {
         c.root = root.clone();
         c.write_timeout = SHORT;
     });
-    let before = srv.stats();
-    let mut c = srv.connect();
-    socket2::SockRef::from(&c.stream)
-        .set_recv_buffer_size(4096)
-        .unwrap();
-    c.send(get("/big.bin").as_bytes());
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        thread::sleep(Duration::from_millis(100));
-        let s = srv.stats();
-        if s.count("connections_open") == 1 {
-            assert!(s.count("timeouts") > before.count("timeouts"));
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the stalled download is still open: {s:?}"
-        );
-    }
+    stall(&srv, "/big.bin");
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -1,3 +1,3 @@
-//! Request heads: see `spindle::fuzzing::head` for the properties checked.
+//! Request heads: see `spindle_fuzz::head` for the properties checked.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| spindle::fuzzing::head(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| spindle_fuzz::head(data));

@@ -289,7 +289,11 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::over(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// A client over a connected stream, with the usual timeouts and `TCP_NODELAY`.
+    fn over(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
         stream.set_nodelay(true).unwrap();
@@ -706,15 +710,6 @@ impl Client {
         .expect("socket");
         socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
         socket.connect(&addr.into()).expect("connect");
-        let stream: TcpStream = socket.into();
-        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
-        Client {
-            stream,
-            buf: Vec::new(),
-            eof: false,
-            throttle: None,
-        }
+        Client::over(socket.into())
     }
 }

@@ -1,6 +1,5 @@
 //! The properties the cargo-fuzz targets in `fuzz/` check, one function per target taking the
 //! fuzzer's raw bytes and panicking on a violation; `tests/fuzz_seeds.rs` replays the seeds.
-#![doc(hidden)]
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -10,19 +9,19 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use crate::buf::{BufPool, OUT_HIGH};
-use crate::conn::{Conn, Drive, Limits, Shared, Transport};
-use crate::files::cond::{self, Precondition, Ranges};
-use crate::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
-use crate::files::Files;
-use crate::http::body::BodyDecoder;
-use crate::http::date::{format_http_date, DateCache};
-use crate::http::parse::{
+use spindle::buf::{BufPool, OUT_HIGH};
+use spindle::conn::{Conn, Drive, Limits, Shared, Transport};
+use spindle::files::cond::{self, Precondition, Ranges};
+use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
+use spindle::files::Files;
+use spindle::http::body::BodyDecoder;
+use spindle::http::date::{format_http_date, DateCache};
+use spindle::http::parse::{
     leading_empty_lines, with_parsed_head, HeadScanner, ParseError, Parsed, MAX_REQUEST_LINE,
 };
-use crate::router::Router;
-use crate::stats::Stats;
-use crate::timer::TimerKind;
+use spindle::router::Router;
+use spindle::stats::Stats;
+use spindle::timer::TimerKind;
 
 /// A small deterministic generator, so that a few input bytes choose many split points.
 struct Rng(u32);
