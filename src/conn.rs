@@ -664,6 +664,13 @@ impl<T: Transport> Conn<T> {
             ReqFraming::Length(n) => Some(BodyDecoder::length(n)),
             ReqFraming::Chunked => Some(BodyDecoder::chunked()),
         };
+        // Until the helper threads exist, offloaded work runs here (a stub: see issue 8 §4).
+        let action = match action {
+            Some(Action::Offload(job)) => Some(Action::Respond(
+                guarded(job).unwrap_or_else(|| Response::error(500)),
+            )),
+            other => other,
+        };
         match action {
             None => self.fail(413, is_head, sh),
             Some(Action::Respond(resp)) => {
@@ -710,6 +717,7 @@ impl<T: Transport> Conn<T> {
                     });
                 }
             },
+            Some(Action::Offload(_)) => unreachable!("run above"),
         }
     }
 

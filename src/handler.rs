@@ -23,7 +23,13 @@ pub enum Action {
     /// Read the request body into this sink, then answer with what it returns.
     /// (`Expect: 100-continue` is answered only for requests that get here.)
     ReadBody(Box<dyn BodySink>),
+    /// Work that may block for long (reading a huge directory, a slow disk): it runs on a
+    /// helper thread, never on the reactor's, and its answer is sent when it comes back.
+    Offload(Job),
 }
+
+/// Blocking work handed to a helper thread; it returns the response to send.
+pub type Job = Box<dyn FnOnce() -> Response + Send>;
 
 /// Receives a request body piece by piece, as it is decoded.
 pub trait BodySink: Send {

@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 
 pub use config::Config;
 pub use error::StartError;
-pub use handler::{Action, Body, BodySink, Context, Handler, Request, Response, Stream};
+pub use handler::{Action, Body, BodySink, Context, Handler, Job, Request, Response, Stream};
 pub use reactor::{CutShort, ShutdownHandle};
 
 use conn::Limits;
