@@ -521,6 +521,8 @@ struct ConnCase {
     limits: Limits,
     /// Output bytes after which the peer stops reading, in both runs.
     cap: usize,
+    /// ROOT of the server.
+    root: &'static Path,
 }
 
 /// Longest client stream (after repetition).
@@ -574,6 +576,7 @@ impl ConnCase {
             } else {
                 (write_max * 1024).clamp(4096, 256 * 1024)
             },
+            root: empty_root(),
         }
     }
 }
@@ -624,8 +627,8 @@ impl Rig {
 
 /// The shared state of a fresh reactor: a router over the empty root, and a pinned `Date` (so
 /// outputs compare byte for byte — nothing else in an answer depends on the clock).
-fn fresh_shared(limits: &Limits, torture: bool) -> Shared {
-    let files = Files::new(empty_root(), true, false, false).expect("serve the empty root");
+fn fresh_shared(root: &Path, limits: &Limits, torture: bool) -> Shared {
+    let files = Files::new(root, true, false, false).expect("serve the fuzzing root");
     let mut date = DateCache::default();
     date.refresh(UNIX_EPOCH + Duration::from_secs(1_000_000_000));
     Shared {
@@ -661,7 +664,7 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
         cap: case.cap,
         ..Peer::default()
     }));
-    let mut sh = fresh_shared(&case.limits, io.torture);
+    let mut sh = fresh_shared(case.root, &case.limits, io.torture);
     let mut conn = Conn::new(Pipe(Rc::clone(&peer)), 1, 1, None);
 
     // Every round of `drive` that reports progress reads, consumes, generates or writes bytes
@@ -758,6 +761,184 @@ pub fn conn(data: &[u8]) {
             split.len(),
             String::from_utf8_lossy(&whole[from..whole.len().min(at + 300)]),
             String::from_utf8_lossy(&split[from..split.len().min(at + 300)]),
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// bodies
+
+/// A small ROOT with each kind of file answer: a cached file, one sent with `sendfile` (above
+/// the cache's 16 KiB), a directory to list.
+fn files_root() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("spindle-fuzz-files-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("dir")).expect("create the fuzzing root");
+        std::fs::write(dir.join("small.txt"), b"small\n").expect("write small.txt");
+        std::fs::write(dir.join("big.bin"), vec![b'b'; 40_000]).expect("write big.bin");
+        std::fs::write(dir.join("dir/a.txt"), b"a").expect("write dir/a.txt");
+        dir
+    })
+}
+
+/// The requests a `bodies` case picks from: every kind of answer.
+const BODY_REQUESTS: [&str; 16] = [
+    "GET /small.txt",
+    "GET /big.bin",
+    "HEAD /big.bin",
+    "GET /big.bin\r\nRange: bytes=0-9",
+    "GET /dir/",
+    "GET /dir",
+    "GET /small.txt\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT",
+    "GET /nope",
+    "POST /small.txt",
+    "GET /-/plaintext",
+    "GET /-/bytes/3000",
+    "GET /-/stream/3",
+    "GET /-/delay/1",
+    "GET /-/status/503",
+    "POST /-/echo",
+    "HEAD /-/stream/2",
+];
+
+/// Builds a client stream from the fuzzer's bytes: per request, one byte picks the request
+/// (low nibble), its body framing (bits 4–5: none, `Content-Length`, chunked, two chunks) and
+/// `Expect: 100-continue` (bit 6); the next byte is the body's length, then the body itself
+/// (any bytes: a request hidden there is what this target looks for). Returns the stream and,
+/// per request, whether it is a HEAD.
+fn body_case(data: &[u8]) -> (Vec<u8>, Vec<bool>) {
+    let mut stream = Vec::new();
+    let mut heads = Vec::new();
+    let mut rest = data;
+    while let [pick, len, tail @ ..] = rest {
+        if heads.len() == 6 {
+            break;
+        }
+        let body = &tail[..usize::from(*len).min(tail.len())];
+        rest = &tail[body.len()..];
+        let request = BODY_REQUESTS[usize::from(pick & 15)];
+        heads.push(request.starts_with("HEAD "));
+        stream.extend_from_slice(request.as_bytes());
+        stream.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n");
+        if pick & 64 != 0 {
+            stream.extend_from_slice(b"Expect: 100-continue\r\n");
+        }
+        match (pick >> 4) & 3 {
+            0 => stream.extend_from_slice(b"\r\n"), // no body: its bytes are not sent
+            1 => {
+                stream.extend_from_slice(
+                    format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                );
+                stream.extend_from_slice(body);
+            }
+            framing => {
+                stream.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+                let halves = if framing == 3 {
+                    body.split_at(body.len() / 2)
+                } else {
+                    (body, &[][..])
+                };
+                for part in [halves.0, halves.1] {
+                    if !part.is_empty() {
+                        stream.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+                        stream.extend_from_slice(part);
+                        stream.extend_from_slice(b"\r\n");
+                    }
+                }
+                stream.extend_from_slice(b"0\r\n\r\n");
+            }
+        }
+    }
+    (stream, heads)
+}
+
+/// Counts the final responses in `out` (a `100 Continue` is not one), reading each body by its
+/// own framing; `heads[i]` says whether the i-th request was a HEAD. Panics on output that is
+/// not a sequence of well-framed responses.
+fn count_answers(mut out: &[u8], heads: &[bool]) -> usize {
+    let mut answers = 0;
+    while !out.is_empty() {
+        let end = out
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| {
+                panic!(
+                    "a response head without its end: {:?}",
+                    String::from_utf8_lossy(out)
+                )
+            });
+        let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
+        out = &out[end + 4..];
+        let status: u16 = head
+            .get(9..12)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("status line {head:?}"));
+        if status == 100 {
+            continue;
+        }
+        answers += 1;
+        let is_head = heads.get(answers - 1).copied().unwrap_or(false);
+        if is_head || status == 204 || status == 304 {
+            continue;
+        }
+        let field = |name: &str| {
+            head.lines()
+                .find_map(|l| l.strip_prefix(name).map(str::trim).map(str::to_string))
+        };
+        if field("transfer-encoding:").is_some() {
+            loop {
+                let nl = out
+                    .windows(2)
+                    .position(|w| w == b"\r\n")
+                    .unwrap_or_else(|| panic!("chunk size line"));
+                let size = usize::from_str_radix(&String::from_utf8_lossy(&out[..nl]), 16)
+                    .unwrap_or_else(|_| panic!("chunk size"));
+                out = &out[(nl + 2 + size + 2).min(out.len())..];
+                if size == 0 {
+                    break;
+                }
+            }
+        } else if let Some(n) = field("content-length:") {
+            let n: usize = n.parse().unwrap_or_else(|_| panic!("Content-Length {n:?}"));
+            out = &out[n.min(out.len())..];
+        } else {
+            break; // close-delimited: the rest is its body
+        }
+    }
+    answers
+}
+
+/// Requests with bodies nobody reads, each followed by more requests: the connection throws
+/// every such body away before the next head (or closes), whatever the answer was, so it never
+/// answers more requests than it was sent — an answer made from a body's bytes would be
+/// request smuggling. Checked with the stream in one piece and in pieces.
+pub fn bodies(data: &[u8]) {
+    let (stream, heads) = body_case(data);
+    let mut case = ConnCase::new(&[]);
+    case.stream = stream;
+    case.eof = true;
+    case.cap = 1 << 20;
+    case.root = files_root();
+    let mut rng = Rng::new(data.iter().map(|&b| u32::from(b)).sum());
+    for pieces in [vec![&case.stream[..]], cut(&case.stream, 64, &mut rng)] {
+        let pieces = pieces.into_iter().filter(|p| !p.is_empty()).collect();
+        let out = run_conn(
+            &case,
+            Io {
+                pieces,
+                gaps: true,
+                write_max: 0,
+                torture: false,
+            },
+        );
+        let answers = count_answers(&out, &heads);
+        assert!(
+            answers <= heads.len(),
+            "{answers} answers to {} requests: {:?}\n{:?}",
+            heads.len(),
+            String::from_utf8_lossy(&case.stream),
+            String::from_utf8_lossy(&out)
         );
     }
 }

@@ -22,6 +22,9 @@ use crate::http::response::{
 use crate::http::{Method, Version};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
+use unread::Unread;
+
+mod unread;
 
 /// Rounds of read → serve → write per wake-up before others get a turn (fairness).
 const ROUNDS: usize = 16;
@@ -165,10 +168,11 @@ enum FileSend {
 enum State {
     /// A request head (none of it yet, or part of it).
     ReadingHead,
-    /// A request body: for a handler's sink, or (no sink) to be thrown away.
+    /// A request body, for a handler's sink. (A body nobody reads is not a state: see
+    /// [`Unread`].)
     ReadingBody {
         decoder: BodyDecoder,
-        sink: Option<Pending>,
+        sink: Pending,
         received: u64,
     },
     /// The reactor's timer, before answering (`/-/delay`).
@@ -225,6 +229,9 @@ pub struct Conn<T> {
     start: usize,
     end: usize,
     scanner: HeadScanner,
+    /// The declared body of the last request, if no handler read it: thrown away before the
+    /// next head, whatever the answer.
+    unread: Unread,
     /// Output: `output[sent..]` is owed. Empty (no allocation) while idle.
     output: Vec<u8>,
     sent: usize,
@@ -268,6 +275,7 @@ impl<T: Transport> Conn<T> {
             start: 0,
             end: 0,
             scanner: HeadScanner::default(),
+            unread: Unread::Nothing,
             output: Vec::new(),
             sent: 0,
             readable: false,
@@ -347,6 +355,11 @@ impl<T: Transport> Conn<T> {
         match self.state {
             State::ReadingHead | State::ReadingBody { .. } => self.owed() < OUT_HIGH,
             State::Lingering => true,
+            // A body nobody reads is thrown away while the answer goes out, so that a client
+            // still sending it is never stuck behind a full socket.
+            State::Delayed { .. } | State::Streaming { .. } | State::SendingFile { .. } => {
+                self.unread.is_body()
+            }
             _ => false,
         }
     }
@@ -416,7 +429,7 @@ impl<T: Transport> Conn<T> {
             Err(e) if e.kind() == ErrorKind::Interrupted => true,
             Err(e) => {
                 log::debug!("conn {} read error: {}", self.key, e);
-                self.state = State::Closed;
+                self.set_state(State::Closed);
                 true
             }
         }
@@ -432,7 +445,7 @@ impl<T: Transport> Conn<T> {
             }
             match self.io.write(&self.output[self.sent..self.sent + want]) {
                 Ok(0) => {
-                    self.state = State::Closed;
+                    self.set_state(State::Closed);
                     return true;
                 }
                 Ok(n) => {
@@ -455,7 +468,7 @@ impl<T: Transport> Conn<T> {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
                     log::debug!("conn {} write error: {}", self.key, e);
-                    self.state = State::Closed;
+                    self.set_state(State::Closed);
                     return true;
                 }
             }
@@ -501,11 +514,28 @@ impl<T: Transport> Conn<T> {
         self.state = state;
     }
 
+    /// Moves to `next` and hands back the state left, for its contents.
+    fn replace_state(&mut self, next: State) -> State {
+        let old = mem::replace(&mut self.state, State::Closed);
+        trace!("conn {:<4} {} -> {}", self.key, old.name(), next.name());
+        self.state = next;
+        old
+    }
+
     /// Answers every request the buffered input allows, until the output is above high water.
     fn serve(&mut self, sh: &mut Shared) -> bool {
         let mut progress = false;
-        while self.owed() < OUT_HIGH {
-            let step = match self.state {
+        loop {
+            // An unread body goes first, in every state: it is input, not an answer.
+            let mut step = self.skip_unread(sh);
+            if self.owed() >= OUT_HIGH {
+                if !step {
+                    break;
+                }
+                progress = true;
+                continue;
+            }
+            step |= match self.state {
                 State::ReadingHead => self.serve_head(sh),
                 State::ReadingBody { .. } => self.serve_body(sh),
                 State::Streaming { .. } => self.serve_stream(sh),
@@ -530,7 +560,44 @@ impl<T: Transport> Conn<T> {
         progress
     }
 
+    /// Throws away what the input holds of a body nobody reads. Returns whether it did.
+    fn skip_unread(&mut self, sh: &mut Shared) -> bool {
+        if !self.unread.is_body() || self.start == self.end {
+            return false;
+        }
+        let used = self
+            .unread
+            .consume(&self.input[self.start..self.end], sh.limits.max_body);
+        self.start += used;
+        self.read_progress |= used > 0;
+        trace!(
+            "conn {:<4} threw away {} B of an unread body{}",
+            self.key,
+            used,
+            match self.unread {
+                Unread::Nothing => " (its end)",
+                Unread::Body { .. } => "",
+                Unread::Unframed => ": broken or too long, no next request",
+            }
+        );
+        used > 0 || !self.unread.is_body()
+    }
+
     fn serve_head(&mut self, sh: &mut Shared) -> bool {
+        match self.unread {
+            Unread::Nothing => {}
+            // The rest of the last request's body must come (and go) before the next head.
+            Unread::Body { .. } if !self.read_closed => return false,
+            Unread::Body { .. } => {
+                self.set_state(State::Closing);
+                return true;
+            }
+            Unread::Unframed => {
+                self.linger = true;
+                self.set_state(State::Closing);
+                return true;
+            }
+        }
         if self.start == self.end {
             if self.read_closed {
                 self.set_state(State::Closing);
@@ -664,61 +731,63 @@ impl<T: Transport> Conn<T> {
             ReqFraming::Length(n) => Some(BodyDecoder::length(n)),
             ReqFraming::Chunked => Some(BodyDecoder::chunked()),
         };
-        // Until the helper threads exist, offloaded work runs here (a stub: see issue 8 §4).
-        let action = match action {
-            Some(Action::Offload(job)) => Some(Action::Respond(
-                guarded(job).unwrap_or_else(|| Response::error(500)),
-            )),
-            other => other,
+        let Some(action) = action else {
+            return self.fail(413, is_head, sh);
         };
         match action {
-            None => self.fail(413, is_head, sh),
-            Some(Action::Respond(resp)) => {
-                if let Some(decoder) = decoder {
-                    // Nobody wants this body. Skip it and keep the connection, unless the client
-                    // is waiting for a 100 it will never get, or the response streams first.
-                    if expect || matches!(resp.body, Body::Stream(_)) {
-                        meta.keep_alive = false;
-                        self.linger = true;
-                    }
-                    self.respond(resp, meta, sh);
-                    if matches!(self.state, State::ReadingHead) {
-                        self.set_state(State::ReadingBody {
-                            decoder,
-                            sink: None,
-                            received: 0,
-                        });
-                    }
-                } else {
-                    self.respond(resp, meta, sh);
-                }
+            Action::ReadBody(sink) => self.read_body(sink, decoder, expect, meta, sh),
+            Action::Respond(resp) => {
+                self.leave_unread(decoder, expect, &mut meta);
+                self.respond(resp, meta, sh);
             }
-            Some(Action::Delay(after, response)) => {
-                if decoder.is_some() {
-                    meta.keep_alive = false;
-                    self.linger = true;
-                }
+            Action::Delay(after, response) => {
+                self.leave_unread(decoder, expect, &mut meta);
                 self.delay = Some(after);
                 self.set_state(State::Delayed { response, meta });
             }
-            Some(Action::ReadBody(sink)) => match decoder {
-                None => {
-                    let resp = finish(sink, &mut meta);
-                    self.respond(resp, meta, sh)
-                }
-                Some(decoder) => {
-                    if expect && meta.version == Version::Http11 {
-                        self.queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
-                    }
-                    self.set_state(State::ReadingBody {
-                        decoder,
-                        sink: Some(Pending { sink, meta }),
-                        received: 0,
-                    });
-                }
-            },
-            Some(Action::Offload(_)) => unreachable!("run above"),
+            Action::Offload(job) => {
+                // Until the helper threads exist, offloaded work runs here (issue 8 §4).
+                self.leave_unread(decoder, expect, &mut meta);
+                let resp = guarded(job).unwrap_or_else(|| Response::error(500));
+                self.respond(resp, meta, sh);
+            }
         }
+    }
+
+    /// No handler reads this request's body: it is thrown away before the next head, whatever
+    /// the answer (see [`Unread`]). A client waiting for a `100 Continue` it will never get
+    /// may not send the body at all, so that connection closes after the answer.
+    fn leave_unread(&mut self, decoder: Option<BodyDecoder>, expect: bool, meta: &mut ReqMeta) {
+        if let Some(decoder) = decoder {
+            self.unread = Unread::body(decoder);
+            if expect {
+                meta.keep_alive = false;
+                self.linger = true;
+            }
+        }
+    }
+
+    /// Hands the body to the handler's sink as it arrives (after `100 Continue` if asked).
+    fn read_body(
+        &mut self,
+        sink: Box<dyn BodySink>,
+        decoder: Option<BodyDecoder>,
+        expect: bool,
+        mut meta: ReqMeta,
+        sh: &mut Shared,
+    ) {
+        let Some(decoder) = decoder else {
+            let resp = finish(sink, &mut meta);
+            return self.respond(resp, meta, sh);
+        };
+        if expect && meta.version == Version::Http11 {
+            self.queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        self.set_state(State::ReadingBody {
+            decoder,
+            sink: Pending { sink, meta },
+            received: 0,
+        });
     }
 
     /// The head is not all here: wait, unless the peer has finished sending.
@@ -766,10 +835,8 @@ impl<T: Transport> Conn<T> {
                     if *received > sh.limits.max_body {
                         break End::TooLarge;
                     }
-                    if let Some(p) = sink.as_mut() {
-                        if guarded(|| p.sink.data(&data[d.data.clone()])).is_none() {
-                            break End::Panicked;
-                        }
+                    if guarded(|| sink.sink.data(&data[d.data.clone()])).is_none() {
+                        break End::Panicked;
                     }
                     self.start += d.consumed;
                     progress = true;
@@ -779,36 +846,22 @@ impl<T: Transport> Conn<T> {
                 }
             }
         };
-        let had_sink = sink.is_some();
         match end {
-            End::More => progress,
+            End::More => return progress,
             End::Done => {
-                let state = mem::replace(&mut self.state, State::ReadingHead);
-                match state {
-                    State::ReadingBody { sink: Some(p), .. } => {
-                        let mut meta = p.meta;
-                        let resp = finish(p.sink, &mut meta);
-                        self.respond(resp, meta, sh);
-                    }
-                    _ => self.set_state(State::ReadingHead),
+                if let State::ReadingBody { sink: p, .. } = self.replace_state(State::ReadingHead) {
+                    let mut meta = p.meta;
+                    let resp = finish(p.sink, &mut meta);
+                    self.respond(resp, meta, sh);
                 }
-                true
             }
-            End::Panicked => {
-                self.fail(500, false, sh);
-                true
-            }
-            End::Bad | End::TooLarge if had_sink => {
-                self.fail(if matches!(end, End::Bad) { 400 } else { 413 }, false, sh);
-                true
-            }
-            End::Bad | End::TooLarge | End::Truncated => {
-                // The answer is already queued (or the peer has gone): close after it.
-                self.linger = !matches!(end, End::Truncated);
-                self.set_state(State::Closing);
-                true
-            }
+            End::Panicked => self.fail(500, false, sh),
+            End::Bad => self.fail(400, false, sh),
+            End::TooLarge => self.fail(413, false, sh),
+            // The peer has gone before the body's end: nobody to answer.
+            End::Truncated => self.set_state(State::Closing),
         }
+        true
     }
 
     fn serve_stream(&mut self, sh: &mut Shared) -> bool {
@@ -1134,9 +1187,7 @@ impl<T: Transport> Conn<T> {
             (TimerKind::Head, State::ReadingHead) if self.end > self.start => {
                 self.fail(408, false, sh)
             }
-            (TimerKind::Body, State::ReadingBody { sink: Some(_), .. }) => {
-                self.fail(408, false, sh)
-            }
+            (TimerKind::Body, State::ReadingBody { .. }) => self.fail(408, false, sh),
             // A client that stopped reading: a plain close would leave the kernel trying to
             // deliver the queued megabytes to it for minutes; a reset frees them now.
             (TimerKind::Write, _) => {
@@ -1150,9 +1201,7 @@ impl<T: Transport> Conn<T> {
     /// A delay asked for by the handler is over: answer now.
     pub fn delay_elapsed(&mut self, sh: &mut Shared) {
         if let State::Delayed { .. } = self.state {
-            if let State::Delayed { response, meta } =
-                mem::replace(&mut self.state, State::ReadingHead)
-            {
+            if let State::Delayed { response, meta } = self.replace_state(State::ReadingHead) {
                 self.respond(response, meta, sh);
             }
         }
@@ -1177,6 +1226,8 @@ impl<T: Transport> Conn<T> {
                 Some(TimerKind::Write)
             }
             State::ReadingBody { .. } => Some(TimerKind::Body),
+            // Waiting for the rest of a body nobody reads: it must keep coming.
+            State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),
             State::ReadingHead if self.end > self.start || self.requests == 0 => {
                 Some(TimerKind::Head)
             }

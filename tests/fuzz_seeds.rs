@@ -9,12 +9,13 @@ mod props;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 5] = [
+const TARGETS: [(&str, Target); 6] = [
     ("chunked", props::chunked),
     ("conn", props::conn),
     ("head", props::head),
     ("range", props::range),
     ("resolve", props::resolve),
+    ("bodies", props::bodies),
 ];
 
 fn replay(name: &str, check: Target) {
@@ -70,4 +71,9 @@ fn range_seeds() {
 #[test]
 fn resolve_seeds() {
     replay(TARGETS[4].0, TARGETS[4].1);
+}
+
+#[test]
+fn bodies_seeds() {
+    replay(TARGETS[5].0, TARGETS[5].1);
 }
