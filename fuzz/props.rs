@@ -7,10 +7,10 @@ use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use spindle::buf::{BufPool, OUT_HIGH};
-use spindle::conn::{Conn, Drive, Limits, Shared, Transport};
+use spindle::conn::{Ask, Conn, Drive, Limits, Shared, Transport};
 use spindle::files::cond::{self, Precondition, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
 use spindle::files::Files;
@@ -604,9 +604,16 @@ impl Rig {
     /// delay as the reactor does.
     fn turn(&mut self, conn: &mut Conn<Pipe>, sh: &mut Shared) -> Drive {
         loop {
-            let d = conn.drive(sh);
-            if conn.delay_deadline(Instant::now()).is_some() {
-                self.delayed = true;
+            let mut d = conn.drive(sh);
+            match conn.take_ask() {
+                Some(Ask::Delay(_)) => self.delayed = true,
+                // The helper thread, played here and now: its answer is in before the next turn.
+                Some(Ask::Offload(job)) => {
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).ok();
+                    conn.offload_done(answer, sh);
+                    d = Drive::Again;
+                }
+                None => {}
             }
             if let Some(change) = conn.timer_change() {
                 self.armed = change;

@@ -12,7 +12,7 @@ use log::trace;
 
 use crate::access_log::AccessLog;
 use crate::buf::{BufPool, IN_SIZE, OUT_HIGH};
-use crate::handler::{Action, BodySink, Context, Handler};
+use crate::handler::{Action, BodySink, Context, Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
@@ -127,6 +127,15 @@ pub enum Drive {
     Closed,
 }
 
+/// What a connection asks of the reactor after a turn ([`Conn::take_ask`]).
+pub enum Ask {
+    /// A timer: call [`Conn::delay_elapsed`] this much later (`/-/delay`).
+    Delay(Duration),
+    /// Run this job on a helper thread and hand its answer to [`Conn::offload_done`]
+    /// (or, if no helper can take it, call [`Conn::offload_refused`]).
+    Offload(Job),
+}
+
 /// What a response must remember about its request.
 #[derive(Clone, Copy, Debug)]
 struct ReqMeta {
@@ -177,6 +186,8 @@ enum State {
     },
     /// The reactor's timer, before answering (`/-/delay`).
     Delayed { response: Response, meta: ReqMeta },
+    /// A helper thread's answer (work that may block, such as reading a huge directory).
+    Offloaded { meta: ReqMeta },
     /// Room in the output buffer, to generate more of a streamed body.
     Streaming {
         stream: Box<dyn Stream>,
@@ -208,6 +219,7 @@ impl State {
             State::ReadingHead => "ReadingHead",
             State::ReadingBody { .. } => "ReadingBody",
             State::Delayed { .. } => "Delayed",
+            State::Offloaded { .. } => "Offloaded",
             State::Streaming { .. } => "Streaming",
             State::SendingFile { .. } => "SendingFile",
             State::Closing => "Closing",
@@ -253,7 +265,8 @@ pub struct Conn<T> {
     new_request: bool,
     read_progress: bool,
     write_progress: bool,
-    delay: Option<Duration>,
+    /// A timer or a helper thread this connection waits for, not yet asked of the reactor.
+    ask: Option<Ask>,
     /// Queued on the reactor's turn list.
     pub in_turns: bool,
     /// The peer's address, for the access log.
@@ -289,7 +302,7 @@ impl<T: Transport> Conn<T> {
             new_request: false,
             read_progress: false,
             write_progress: false,
-            delay: None,
+            ask: None,
             in_turns: false,
             peer,
             log_line: Vec::new(),
@@ -357,9 +370,10 @@ impl<T: Transport> Conn<T> {
             State::Lingering => true,
             // A body nobody reads is thrown away while the answer goes out, so that a client
             // still sending it is never stuck behind a full socket.
-            State::Delayed { .. } | State::Streaming { .. } | State::SendingFile { .. } => {
-                self.unread.is_body()
-            }
+            // While waiting for a timer or a helper thread, a peer that has gone (a reset, a
+            // FIN) is worth a read: a reset closes the connection now, not when the wait ends.
+            State::Delayed { .. } | State::Offloaded { .. } => self.unread.is_body() || self.rdhup,
+            State::Streaming { .. } | State::SendingFile { .. } => self.unread.is_body(),
             _ => false,
         }
     }
@@ -742,14 +756,13 @@ impl<T: Transport> Conn<T> {
             }
             Action::Delay(after, response) => {
                 self.leave_unread(decoder, expect, &mut meta);
-                self.delay = Some(after);
+                self.ask = Some(Ask::Delay(after));
                 self.set_state(State::Delayed { response, meta });
             }
             Action::Offload(job) => {
-                // Until the helper threads exist, offloaded work runs here (issue 8 §4).
                 self.leave_unread(decoder, expect, &mut meta);
-                let resp = guarded(job).unwrap_or_else(|| Response::error(500));
-                self.respond(resp, meta, sh);
+                self.ask = Some(Ask::Offload(job));
+                self.set_state(State::Offloaded { meta });
             }
         }
     }
@@ -1207,6 +1220,26 @@ impl<T: Transport> Conn<T> {
         }
     }
 
+    /// A helper thread finished this connection's job: answer with its response (`None`: the
+    /// job panicked — 500, and the connection closes).
+    pub fn offload_done(&mut self, answer: Option<Response>, sh: &mut Shared) {
+        if let State::Offloaded { .. } = self.state {
+            if let State::Offloaded { mut meta } = self.replace_state(State::ReadingHead) {
+                let resp = answer.unwrap_or_else(|| {
+                    meta.keep_alive = false;
+                    Response::error(500)
+                });
+                self.respond(resp, meta, sh);
+            }
+        }
+    }
+
+    /// Every helper thread is busy and their queue is full: 503 now, rather than wait.
+    pub fn offload_refused(&mut self, sh: &mut Shared) {
+        trace!("conn {:<4} no helper thread free: 503", self.key);
+        self.offload_done(Some(Response::error(503)), sh);
+    }
+
     /// Server shutdown: idle connections close now, busy ones after their current response.
     pub fn begin_shutdown(&mut self) {
         self.draining = true;
@@ -1222,9 +1255,11 @@ impl<T: Transport> Conn<T> {
             State::Closed | State::Delayed { .. } => None,
             State::Lingering => Some(TimerKind::Linger),
             _ if self.owed() > 0 && !self.writable => Some(TimerKind::Write),
-            State::Streaming { .. } | State::SendingFile { .. } | State::Closing => {
-                Some(TimerKind::Write)
-            }
+            // A helper thread that never answers is a response that makes no progress.
+            State::Offloaded { .. }
+            | State::Streaming { .. }
+            | State::SendingFile { .. }
+            | State::Closing => Some(TimerKind::Write),
             State::ReadingBody { .. } => Some(TimerKind::Body),
             // Waiting for the rest of a body nobody reads: it must keep coming.
             State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),
@@ -1261,9 +1296,9 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// When the delay the last handler asked for should end (now + delay), once.
-    pub fn delay_deadline(&mut self, now: Instant) -> Option<Instant> {
-        self.delay.take().map(|d| now + d)
+    /// What the connection needs from the reactor (a timer, a helper thread), once.
+    pub fn take_ask(&mut self) -> Option<Ask> {
+        self.ask.take()
     }
 }
 

@@ -14,6 +14,7 @@ pub mod files;
 pub mod handler;
 pub mod http;
 pub mod listener;
+pub mod offload;
 pub mod reactor;
 pub mod router;
 pub mod stats;

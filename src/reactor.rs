@@ -16,13 +16,14 @@ use slab::Slab;
 
 use crate::access_log::AccessLog;
 use crate::buf::BufPool;
-use crate::conn::{Conn, Drive, Limits, Shared};
-use crate::handler::Handler;
+use crate::conn::{Ask, Conn, Drive, Limits, Shared};
+use crate::handler::{Handler, Response};
 use crate::http::date::DateCache;
+use crate::offload::Offload;
 use crate::stats::Stats;
 use crate::timer::{TimerKind, Timers};
 
-/// Wakes the loop from another thread (shutdown).
+/// Wakes the loop from another thread: shutdown, or a helper thread's finished job.
 const WAKER: Token = Token(usize::MAX);
 /// SIGINT and SIGTERM, once `handle_signals` has been called.
 const SIGNALS: Token = Token(usize::MAX - 1);
@@ -92,6 +93,8 @@ pub struct Reactor {
     pause_warned: bool,
     shutdown: Arc<AtomicBool>,
     waker: Arc<Waker>,
+    /// Helper threads for work that may block (their answers arrive through the waker).
+    offload: Offload<Response>,
     draining_until: Option<Instant>,
     signals: Option<Signals>,
     /// A second signal during the grace period: stop now.
@@ -124,6 +127,7 @@ impl Reactor {
                 .register(l, Token(LISTENER_BASE - i), Interest::READABLE)?;
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let offload = Offload::new(waker.clone())?;
         let timers = Timers::new([
             config.request_timeout,
             config.request_timeout,
@@ -156,6 +160,7 @@ impl Reactor {
             pause_warned: false,
             shutdown: Arc::new(AtomicBool::new(false)),
             waker,
+            offload,
             draining_until: None,
             signals: None,
             cut_short: false,
@@ -261,7 +266,7 @@ impl Reactor {
         let events = mem::replace(&mut self.events, Events::with_capacity(0));
         for ev in events.iter() {
             match ev.token() {
-                WAKER => {}
+                WAKER => self.collect_offloaded(),
                 SIGNALS => self.on_signals(),
                 Token(t) if t > LISTENER_BASE - self.listeners.len() && t <= LISTENER_BASE => {
                     self.accept(LISTENER_BASE - t, true);
@@ -394,12 +399,24 @@ impl Reactor {
         self.file(key, result);
     }
 
-    fn file(&mut self, key: usize, result: Drive) {
+    fn file(&mut self, key: usize, mut result: Drive) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
-        if let Some(at) = conn.delay_deadline(self.now) {
-            self.timers.add_delay(at, key, conn.serial);
+        match conn.take_ask() {
+            Some(Ask::Delay(after)) => {
+                self.timers.add_delay(self.now + after, key, conn.serial);
+                trace!("conn {:<4} timer: delay of {:?}", key, after);
+            }
+            Some(Ask::Offload(job)) => {
+                if self.offload.submit(key, conn.serial, job).is_ok() {
+                    trace!("conn {:<4} job handed to a helper thread", key);
+                } else {
+                    conn.offload_refused(&mut self.shared);
+                    result = Drive::Again; // the 503 is queued: let it go out
+                }
+            }
+            None => {}
         }
         match result {
             Drive::Closed => {
@@ -425,9 +442,26 @@ impl Reactor {
             }
             Some(None) => {
                 self.timers.cancel(key);
-                trace!("conn {:<4} timer: none", key);
+                // Only a delay runs without a timeout: it ends by itself.
+                trace!("conn {:<4} timer: none while the delay runs", key);
             }
             None => {}
+        }
+    }
+
+    /// Hands finished helper-thread jobs to their connections, unless a connection is gone
+    /// (its key may even belong to a new one: the serial tells).
+    fn collect_offloaded(&mut self) {
+        while let Some(done) = self.offload.finished() {
+            let Some(conn) = self.conns.get_mut(done.key) else {
+                continue;
+            };
+            if conn.serial != done.serial || conn.is_closed() {
+                continue;
+            }
+            trace!("conn {:<4} a helper thread's job is done", done.key);
+            conn.offload_done(done.result, &mut self.shared);
+            self.drive(done.key);
         }
     }
 
