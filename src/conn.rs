@@ -336,6 +336,13 @@ impl<T: Transport> Conn<T> {
 
     /// Reads, answers and writes as far as the socket allows, within one turn's budget.
     pub fn drive(&mut self, sh: &mut Shared) -> Drive {
+        if self.readable && !self.read_closed && !self.wants_input() && self.owed() >= OUT_HIGH {
+            trace!(
+                "conn {:<4} not reading: {} B owed, above the high-water mark",
+                self.key,
+                self.owed()
+            );
+        }
         for _ in 0..ROUNDS {
             let mut progress = false;
             if self.readable && !self.read_closed && self.wants_input() {
@@ -467,7 +474,17 @@ impl<T: Transport> Conn<T> {
                     sh.stats.bytes_out += n as u64;
                     self.write_progress = true;
                     progress = true;
-                    trace!("conn {:<4} write {} B of {}", self.key, n, want);
+                    trace!(
+                        "conn {:<4} write {} B of {}{}",
+                        self.key,
+                        n,
+                        want,
+                        if n < want {
+                            "; short write, socket full"
+                        } else {
+                            ""
+                        }
+                    );
                     if n < want {
                         // A short write means the socket buffer is full: wait for its edge.
                         self.writable = false;
@@ -810,6 +827,11 @@ impl<T: Transport> Conn<T> {
             self.set_state(State::Closing);
             return true;
         }
+        trace!(
+            "conn {:<4} waiting for the rest of the head ({} B so far)",
+            self.key,
+            self.end - self.start
+        );
         false
     }
 

@@ -320,6 +320,7 @@ impl Reactor {
                     self.add_conn(sock, peer);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    trace!("listener  accept -> WouldBlock ({} open)", self.conns.len());
                     if self.pause_warned {
                         info!("accepting again ({} connections open)", self.conns.len());
                         self.pause_warned = false;
@@ -386,6 +387,12 @@ impl Reactor {
             key,
             peer,
             self.conns.len()
+        );
+        trace!(
+            "conn {:<4} timer: {:?} in {:?} (the first request's head, from now)",
+            key,
+            TimerKind::Head,
+            self.timers.duration(TimerKind::Head)
         );
     }
 
@@ -506,6 +513,10 @@ impl Reactor {
         }
         if let Accepting::OutOfResources { retry_at } = self.accepting {
             if self.now >= retry_at {
+                trace!(
+                    "listener  retrying accept ({:?} after running out)",
+                    ACCEPT_RETRY
+                );
                 self.accept_all();
             }
         }
