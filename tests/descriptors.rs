@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// The binary, listening on a free port, under `RLIMIT_NOFILE = nofile` (soft and hard), its
-/// log lines collected as they come (simple_logger writes to stdout).
+/// log lines collected from stderr as they come.
 struct Limited {
     child: Child,
     addr: String,
@@ -31,7 +31,7 @@ impl Limited {
             // meets EMFILE on accept.
             .env("SPINDLE_NO_CLAMP", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            .stderr(Stdio::piped());
         // SAFETY: setrlimit is async-signal-safe and touches nothing but the child's limits.
         unsafe {
             cmd.pre_exec(move || {
@@ -56,8 +56,9 @@ impl Limited {
             .to_owned();
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
+        let err = io::BufReader::new(child.stderr.take().unwrap());
         thread::spawn(move || {
-            for l in out.lines() {
+            for l in err.lines() {
                 let Ok(l) = l else { break };
                 sink.lock().unwrap().push(l);
             }
