@@ -299,10 +299,10 @@ impl Reactor {
                 self.accepting = Accepting::AtLimit;
                 // A new client knocked while we were already full: that is a real pause.
                 if event && !accepted {
-                    self.warn_pause(format_args!(
-                        "{} connections open (--max-connections)",
-                        self.conns.len()
-                    ));
+                    self.warn_pause(
+                        format_args!("{} connections open (--max-connections)", self.conns.len()),
+                        false,
+                    );
                 }
                 return;
             }
@@ -328,7 +328,7 @@ impl Reactor {
                     self.accepting = Accepting::OutOfResources {
                         retry_at: self.now + ACCEPT_RETRY,
                     };
-                    self.warn_pause(format_args!("accept: {e}"));
+                    self.warn_pause(format_args!("accept: {e}"), true);
                     return;
                 }
                 // The client gave up before we got to it, or a firewall said no: next one.
@@ -341,10 +341,18 @@ impl Reactor {
         }
     }
 
-    /// One warning per episode of paused accepting, not one per failed accept.
-    fn warn_pause(&mut self, why: std::fmt::Arguments<'_>) {
+    /// One warning per episode of paused accepting, not one per failed accept. `retry`: out of
+    /// resources, when accepting is also retried on a timer.
+    fn warn_pause(&mut self, why: std::fmt::Arguments<'_>, retry: bool) {
         if !self.pause_warned {
-            warn!("{why}: accepting paused until a connection closes");
+            if retry {
+                warn!(
+                    "{why}: accepting paused until a connection closes (retrying every {} ms)",
+                    ACCEPT_RETRY.as_millis()
+                );
+            } else {
+                warn!("{why}: accepting paused until a connection closes");
+            }
             self.pause_warned = true;
         }
     }
