@@ -124,6 +124,9 @@ impl Reactor {
                 .register(l, Token(LISTENER_BASE - i), Interest::READABLE)?;
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        if let Some(log) = &log {
+            log.wake_with(waker.clone());
+        }
         let timers = Timers::new([
             config.request_timeout,
             config.request_timeout,
@@ -227,13 +230,19 @@ impl Reactor {
             self.fire_timers();
             self.reap();
             if self.cut_short {
+                self.abandon_log();
                 return Err(io::Error::other(CutShort));
             }
             if self.shutdown.load(Ordering::Relaxed) && self.draining_until.is_none() {
                 self.begin_shutdown();
             }
             if let Some(until) = self.draining_until {
-                if self.conns.is_empty() || self.now >= until {
+                // The access log is one more thing to wait for, within the same grace period
+                // (and a second signal still cuts it short: the writer is never joined).
+                let done =
+                    self.conns.is_empty() && self.shared.log.as_mut().is_none_or(AccessLog::flush);
+                if done || self.now >= until {
+                    self.abandon_log();
                     info!(
                         "shut down ({} connections cut at the end of the grace period)",
                         self.conns.len()
@@ -241,6 +250,17 @@ impl Reactor {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Exit: counts and reports the access-log lines the writer has not written.
+    fn abandon_log(&mut self) {
+        if let Some(log) = self.shared.log.as_mut() {
+            let lost = log.abandon();
+            if lost > 0 {
+                warn!("access log: {lost} lines not written at exit (its reader or disk stalled)");
+            }
+            self.shared.stats.access_log_dropped = log.dropped;
         }
     }
 
