@@ -61,22 +61,20 @@ fn an_access_log_that_cannot_be_opened_is_a_start_error_naming_the_path() {
         Ok(_) => panic!("started with an access log in a missing directory"),
     }
     // The binary: exit 1 at once, one line on stderr, nothing on stdout.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["--bind", "127.0.0.1:0", "--access-log", &dest])
-        .arg(common::empty_root())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let root = common::empty_root();
+    let (status, out, err) = common::run_binary(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--access-log",
+        &dest,
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(status.code(), Some(1));
     assert_eq!(
         err,
         format!("spindle: access log {dest}: No such file or directory\n")
     );
-    assert!(
-        out.stdout.is_empty(),
-        "{:?}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    assert!(out.is_empty(), "{out:?}");
 }
 
 /// `mkfifo log; spindle --access-log log & cat log`: the FIFO has no reader when the server
