@@ -1,12 +1,24 @@
 //! The access log (SPEC §7): one Combined Log Format line per request, gathered into batches on
 //! the reactor thread and written by a thread of its own, so a slow disk or pipe never stalls serving.
+//!
+//! Nothing here ever waits for the writer: a stalled reader of a FIFO or of standard output
+//! costs lines (dropped and counted), never the reactor or the exit. At shutdown the reactor
+//! asks [`AccessLog::flush`] on every turn until the writer has caught up or the grace period
+//! is over; then [`AccessLog::abandon`] counts what is lost, and the writer thread is left
+//! behind (never joined), so a writer stuck in `write(2)` cannot hold the process.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::net::IpAddr;
+use std::os::fd::AsFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::thread::{self, JoinHandle};
+use std::sync::{Arc, OnceLock};
+use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mio::Waker;
 
 use crate::http::date::{concat_into, Civil};
 
@@ -16,16 +28,54 @@ const BATCH: usize = 64 * 1024;
 const QUEUE: usize = 16;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// What the writer thread tells the reactor.
+#[derive(Default)]
+struct Progress {
+    /// Lines of the batches the writer is done with (written or failed).
+    done: AtomicU64,
+    /// Of those, the lines a write error lost.
+    failed: AtomicU64,
+    /// The writer has stopped for good (the deferred open failed): nothing more is written.
+    gone: AtomicBool,
+    /// The reactor is waiting for the log (shutdown): wake it after each batch.
+    waiting: AtomicBool,
+    waker: OnceLock<Arc<Waker>>,
+}
+
+impl Progress {
+    fn wake_if_waiting(&self) {
+        if self.waiting.load(Ordering::Acquire) {
+            if let Some(w) = self.waker.get() {
+                let _ = w.wake();
+            }
+        }
+    }
+}
+
+/// Where the writer thread writes.
+enum Target {
+    Open(File),
+    /// A FIFO that had no reader at start-up: the writer thread opens it (blocking until a
+    /// reader comes), so that `mkfifo log; spindle --access-log log & cat log` works.
+    Later(String),
+}
+
 pub struct AccessLog {
     batch: Vec<u8>,
     lines: u64,
     /// When the oldest line in `batch` was written.
     since: Option<Instant>,
-    to_writer: Option<SyncSender<Vec<u8>>>,
+    to_writer: SyncSender<(Vec<u8>, u64)>,
     /// Written batches coming back, to be reused.
     spare: Receiver<Vec<u8>>,
-    writer: Option<JoinHandle<()>>,
-    /// Lines dropped because the writer fell behind.
+    progress: Arc<Progress>,
+    /// Lines handed over to the writer.
+    handed: u64,
+    /// Lines dropped because the queue to the writer was full.
+    queue_dropped: u64,
+    /// Dropping lines has been reported (until a batch gets through again).
+    behind: bool,
+    /// Lines lost: dropped because the writer fell behind, failed to write, or unwritten at exit.
     pub dropped: u64,
     /// Per-request scratch buffers, reused.
     free: Vec<Vec<u8>>,
@@ -34,38 +84,58 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    /// Appends to the file at `dest`, or writes to standard output for `-`.
+    /// Appends to the file at `dest`, or writes to standard output for `-`. Never blocks: a
+    /// FIFO without a reader is opened later, by the writer thread.
     pub fn open(dest: &str) -> io::Result<AccessLog> {
-        let mut out: Box<dyn Write + Send> = if dest == "-" {
-            Box::new(io::stdout())
+        let target = if dest == "-" {
+            // A descriptor of our own: no lock shared with `println!`, no line buffering.
+            Target::Open(File::from(io::stdout().as_fd().try_clone_to_owned()?))
         } else {
-            Box::new(OpenOptions::new().create(true).append(true).open(dest)?)
-        };
-        let (to_writer, from_reactor) = mpsc::sync_channel::<Vec<u8>>(QUEUE);
-        let (give_back, spare) = mpsc::channel();
-        let writer = thread::Builder::new()
-            .name("access-log".into())
-            .spawn(move || {
-                for mut batch in from_reactor {
-                    if let Err(e) = out.write_all(&batch).and_then(|()| out.flush()) {
-                        log::warn!("access log: {e}");
-                    }
-                    batch.clear();
-                    let _ = give_back.send(batch);
+            // O_NONBLOCK: a FIFO without a reader fails at once with ENXIO instead of blocking.
+            match OpenOptions::new()
+                .create(true)
+                .append(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(dest)
+            {
+                Ok(f) => {
+                    // The writer thread blocks on a full pipe rather than losing a partial write.
+                    clear_nonblocking(&f)?;
+                    Target::Open(f)
                 }
-            })?;
+                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Target::Later(dest.to_owned()),
+                Err(e) => return Err(e),
+            }
+        };
+        let (to_writer, from_reactor) = mpsc::sync_channel::<(Vec<u8>, u64)>(QUEUE);
+        let (give_back, spare) = mpsc::channel();
+        let progress = Arc::new(Progress::default());
+        let p = progress.clone();
+        let name = dest.to_owned();
+        thread::Builder::new()
+            .name("access-log".into())
+            .spawn(move || write_batches(target, &name, from_reactor, give_back, &p))?;
+        // The handle is dropped: the thread is never joined (see the module comment).
         Ok(AccessLog {
             batch: Vec::with_capacity(BATCH),
             lines: 0,
             since: None,
-            to_writer: Some(to_writer),
+            to_writer,
             spare,
-            writer: Some(writer),
+            progress,
+            handed: 0,
+            queue_dropped: 0,
+            behind: false,
             dropped: 0,
             free: Vec::new(),
             clf_secs: u64::MAX,
             clf_time: [b' '; 26],
         })
+    }
+
+    /// The reactor's waker, so that the writer can wake it while it waits in [`AccessLog::flush`].
+    pub fn wake_with(&self, waker: Arc<Waker>) {
+        let _ = self.progress.waker.set(waker);
     }
 
     /// A scratch buffer for the part of a line known when the request head is parsed.
@@ -147,6 +217,7 @@ impl AccessLog {
         {
             self.hand_over();
         }
+        self.update_dropped();
     }
 
     /// When `tick` must run next, if any line is waiting.
@@ -154,26 +225,77 @@ impl AccessLog {
         self.since.map(|t| t + FLUSH_EVERY)
     }
 
+    /// Hands the batch over; when the writer is behind, its lines are dropped and counted (with
+    /// one warning per episode).
     fn hand_over(&mut self) {
+        if self.try_hand_over() {
+            self.behind = false;
+        } else {
+            if !self.behind {
+                log::warn!(
+                    "access log: the writer is behind (a stalled reader or disk?): dropping lines, counted in access_log_dropped"
+                );
+                self.behind = true;
+            }
+            self.queue_dropped += self.lines;
+            self.batch.clear();
+            self.lines = 0;
+        }
+    }
+
+    /// Hands the batch over if the queue has room; false (keeping the batch) if not.
+    fn try_hand_over(&mut self) -> bool {
         self.since = None;
         if self.batch.is_empty() {
-            return;
+            return true;
         }
-        let Some(tx) = &self.to_writer else { return };
-        let fresh = self
-            .spare
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        let batch = std::mem::replace(&mut self.batch, fresh);
-        match tx.try_send(batch) {
-            Ok(()) => {}
-            Err(TrySendError::Full(mut batch)) | Err(TrySendError::Disconnected(mut batch)) => {
-                self.dropped += self.lines;
-                batch.clear();
+        let batch = std::mem::take(&mut self.batch);
+        match self.to_writer.try_send((batch, self.lines)) {
+            Ok(()) => {
+                self.handed += self.lines;
+                self.lines = 0;
+                self.batch = self
+                    .spare
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                true
+            }
+            Err(TrySendError::Full((batch, _)) | TrySendError::Disconnected((batch, _))) => {
                 self.batch = batch;
+                false
             }
         }
+    }
+
+    /// Shutdown, once no connection can add a line: hands the batch over (retrying while the
+    /// queue is full) and returns true once the writer has written everything, or can write
+    /// nothing more. Never waits; the writer wakes the reactor after each batch meanwhile.
+    pub fn flush(&mut self) -> bool {
+        self.progress.waiting.store(true, Ordering::Release);
+        if self.progress.gone.load(Ordering::Acquire) {
+            return true; // `abandon` counts what it never wrote
+        }
+        self.try_hand_over() && self.progress.done.load(Ordering::Acquire) >= self.handed
+    }
+
+    /// The end (the grace period is over, or a second signal): whatever the writer has not
+    /// written by now is lost. Returns how many lines that is, counted in `dropped`.
+    pub fn abandon(&mut self) -> u64 {
+        let _ = self.try_hand_over();
+        let unwritten = self.lines
+            + self
+                .handed
+                .saturating_sub(self.progress.done.load(Ordering::Acquire));
+        self.queue_dropped += unwritten;
+        self.batch.clear();
         self.lines = 0;
+        self.handed = self.progress.done.load(Ordering::Acquire);
+        self.update_dropped();
+        unwritten
+    }
+
+    fn update_dropped(&mut self) {
+        self.dropped = self.queue_dropped + self.progress.failed.load(Ordering::Relaxed);
     }
 
     fn refresh_time(&mut self) {
@@ -187,18 +309,63 @@ impl AccessLog {
     }
 }
 
-impl Drop for AccessLog {
-    /// Shutdown: the last lines are written before the process exits.
-    fn drop(&mut self) {
-        if let Some(tx) = self.to_writer.take() {
-            if !self.batch.is_empty() {
-                let _ = tx.send(std::mem::take(&mut self.batch));
+/// The writer thread: opens a deferred FIFO, then writes each batch, reports it done and gives
+/// the buffer back, until the reactor side is dropped.
+fn write_batches(
+    target: Target,
+    name: &str,
+    from_reactor: Receiver<(Vec<u8>, u64)>,
+    give_back: mpsc::Sender<Vec<u8>>,
+    p: &Progress,
+) {
+    let mut out = match target {
+        Target::Open(f) => f,
+        Target::Later(path) => match OpenOptions::new().append(true).open(&path) {
+            Ok(f) => {
+                log::info!("access log {path}: a reader came, writing");
+                f
+            }
+            Err(e) => {
+                log::warn!("access log {path}: {e}");
+                p.gone.store(true, Ordering::Release);
+                p.wake_if_waiting();
+                return;
+            }
+        },
+    };
+    let mut failing = false;
+    for (mut batch, lines) in from_reactor {
+        match out.write_all(&batch).and_then(|()| out.flush()) {
+            Ok(()) => failing = false,
+            Err(e) => {
+                p.failed.fetch_add(lines, Ordering::Relaxed);
+                if !failing {
+                    log::warn!("access log {name}: {e}: lines are lost until writing works again");
+                    failing = true;
+                }
             }
         }
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
-        }
+        p.done.fetch_add(lines, Ordering::Release);
+        batch.clear();
+        let _ = give_back.send(batch);
+        p.wake_if_waiting();
     }
+}
+
+/// Clears `O_NONBLOCK` on `f`, which the writer thread writes with blocking calls.
+fn clear_nonblocking(f: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let fd = f.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own; F_GETFL/F_SETFL touch only its status flags.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// Control bytes, quotes, backslashes and bytes above ASCII as `\xNN`, as nginx does.
@@ -258,7 +425,12 @@ mod tests {
         let split = AccessLog::begin(&mut s, b"GET /a\"b HTTP/1.1", Some(b"http://r/"), None);
         log.line(Some("127.0.0.1".parse().unwrap()), s, split, 200, 13, now);
         log.line(None, Vec::new(), 0, 400, 0, now);
-        drop(log);
+        let until = Instant::now() + Duration::from_secs(5);
+        while !log.flush() {
+            assert!(Instant::now() < until, "the log was not flushed");
+            thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(log.abandon(), 0);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);

@@ -12,6 +12,8 @@ pub enum StartError {
     Bind(SocketAddr, io::Error),
     NotADirectory(PathBuf),
     Root(PathBuf, io::Error),
+    /// `--access-log PATH` cannot be opened.
+    AccessLog(String, io::Error),
     Io(&'static str, io::Error),
 }
 
@@ -22,9 +24,19 @@ impl fmt::Display for StartError {
             StartError::Bind(a, e) => write!(f, "cannot listen on {a}: {e}"),
             StartError::NotADirectory(p) => write!(f, "ROOT {} is not a directory", p.display()),
             StartError::Root(p, e) => write!(f, "ROOT {}: {e}", p.display()),
+            StartError::AccessLog(p, e) => write!(f, "access log {p}: {}", bare(e)),
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
         }
     }
 }
 
 impl std::error::Error for StartError {}
+
+/// `No such file or directory`, without std's ` (os error 2)` tail.
+fn bare(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) if s.ends_with(')') => s[..i].to_owned(),
+        _ => s,
+    }
+}

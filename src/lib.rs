@@ -72,7 +72,8 @@ impl Server {
         };
         let log = match &config.access_log {
             Some(dest) => Some(
-                access_log::AccessLog::open(dest).map_err(|e| StartError::Io("access log", e))?,
+                access_log::AccessLog::open(dest)
+                    .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
             ),
             None => None,
         };

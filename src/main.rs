@@ -31,10 +31,10 @@ struct Cli {
     )]
     bind: Vec<SocketAddr>,
     /// Reactors, one per thread (only 1 for now)
-    #[arg(short, long, value_name = "N", default_value_t = 1)]
+    #[arg(short, long, value_name = "N", default_value = "1", value_parser = count)]
     workers: usize,
     /// Open connections per reactor
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    #[arg(long, value_name = "N", default_value = "10000", value_parser = count)]
     max_connections: usize,
     /// Seconds to receive a whole request head
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = secs)]
@@ -51,7 +51,7 @@ struct Cli {
     /// Largest request line + headers
     #[arg(long, value_name = "BYTES", default_value_t = 32768, value_parser = clap::value_parser!(u64).range(1024..=1 << 24))]
     max_head: u64,
-    /// Largest request body
+    /// Largest request body (0: no bodies, any request with one gets 413)
     #[arg(long, value_name = "BYTES", default_value_t = 1048576)]
     max_body: u64,
     /// Accept PUT and DELETE of files under ROOT
@@ -80,14 +80,29 @@ struct Cli {
     trace: bool,
 }
 
+/// Seconds, more than zero (SPEC §2: a zero or negative duration is a usage error), at most 1e9.
 fn secs(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("'{s}' is not a number of seconds"))?;
-    if !v.is_finite() || !(0.0..=1e9).contains(&v) {
+    if !v.is_finite() || v > 1e9 {
         return Err(format!("'{s}' is not a number of seconds"));
     }
-    Ok(Duration::from_secs_f64(v))
+    let d = Duration::from_secs_f64(v.max(0.0));
+    if d.is_zero() {
+        return Err("must be more than 0 seconds".into());
+    }
+    Ok(d)
+}
+
+/// A count of at least 1 (SPEC §2: zero or negative is a usage error).
+fn count(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) if s.parse::<i128>().is_ok() => Err("must be at least 1".into()),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -111,7 +126,7 @@ fn main() -> ExitCode {
         root: cli.root,
         binds: cli.bind,
         workers: cli.workers,
-        max_connections: cli.max_connections.max(1),
+        max_connections: cli.max_connections,
         request_timeout: cli.request_timeout,
         keep_alive_timeout: cli.keep_alive_timeout,
         write_timeout: cli.write_timeout,

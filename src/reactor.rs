@@ -128,6 +128,9 @@ impl Reactor {
         }
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let offload = Offload::new(waker.clone())?;
+        if let Some(log) = &log {
+            log.wake_with(waker.clone());
+        }
         let timers = Timers::new([
             config.request_timeout,
             config.request_timeout,
@@ -232,13 +235,19 @@ impl Reactor {
             self.fire_timers();
             self.reap();
             if self.cut_short {
+                self.abandon_log();
                 return Err(io::Error::other(CutShort));
             }
             if self.shutdown.load(Ordering::Relaxed) && self.draining_until.is_none() {
                 self.begin_shutdown();
             }
             if let Some(until) = self.draining_until {
-                if self.conns.is_empty() || self.now >= until {
+                // The access log is one more thing to wait for, within the same grace period
+                // (and a second signal still cuts it short: the writer is never joined).
+                let done =
+                    self.conns.is_empty() && self.shared.log.as_mut().is_none_or(AccessLog::flush);
+                if done || self.now >= until {
+                    self.abandon_log();
                     info!(
                         "shut down ({} connections cut at the end of the grace period)",
                         self.conns.len()
@@ -246,6 +255,17 @@ impl Reactor {
                     return Ok(());
                 }
             }
+        }
+    }
+
+    /// Exit: counts and reports the access-log lines the writer has not written.
+    fn abandon_log(&mut self) {
+        if let Some(log) = self.shared.log.as_mut() {
+            let lost = log.abandon();
+            if lost > 0 {
+                warn!("access log: {lost} lines not written at exit (its reader or disk stalled)");
+            }
+            self.shared.stats.access_log_dropped = log.dropped;
         }
     }
 
@@ -304,10 +324,10 @@ impl Reactor {
                 self.accepting = Accepting::AtLimit;
                 // A new client knocked while we were already full: that is a real pause.
                 if event && !accepted {
-                    self.warn_pause(format_args!(
-                        "{} connections open (--max-connections)",
-                        self.conns.len()
-                    ));
+                    self.warn_pause(
+                        format_args!("{} connections open (--max-connections)", self.conns.len()),
+                        false,
+                    );
                 }
                 return;
             }
@@ -334,7 +354,7 @@ impl Reactor {
                     self.accepting = Accepting::OutOfResources {
                         retry_at: self.now + ACCEPT_RETRY,
                     };
-                    self.warn_pause(format_args!("accept: {e}"));
+                    self.warn_pause(format_args!("accept: {e}"), true);
                     return;
                 }
                 // The client gave up before we got to it, or a firewall said no: next one.
@@ -347,10 +367,18 @@ impl Reactor {
         }
     }
 
-    /// One warning per episode of paused accepting, not one per failed accept.
-    fn warn_pause(&mut self, why: std::fmt::Arguments<'_>) {
+    /// One warning per episode of paused accepting, not one per failed accept. `retry`: out of
+    /// resources, when accepting is also retried on a timer.
+    fn warn_pause(&mut self, why: std::fmt::Arguments<'_>, retry: bool) {
         if !self.pause_warned {
-            warn!("{why}: accepting paused until a connection closes");
+            if retry {
+                warn!(
+                    "{why}: accepting paused until a connection closes (retrying every {} ms)",
+                    ACCEPT_RETRY.as_millis()
+                );
+            } else {
+                warn!("{why}: accepting paused until a connection closes");
+            }
             self.pause_warned = true;
         }
     }

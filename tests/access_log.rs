@@ -48,3 +48,79 @@ fn one_escaped_combined_line_per_request() {
     assert!(refused.ends_with("\"-\" 400 16 \"-\" \"-\""), "{refused}");
     std::fs::remove_file(path).unwrap();
 }
+
+#[test]
+fn an_access_log_that_cannot_be_opened_is_a_start_error_naming_the_path() {
+    let path = std::env::temp_dir().join("spindle-test-no-such-dir/x/y.log");
+    let dest = path.to_str().unwrap().to_owned();
+    match TestServer::try_with(|c| c.access_log = Some(dest.clone())) {
+        Err(e) => assert_eq!(
+            e.to_string(),
+            format!("access log {dest}: No such file or directory")
+        ),
+        Ok(_) => panic!("started with an access log in a missing directory"),
+    }
+    // The binary: exit 1 at once, one line on stderr, nothing on stdout.
+    let root = common::empty_root();
+    let (status, out, err) = common::run_binary(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--access-log",
+        &dest,
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(
+        err,
+        format!("spindle: access log {dest}: No such file or directory\n")
+    );
+    assert!(out.is_empty(), "{out:?}");
+}
+
+/// `mkfifo log; spindle --access-log log & cat log`: the FIFO has no reader when the server
+/// starts. It starts anyway (listening line, requests answered at once), and the lines reach
+/// the reader that comes later.
+#[test]
+fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
+    use std::io::Read;
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let path = std::env::temp_dir().join(format!("spindle-test-fifo-{}", std::process::id()));
+    common::mkfifo(&path);
+    let root = common::empty_root();
+    let mut srv = common::spawn_binary_piped(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--access-log",
+        path.to_str().unwrap(),
+        root.to_str().unwrap(),
+    ]);
+    let addr: std::net::SocketAddr = srv.addr.parse().unwrap();
+    let mut c = common::Client::connect(addr);
+    assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
+    // Now the reader comes (`cat log`).
+    let (tx, rx) = mpsc::channel();
+    let p = path.clone();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let r = std::fs::File::open(p).and_then(|mut f| f.read_to_string(&mut text));
+        let _ = tx.send(r.map(|_| text));
+    });
+    assert_eq!(c.request(get("/-/json").as_bytes()).status, 200);
+    drop(c);
+    // Give the writer's open a moment to meet the reader, then stop: the log is flushed on exit.
+    std::thread::sleep(Duration::from_millis(200));
+    common::signal(&srv.child, libc::SIGTERM);
+    let status = common::wait_exit(&mut srv.child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    let text = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the reader got no end of file")
+        .unwrap();
+    assert!(
+        text.contains("\"GET /-/plaintext HTTP/1.1\" 200 13"),
+        "{text}"
+    );
+    assert!(text.contains("\"GET /-/json HTTP/1.1\" 200"), "{text}");
+    std::fs::remove_file(path).unwrap();
+}

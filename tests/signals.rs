@@ -1,5 +1,6 @@
 //! The binary and its signals: SIGTERM finishes what is in flight, flushes the access log and
-//! exits 0; a second signal stops at once with exit status 1.
+//! exits 0; a second signal stops at once with exit status 1. An access log whose reader
+//! stalls never holds the process beyond `--shutdown-grace`, nor past a second signal.
 
 mod common;
 
@@ -125,4 +126,151 @@ fn sigint_with_nothing_in_flight_exits_0_at_once() {
     assert_eq!(status.code(), Some(0));
     // The idle keep-alive connection was closed.
     assert_eq!(idle.read(&mut buf).unwrap(), 0);
+}
+
+/// Requests with a 30 000-byte User-Agent on one keep-alive connection until the server
+/// reports dropped access-log lines: then the pipe is full, the writer is stuck in `write`
+/// and the queue behind it is full too.
+fn fill_the_log(addr: &str) {
+    let addr: std::net::SocketAddr = addr.parse().unwrap();
+    let req = format!(
+        "GET /-/plaintext HTTP/1.1\r\nHost: x\r\nUser-Agent: {}\r\n\r\n",
+        "a".repeat(30_000)
+    );
+    let mut c = common::Client::connect(addr);
+    for i in 0..2_000 {
+        assert_eq!(c.request(req.as_bytes()).status, 200);
+        if i % 8 == 7 {
+            let mut s = common::Client::connect(addr);
+            let stats = s.request(common::get("/-/stats").as_bytes());
+            if common::Stats::parse(&stats.body_str()).count("access_log_dropped") > 0 {
+                return;
+            }
+        }
+    }
+    panic!("2000 requests and no access-log line dropped: the log never stalled");
+}
+
+/// A FIFO for the access log, with a reader that holds it open and never reads.
+fn stalled_fifo(name: &str) -> (std::path::PathBuf, std::fs::File) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = std::env::temp_dir().join(format!("spindle-{name}-{}", std::process::id()));
+    common::mkfifo(&path);
+    let reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&path)
+        .unwrap();
+    (path, reader)
+}
+
+#[test]
+fn a_stalled_access_log_fifo_holds_the_exit_no_longer_than_the_grace() {
+    let (path, reader) = stalled_fifo("stalled-fifo");
+    let mut srv = common::spawn_binary_piped(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--shutdown-grace",
+        "2",
+        "--access-log",
+        path.to_str().unwrap(),
+    ]);
+    fill_the_log(&srv.addr);
+    let t = Instant::now();
+    signal(&srv.child, libc::SIGTERM);
+    let status = common::wait_exit(&mut srv.child, Duration::from_secs(6));
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(0));
+    assert!(took < Duration::from_secs(4), "exit took {took:?}");
+    let mut err = String::new();
+    srv.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("lines not written at exit"), "{err}");
+    drop(reader);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_second_signal_cuts_the_wait_for_a_stalled_access_log() {
+    let (path, reader) = stalled_fifo("stalled-fifo-2");
+    let mut srv = common::spawn_binary_piped(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--shutdown-grace",
+        "30",
+        "--access-log",
+        path.to_str().unwrap(),
+    ]);
+    fill_the_log(&srv.addr);
+    signal(&srv.child, libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        srv.child.try_wait().unwrap().is_none(),
+        "the log is waited for within the grace period (30 s)"
+    );
+    let t = Instant::now();
+    signal(&srv.child, libc::SIGTERM);
+    let status = common::wait_exit(&mut srv.child, Duration::from_secs(5));
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert_eq!(status.code(), Some(1));
+    drop(reader);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn a_stalled_reader_of_the_access_log_on_stdout_holds_the_exit_no_longer_than_the_grace() {
+    // Nobody reads the child's stdout after the listening line.
+    let mut srv = common::spawn_binary_piped(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--shutdown-grace",
+        "2",
+        "--access-log",
+        "-",
+    ]);
+    fill_the_log(&srv.addr);
+    let t = Instant::now();
+    signal(&srv.child, libc::SIGTERM);
+    let status = common::wait_exit(&mut srv.child, Duration::from_secs(6));
+    let took = t.elapsed();
+    assert_eq!(status.code(), Some(0));
+    assert!(took < Duration::from_secs(4), "exit took {took:?}");
+}
+
+#[test]
+fn an_access_log_fifo_that_never_gets_a_reader_holds_the_exit_no_longer_than_the_grace() {
+    let path = std::env::temp_dir().join(format!("spindle-readerless-{}", std::process::id()));
+    common::mkfifo(&path);
+    let mut srv = common::spawn_binary_piped(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--shutdown-grace",
+        "1",
+        "--access-log",
+        path.to_str().unwrap(),
+    ]);
+    let addr: std::net::SocketAddr = srv.addr.parse().unwrap();
+    let mut c = common::Client::connect(addr);
+    assert_eq!(
+        c.request(common::get("/-/plaintext").as_bytes()).status,
+        200
+    );
+    let t = Instant::now();
+    signal(&srv.child, libc::SIGTERM);
+    let status = common::wait_exit(&mut srv.child, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    let mut err = String::new();
+    srv.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("1 lines not written at exit"), "{err}");
+    std::fs::remove_file(path).unwrap();
 }

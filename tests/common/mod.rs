@@ -713,3 +713,109 @@ impl Client {
         Client::over(socket.into())
     }
 }
+
+/// The binary with exactly `args` (no `-q`, no ROOT added), stdout and stderr piped, and the
+/// address of its first `listening` line, waited for at most `READ_TIMEOUT` (the child is
+/// killed and the test fails if it never comes). The rest of stdout stays unread in the
+/// returned reader: a test that never reads it plays a reader that stalls.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub addr: String,
+    /// The `listening` line as printed.
+    pub first_line: String,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spindle");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut line = String::new();
+        let r = out.read_line(&mut line);
+        let _ = tx.send(());
+        (r, line, out)
+    });
+    if rx.recv_timeout(READ_TIMEOUT).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no listening line within {READ_TIMEOUT:?}");
+    }
+    let (r, line, stdout) = reader.join().unwrap();
+    r.unwrap();
+    let addr = line
+        .strip_prefix("listening on http://")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
+        .to_owned();
+    Spawned {
+        child,
+        addr,
+        first_line: line,
+        stdout,
+    }
+}
+
+/// Sends `sig` to the child.
+pub fn signal(child: &std::process::Child, sig: i32) {
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
+
+/// Waits for the child to exit, at most `limit` (then kills it and fails).
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("spindle did not exit within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Makes a FIFO at `path` (removing whatever was there).
+pub fn mkfifo(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let _ = std::fs::remove_file(path);
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// Runs the binary with `args` to its end, at most `READ_TIMEOUT` (a server that starts
+/// instead of failing is killed and the test fails): its status, stdout and stderr.
+pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spindle");
+    let status = wait_exit(&mut child, READ_TIMEOUT);
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status, out, err)
+}
