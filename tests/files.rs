@@ -1314,3 +1314,91 @@ fn precompressed_gz_sibling() {
     assert_full(&r, b"no sibling", "text/plain; charset=utf-8");
     assert!(!r.has_header("vary") && !r.has_header("content-encoding"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Directories under other spellings (issue 8 A, B)
+// ---------------------------------------------------------------------------------------------
+
+/// `docs/` with an index, a subdirectory, and a file no page links to.
+fn docs_tree(s: &Scratch) {
+    s.write("docs/index.html", b"<h1>docs</h1>");
+    s.write("docs/sub/s.txt", b"s");
+    s.write("docs/unlinked-private.txt", b"private");
+    s.write("a b/c.txt", b"c");
+}
+
+#[test]
+fn dot_segments_never_reach_the_listing_behind_an_index() {
+    let s = Scratch::new("dot_index");
+    docs_tree(&s);
+    let srv = s.serve(|_| {});
+    assert_full(
+        &get_h(&srv, "/docs/", &[]),
+        b"<h1>docs</h1>",
+        "text/html; charset=utf-8",
+    );
+    for target in [
+        "/docs/.",
+        "/docs/%2e",
+        "/docs/%2E/",
+        "/docs/sub/..",
+        "/docs/sub/%2e%2e",
+        "/docs/sub/../",
+        "/docs/./",
+        "/docs//",
+        "/docs%2f",
+        "//docs/",
+        "/./docs/",
+    ] {
+        for accept in ["text/html", "application/json"] {
+            for method in ["GET", "HEAD"] {
+                let r = fetch(&srv, method, target, &[("Accept", accept)]);
+                let body = r.body_str();
+                assert!(
+                    !body.contains("unlinked"),
+                    "{method} {target} lists: {body}"
+                );
+                assert_eq!(r.status, 301, "{method} {target}");
+                assert_eq!(r.header("location"), Some("/docs/"), "{target}");
+            }
+        }
+    }
+    // The top directory has one spelling too.
+    for target in ["/.", "/%2e", "/docs/..", "//"] {
+        let r = get_h(&srv, target, &[]);
+        assert_eq!(r.status, 301, "{target}");
+        assert_eq!(r.header("location"), Some("/"), "{target}");
+    }
+    // The query is kept.
+    let r = get_h(&srv, "/docs/.?a=1", &[]);
+    assert_eq!(r.header("location"), Some("/docs/?a=1"));
+}
+
+#[test]
+fn the_slash_redirect_never_leaves_the_site() {
+    let s = Scratch::new("open_redirect");
+    docs_tree(&s);
+    let srv = s.serve(|_| {});
+    for (target, location) in [
+        ("//evil.example/../docs", "/docs/"),
+        ("/\\evil.example/../docs", "/docs/"),
+        ("http://x//evil.example/../docs", "/docs/"),
+        ("//evil.example/../docs?q=1", "/docs/?q=1"),
+        ("///evil.example/%2e%2e/docs", "/docs/"),
+        ("/%2fevil.example/../docs", "/docs/"),
+        ("/%5cevil.example/../docs", "/docs/"),
+        ("/docs", "/docs/"),
+        ("/docs?a=1&b=%2F", "/docs/?a=1&b=%2F"),
+        ("/a%20b", "/a%20b/"),
+        ("/docs/sub", "/docs/sub/"),
+    ] {
+        for method in ["GET", "HEAD"] {
+            let r = fetch(&srv, method, target, &[]);
+            assert_eq!(r.status, 301, "{method} {target}");
+            let got = r.header("location").unwrap_or_default();
+            assert_eq!(got, location, "{target}");
+            assert!(got.starts_with('/') && !got.starts_with("//"), "{got}");
+            assert!(!got.contains('\\'), "{got}");
+        }
+    }
+}

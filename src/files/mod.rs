@@ -98,11 +98,19 @@ impl Files {
         let dir = match target {
             Err(ResolveError::BadPath) => return Response::error(400),
             Err(ResolveError::NotFound) => return Response::error(404),
-            Ok(Target::Dir { slash: false, .. }) => return redirect_to_slash(req),
             Ok(Target::File { file, gz }) => return file_response(req, file, gz.as_ref()),
-            Ok(Target::Dir { path, slash: true }) => path.clone(),
+            Ok(Target::Dir { path, .. }) => path.clone(),
         };
-        let mut index = req.path.to_vec();
+        // A directory is answered only under its one normal spelling (`/docs/`); every other
+        // one (`/docs`, `/docs/.`, `//x/../docs`) is sent there. Its index and its listing's
+        // links are derived from that spelling, never from the raw path.
+        let Ok(form) = resolve::dir_form(req.path, self.show_hidden) else {
+            return Response::error(400);
+        };
+        if !is_dir_form(req.path, &form) {
+            return redirect(&form, req.query);
+        }
+        let mut index = resolve::percent_encode_path(&form).into_bytes();
         index.extend_from_slice(b"index.html");
         if let Ok(Target::File { file, gz }) =
             self.cache.lookup(&self.root, &index, self.show_hidden, now)
@@ -228,11 +236,18 @@ fn body(info: &FileInfo, offset: u64, len: u64) -> Result<Body, Response> {
     }
 }
 
-/// 301 to the same path with a slash, query kept.
-fn redirect_to_slash(req: &Request<'_>) -> Response {
-    let mut location = String::from_utf8_lossy(req.path).into_owned();
-    location.push('/');
-    if let Some(q) = req.query {
+/// Whether the request path, as sent, is already the normal form `form` of its directory:
+/// the same once decoded, and ending in a real `/` (not `%2f`).
+fn is_dir_form(raw: &[u8], form: &[u8]) -> bool {
+    raw.ends_with(b"/") && resolve::percent_decode(raw).is_ok_and(|d| d == form)
+}
+
+/// 301 to a directory's normal form, query kept. The `Location` is built from the normalised
+/// path, percent-encoded: it starts with exactly one `/`, so it can never read as `//host/…`
+/// (a browser would leave the site), and holds only visible ASCII.
+fn redirect(form: &[u8], query: Option<&[u8]>) -> Response {
+    let mut location = resolve::percent_encode_path(form);
+    if let Some(q) = query {
         location.push('?');
         location.push_str(&String::from_utf8_lossy(q));
     }
