@@ -1402,3 +1402,22 @@ fn the_slash_redirect_never_leaves_the_site() {
         }
     }
 }
+
+#[test]
+fn control_bytes_in_names_are_shown_not_sent() {
+    let s = Scratch::new("ctl_names");
+    s.write("c/ctl\x1b[31mred", b"red");
+    let srv = s.serve(|_| {});
+    let page = get_h(&srv, "/c/", &[]).body;
+    assert!(
+        !page.iter().any(|&b| (b < 0x20 && b != b'\n') || b == 0x7f),
+        "{:?}",
+        String::from_utf8_lossy(&page)
+    );
+    let text = String::from_utf8(page).unwrap();
+    assert!(
+        text.contains("<a href=\"./ctl%1B%5B31mred\">ctl\u{241b}[31mred</a>"),
+        "{text}"
+    );
+    assert_eq!(get_h(&srv, "/c/ctl%1B%5B31mred", &[]).body, b"red");
+}

@@ -137,17 +137,28 @@ fn push_href(out: &mut Vec<u8>, e: &Entry) {
     }
 }
 
+/// Text for the page: markup characters as entities, and control characters made visible — a
+/// C0 control or DEL as its Unicode "control picture" (ESC is `␛`), a C1 control as U+FFFD —
+/// so that no name can send a raw terminal escape to someone reading the page with curl.
 fn push_html_escaped(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
-            b'\'' => out.extend_from_slice(b"&#39;"),
-            _ => out.push(b),
+    for c in s.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '"' => out.extend_from_slice(b"&quot;"),
+            '\'' => out.extend_from_slice(b"&#39;"),
+            '\u{0}'..='\u{1f}' => push_char(out, char::from_u32(0x2400 + c as u32)),
+            '\u{7f}' => push_char(out, Some('\u{2421}')),
+            '\u{80}'..='\u{9f}' => push_char(out, Some('\u{fffd}')),
+            _ => push_char(out, Some(c)),
         }
     }
+}
+
+fn push_char(out: &mut Vec<u8>, c: Option<char>) {
+    let c = c.unwrap_or('\u{fffd}');
+    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
 }
 
 /// A JSON string literal: `"` and `\` escaped, control characters as `\u00XX`, and U+2028/U+2029
@@ -502,7 +513,59 @@ mod tests {
         assert_eq!(at(u64::MAX).0, "9999-12-31T23:59:59Z");
     }
 
+    #[test]
+    fn control_bytes_are_shown_not_sent() {
+        let mut entries = vec![
+            file(b"ctl\x1b[31mred", 1),
+            file(b"t\tn\nd\x7fc1\xc2\x9b", 2),
+        ];
+        let p = page("/a\x1b]0;x\x07/", &mut entries);
+        assert!(p.contains(">ctl\u{241b}[31mred</a>"), "{p}");
+        assert!(
+            p.contains(">t\u{2409}n\u{240a}d\u{2421}c1\u{fffd}</a>"),
+            "{p}"
+        );
+        assert!(
+            p.contains("<title>Index of /a\u{241b}]0;x\u{2407}/</title>"),
+            "{p}"
+        );
+        // The links still name the file exactly.
+        assert!(p.contains("href=\"./ctl%1B%5B31mred\""), "{p}");
+        assert!(p.contains("href=\"./t%09n%0Ad%7Fc1%C2%9B\""), "{p}");
+        assert!(
+            !p.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f),
+            "{p:?}"
+        );
+    }
+
+    /// Entries for the property tests: names of any bytes, files and directories.
+    fn any_entries() -> impl Strategy<Value = Vec<Entry>> {
+        let entry = (
+            proptest::collection::vec(any::<u8>(), 1..12),
+            any::<bool>(),
+            any::<u64>(),
+            0u64..4_000_000_000,
+        )
+            .prop_map(|(name, is_dir, size, mtime_secs)| Entry {
+                name,
+                is_dir,
+                size,
+                mtime_secs,
+            });
+        proptest::collection::vec(entry, 0..12)
+    }
+
     proptest! {
+        /// No name or directory path puts a control byte in the page (`\n` is the page's own).
+        #[test]
+        fn no_control_bytes_from_names(mut entries in any_entries(), dir_path in proptest::collection::vec(any::<u8>(), 0..10)) {
+            let mut path = b"/".to_vec();
+            path.extend_from_slice(&dir_path);
+            let text = |b: &u8| (*b < 0x20 && *b != b'\n') || *b == 0x7f;
+            prop_assert!(!html(&path, &mut entries).iter().any(text));
+            prop_assert!(!json(&mut entries).iter().any(text));
+        }
+
         /// Whatever the name, the href is `./` + one path segment of unreserved characters and
         /// `%XX` escapes (+ `/` for a directory) that decodes back to exactly the name's bytes.
         #[test]
