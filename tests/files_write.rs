@@ -314,3 +314,27 @@ fn delete_acts_on_regular_files_only_like_get() {
     assert!(!dir.join("real.txt").exists());
     assert_eq!(fs::read(s.outside.join("victim.txt")).unwrap(), b"safe");
 }
+
+/// The `href`s of a listing page.
+fn hrefs(page: &[u8]) -> Vec<String> {
+    let page = String::from_utf8_lossy(page);
+    page.split("href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[test]
+fn a_listing_sees_a_put_or_a_delete_at_once() {
+    let s = Scratch::new("listing_after_write");
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    assert_eq!(hrefs(&c.request(get("/dir/").as_bytes()).body), ["../"]);
+    assert_eq!(c.request(&put("/dir/new.txt", b"new")).status, 201);
+    assert_eq!(
+        hrefs(&c.request(get("/dir/").as_bytes()).body),
+        ["../", "./new.txt"]
+    );
+    assert_eq!(c.request(&delete("/dir/new.txt")).status, 204);
+    assert_eq!(hrefs(&c.request(get("/dir/").as_bytes()).body), ["../"]);
+}
