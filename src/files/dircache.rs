@@ -26,6 +26,9 @@ pub const MAX_LISTED: usize = 100_000;
 pub struct Snapshot {
     entries: Vec<Entry>,
     truncated: bool,
+    /// Roughly the memory the entries hold, for the cache's bound (counted once, here, so that
+    /// the cache's lock is never held over 100 000 entries).
+    bytes: usize,
 }
 
 impl Snapshot {
@@ -61,7 +64,13 @@ impl Snapshot {
     pub fn from_entries(mut entries: Vec<Entry>, truncated: bool) -> Snapshot {
         entries.retain(listing::listable);
         listing::sort(&mut entries);
-        Snapshot { entries, truncated }
+        let per_entry = std::mem::size_of::<Entry>();
+        let bytes = entries.iter().map(|e| per_entry + e.name.len()).sum();
+        Snapshot {
+            entries,
+            truncated,
+            bytes,
+        }
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -71,12 +80,6 @@ impl Snapshot {
     /// Whether entries were left out because there were more than [`MAX_LISTED`].
     pub fn truncated(&self) -> bool {
         self.truncated
-    }
-
-    /// Roughly the memory this snapshot holds, for the cache's bound.
-    fn bytes(&self) -> usize {
-        let per_entry = std::mem::size_of::<Entry>();
-        self.entries.iter().map(|e| per_entry + e.name.len()).sum()
     }
 }
 
@@ -141,7 +144,7 @@ impl DirCache {
     /// Keeps `snap` (read at `read_at`) for `dir`, unless the cache was cleared since
     /// `generation` (a PUT or DELETE may have changed the directory meanwhile) or it is too big.
     pub fn store(&self, dir: PathBuf, snap: Arc<Snapshot>, generation: u64, read_at: Instant) {
-        let size = snap.bytes();
+        let size = snap.bytes;
         let mut inner = self.lock();
         if inner.generation != generation || size > MAX_BYTES {
             return;
@@ -151,7 +154,7 @@ impl DirCache {
             inner.bytes = 0;
         }
         if let Some((old, _)) = inner.snapshots.insert(dir, (snap, read_at)) {
-            inner.bytes -= old.bytes().min(inner.bytes);
+            inner.bytes -= old.bytes.min(inner.bytes);
         }
         inner.bytes += size;
     }
