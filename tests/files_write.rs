@@ -215,3 +215,126 @@ fn an_interrupted_put_leaves_nothing_behind() {
     });
     srv.assert_alive();
 }
+
+/// The permission bits of `p` (not following a symlink).
+fn mode_of(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+/// This process's umask, read without changing it (`umask(2)` would, for every thread).
+fn umask() -> u32 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+}
+
+fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn put_keeps_the_mode_of_the_file_it_replaces() {
+    let s = Scratch::new("mode");
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    for (name, mode) in [
+        ("private.txt", 0o600),
+        ("group.txt", 0o640),
+        ("run.sh", 0o755),
+    ] {
+        let path = s.root.join("dir").join(name);
+        fs::write(&path, b"old").unwrap();
+        set_mode(&path, mode);
+        let r = c.request(&put(&format!("/dir/{name}"), b"new"));
+        assert_eq!(r.status, 204, "{name}");
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(mode_of(&path), mode, "{name} is {:o}", mode_of(&path));
+    }
+    // Set-user-ID is not carried over to what a client uploaded.
+    let suid = s.root.join("dir/suid");
+    fs::write(&suid, b"old").unwrap();
+    set_mode(&suid, 0o4755);
+    assert_eq!(c.request(&put("/dir/suid", b"new")).status, 204);
+    assert_eq!(mode_of(&suid), 0o755);
+    // A new file gets what any new file gets: 0666 less the umask.
+    assert_eq!(c.request(&put("/dir/new.txt", b"new")).status, 201);
+    let want = 0o666 & !umask();
+    let got = mode_of(&s.root.join("dir/new.txt"));
+    assert_eq!(got, want, "new file is {got:o}, want {want:o}");
+}
+
+/// A FIFO at `p`.
+fn mkfifo(p: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+#[test]
+fn delete_acts_on_regular_files_only_like_get() {
+    let s = Scratch::new("delete_kinds");
+    let dir = s.root.join("dir");
+    mkfifo(&dir.join("fifo"));
+    let _socket = std::os::unix::net::UnixListener::bind(dir.join("socket")).unwrap();
+    std::os::unix::fs::symlink(dir.join("fifo"), dir.join("to-fifo")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.join("to-null")).unwrap();
+    std::os::unix::fs::symlink(s.outside.join("victim.txt"), dir.join("out-link")).unwrap();
+    std::os::unix::fs::symlink(dir.join("missing"), dir.join("dangling")).unwrap();
+    fs::write(s.outside.join("victim.txt"), b"safe").unwrap();
+    fs::write(dir.join("real.txt"), b"real").unwrap();
+    std::os::unix::fs::symlink(dir.join("real.txt"), dir.join("to-real")).unwrap();
+    fs::create_dir(dir.join("sub")).unwrap();
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    for name in [
+        "fifo", "socket", "to-fifo", "to-null", "out-link", "dangling",
+    ] {
+        let path = format!("/dir/{name}");
+        assert_eq!(c.request(get(&path).as_bytes()).status, 404, "GET {name}");
+        assert_eq!(c.request(&delete(&path)).status, 404, "DELETE {name}");
+        assert!(
+            fs::symlink_metadata(dir.join(name)).is_ok(),
+            "{name} removed"
+        );
+    }
+    for path in ["/dir/sub", "/dir/sub/"] {
+        let r = c.request(&delete(path));
+        assert_eq!(r.status, 405, "{path}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+    assert!(dir.join("sub").is_dir());
+    // What GET serves, DELETE removes: a link goes, never what it points to.
+    assert_eq!(c.request(&delete("/dir/to-real")).status, 204);
+    assert!(fs::symlink_metadata(dir.join("to-real")).is_err());
+    assert_eq!(fs::read(dir.join("real.txt")).unwrap(), b"real");
+    assert_eq!(c.request(&delete("/dir/real.txt")).status, 204);
+    assert!(!dir.join("real.txt").exists());
+    assert_eq!(fs::read(s.outside.join("victim.txt")).unwrap(), b"safe");
+}
+
+/// The `href`s of a listing page.
+fn hrefs(page: &[u8]) -> Vec<String> {
+    let page = String::from_utf8_lossy(page);
+    page.split("href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_string())
+        .collect()
+}
+
+#[test]
+fn a_listing_sees_a_put_or_a_delete_at_once() {
+    let s = Scratch::new("listing_after_write");
+    let srv = s.server(true);
+    let mut c = srv.connect();
+    assert_eq!(hrefs(&c.request(get("/dir/").as_bytes()).body), ["../"]);
+    assert_eq!(c.request(&put("/dir/new.txt", b"new")).status, 201);
+    assert_eq!(
+        hrefs(&c.request(get("/dir/").as_bytes()).body),
+        ["../", "./new.txt"]
+    );
+    assert_eq!(c.request(&delete("/dir/new.txt")).status, 204);
+    assert_eq!(hrefs(&c.request(get("/dir/").as_bytes()).body), ["../"]);
+}

@@ -1,7 +1,11 @@
 //! Directory listings (SPEC §4): an HTML page with escaped names and percent-encoded relative
 //! links that resolve for any file name, and the same listing as a JSON array for machines.
 
+use std::sync::Arc;
+
+use super::dircache::Snapshot;
 use crate::http::date::civil_from_days;
+use crate::http::response::Stream;
 
 /// One directory entry, as read from the file system by the caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,19 +24,150 @@ pub struct Entry {
 /// "../" comes first unless dir_path is "/".
 ///
 /// Entries named `.` or `..` are skipped (no link to them could point at anything else).
+///
+/// The whole page at once, for tests and small callers: what [`Render`] gives piece by piece.
 pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
     sort(entries);
-    let mut out = Vec::with_capacity(1024 + entries.len() * 160);
+    let snap = Arc::new(Snapshot::from_entries(entries.to_vec(), false));
+    Render::html(snap, dir_path.to_vec()).into_page()
+}
+
+/// The same listing as a JSON array: [{"name": "...", "type": "dir"|"file", "size": N, "mtime":
+/// "2026-11-22T01:02:03Z"}, ...] (same order; no ".." entry).
+///
+/// Non-UTF-8 names are given with U+FFFD in place of invalid bytes. The whole page at once,
+/// as [`html`] is.
+pub fn json(entries: &mut [Entry]) -> Vec<u8> {
+    sort(entries);
+    let snap = Arc::new(Snapshot::from_entries(entries.to_vec(), false));
+    Render::json(snap).into_page()
+}
+
+/// Which page a [`Render`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Json,
+}
+
+impl Format {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Html => "text/html; charset=utf-8",
+            Format::Json => "application/json",
+        }
+    }
+}
+
+/// A listing page rendered as the client drains it: one entry at a time from a shared
+/// snapshot, so a connection holds an `Arc`, an index and one rendered row — never the page.
+pub struct Render {
+    snap: Arc<Snapshot>,
+    format: Format,
+    /// The decoded request path (`/docs/`), for the HTML title.
+    dir_path: Vec<u8>,
+    next: Part,
+    /// The part being given out, and how much of it has been.
+    pending: Vec<u8>,
+    sent: usize,
+}
+
+/// What a [`Render`] writes next.
+#[derive(Clone, Copy)]
+enum Part {
+    /// Everything before the first entry.
+    Top,
+    /// Entry `i`; past the last one, the end of the page.
+    Entry(usize),
+    Done,
+}
+
+impl Render {
+    pub fn html(snap: Arc<Snapshot>, dir_path: Vec<u8>) -> Render {
+        Render::new(snap, Format::Html, dir_path)
+    }
+
+    pub fn json(snap: Arc<Snapshot>) -> Render {
+        Render::new(snap, Format::Json, Vec::new())
+    }
+
+    pub fn new(snap: Arc<Snapshot>, format: Format, dir_path: Vec<u8>) -> Render {
+        Render {
+            snap,
+            format,
+            dir_path,
+            next: Part::Top,
+            pending: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    /// The whole page (for tests and small callers).
+    pub fn into_page(mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while self.fill(&mut out, usize::MAX) {}
+        out
+    }
+
+    /// Renders the next part into `pending`; false once the page is complete.
+    fn produce(&mut self) -> bool {
+        self.pending.clear();
+        self.sent = 0;
+        let out = &mut self.pending;
+        let entries = self.snap.entries();
+        match (self.next, self.format) {
+            (Part::Done, _) => return false,
+            (Part::Top, Format::Html) => html_top(out, &self.dir_path),
+            (Part::Top, Format::Json) => out.push(b'['),
+            (Part::Entry(i), format) => match (entries.get(i), format) {
+                (Some(e), Format::Html) => html_row(out, e),
+                (Some(e), Format::Json) => json_row(out, e, i == 0),
+                (None, Format::Html) => html_end(out, &self.snap),
+                (None, Format::Json) => json_end(out, &self.snap),
+            },
+        }
+        self.next = match self.next {
+            Part::Top => Part::Entry(0),
+            Part::Entry(i) if i < entries.len() => Part::Entry(i + 1),
+            _ => Part::Done,
+        };
+        true
+    }
+}
+
+impl Stream for Render {
+    /// Unknown: chunked on HTTP/1.1, close-delimited on 1.0 (and nothing to count for HEAD).
+    fn length(&self) -> Option<u64> {
+        None
+    }
+
+    fn fill(&mut self, out: &mut Vec<u8>, max: usize) -> bool {
+        let mut room = max;
+        while room > 0 {
+            if self.sent == self.pending.len() && !self.produce() {
+                return false;
+            }
+            let n = room.min(self.pending.len() - self.sent);
+            out.extend_from_slice(&self.pending[self.sent..self.sent + n]);
+            self.sent += n;
+            room -= n;
+        }
+        self.sent < self.pending.len() || !matches!(self.next, Part::Done)
+    }
+}
+
+/// The HTML page up to its first entry, with the `../` row unless at the top.
+fn html_top(out: &mut Vec<u8>, dir_path: &[u8]) {
     let title = String::from_utf8_lossy(dir_path);
     out.extend_from_slice(b"<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
     out.extend_from_slice(
         b"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ",
     );
-    push_html_escaped(&mut out, &title);
+    push_html_escaped(out, &title);
     out.extend_from_slice(b"</title>\n");
     out.extend_from_slice(STYLE);
     out.extend_from_slice(b"</head>\n<body>\n<h1>Index of ");
-    push_html_escaped(&mut out, &title);
+    push_html_escaped(out, &title);
     out.extend_from_slice(b"</h1>\n<table>\n");
     out.extend_from_slice(
         b"<thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified</th></tr></thead>\n",
@@ -43,58 +178,64 @@ pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
             b"<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td></td></tr>\n",
         );
     }
-    for e in entries.iter().filter(|e| listable(e)) {
-        out.extend_from_slice(b"<tr><td><a href=\"");
-        push_href(&mut out, e);
-        out.extend_from_slice(b"\">");
-        push_html_escaped(&mut out, &String::from_utf8_lossy(&e.name));
-        if e.is_dir {
-            out.push(b'/');
-        }
-        out.extend_from_slice(b"</a></td><td class=\"size\">");
-        if e.is_dir {
-            out.push(b'-');
-        } else {
-            out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
-        }
-        out.extend_from_slice(b"</td><td>");
-        push_datetime(&mut out, e.mtime_secs, b' ', b"");
-        out.extend_from_slice(b"</td></tr>\n");
-    }
-    out.extend_from_slice(b"</tbody>\n</table>\n</body>\n</html>\n");
-    out
 }
 
-/// The same listing as a JSON array: [{"name": "...", "type": "dir"|"file", "size": N, "mtime":
-/// "2026-11-22T01:02:03Z"}, ...] (same order; no ".." entry).
-///
-/// Non-UTF-8 names are given with U+FFFD in place of invalid bytes.
-pub fn json(entries: &mut [Entry]) -> Vec<u8> {
-    sort(entries);
-    let mut out = Vec::with_capacity(2 + entries.len() * 96);
-    out.push(b'[');
-    for (i, e) in entries.iter().filter(|e| listable(e)).enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"\n{\"name\": ");
-        push_json_string(&mut out, &String::from_utf8_lossy(&e.name));
-        out.extend_from_slice(if e.is_dir {
-            b", \"type\": \"dir\", \"size\": "
-        } else {
-            b", \"type\": \"file\", \"size\": "
-        });
-        out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
-        out.extend_from_slice(b", \"mtime\": \"");
-        push_datetime(&mut out, e.mtime_secs, b'T', b"Z");
-        out.extend_from_slice(b"\"}");
+/// One table row: link, size, modification time.
+fn html_row(out: &mut Vec<u8>, e: &Entry) {
+    out.extend_from_slice(b"<tr><td><a href=\"");
+    push_href(out, e);
+    out.extend_from_slice(b"\">");
+    push_html_escaped(out, &String::from_utf8_lossy(&e.name));
+    if e.is_dir {
+        out.push(b'/');
     }
-    out.extend_from_slice(if entries.iter().any(listable) {
-        b"\n]\n"
+    out.extend_from_slice(b"</a></td><td class=\"size\">");
+    if e.is_dir {
+        out.push(b'-');
     } else {
-        b"]\n"
+        out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
+    }
+    out.extend_from_slice(b"</td><td>");
+    push_datetime(out, e.mtime_secs, b' ', b"");
+    out.extend_from_slice(b"</td></tr>\n");
+}
+
+/// The end of the HTML page, with a note if entries were left out.
+fn html_end(out: &mut Vec<u8>, snap: &Snapshot) {
+    out.extend_from_slice(b"</tbody>\n</table>\n");
+    if snap.truncated() {
+        let shown = snap.entries().len();
+        out.extend_from_slice(b"<p>This directory has more than ");
+        out.extend_from_slice(itoa::Buffer::new().format(shown).as_bytes());
+        out.extend_from_slice(b" entries; only that many are listed.</p>\n");
+    }
+    out.extend_from_slice(b"</body>\n</html>\n");
+}
+
+/// One JSON object, after a comma unless it is the first.
+fn json_row(out: &mut Vec<u8>, e: &Entry, first: bool) {
+    if !first {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\n{\"name\": ");
+    push_json_string(out, &String::from_utf8_lossy(&e.name));
+    out.extend_from_slice(if e.is_dir {
+        b", \"type\": \"dir\", \"size\": "
+    } else {
+        b", \"type\": \"file\", \"size\": "
     });
-    out
+    out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
+    out.extend_from_slice(b", \"mtime\": \"");
+    push_datetime(out, e.mtime_secs, b'T', b"Z");
+    out.extend_from_slice(b"\"}");
+}
+
+fn json_end(out: &mut Vec<u8>, snap: &Snapshot) {
+    out.extend_from_slice(if snap.entries().is_empty() {
+        b"]\n"
+    } else {
+        b"\n]\n"
+    });
 }
 
 const STYLE: &[u8] = b"<style>\n\
@@ -106,7 +247,7 @@ td:first-child{white-space:pre-wrap;word-break:break-all}\n\
 </style>\n";
 
 /// Directories first, then bytewise by name.
-fn sort(entries: &mut [Entry]) {
+pub(crate) fn sort(entries: &mut [Entry]) {
     entries.sort_unstable_by(|a, b| b.is_dir.cmp(&a.is_dir).then_with(|| a.name.cmp(&b.name)));
 }
 
@@ -115,7 +256,7 @@ fn is_root(dir_path: &[u8]) -> bool {
 }
 
 /// `.` and `..` never name a listable entry: `./.` and `./..` would be dot-segments.
-fn listable(e: &Entry) -> bool {
+pub(crate) fn listable(e: &Entry) -> bool {
     e.name != b"." && e.name != b".."
 }
 
@@ -137,17 +278,28 @@ fn push_href(out: &mut Vec<u8>, e: &Entry) {
     }
 }
 
+/// Text for the page: markup characters as entities, and control characters made visible — a
+/// C0 control or DEL as its Unicode "control picture" (ESC is `␛`), a C1 control as U+FFFD —
+/// so that no name can send a raw terminal escape to someone reading the page with curl.
 fn push_html_escaped(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
-            b'\'' => out.extend_from_slice(b"&#39;"),
-            _ => out.push(b),
+    for c in s.chars() {
+        match c {
+            '&' => out.extend_from_slice(b"&amp;"),
+            '<' => out.extend_from_slice(b"&lt;"),
+            '>' => out.extend_from_slice(b"&gt;"),
+            '"' => out.extend_from_slice(b"&quot;"),
+            '\'' => out.extend_from_slice(b"&#39;"),
+            '\u{0}'..='\u{1f}' => push_char(out, char::from_u32(0x2400 + c as u32)),
+            '\u{7f}' => push_char(out, Some('\u{2421}')),
+            '\u{80}'..='\u{9f}' => push_char(out, Some('\u{fffd}')),
+            _ => push_char(out, Some(c)),
         }
     }
+}
+
+fn push_char(out: &mut Vec<u8>, c: Option<char>) {
+    let c = c.unwrap_or('\u{fffd}');
+    out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
 }
 
 /// A JSON string literal: `"` and `\` escaped, control characters as `\u00XX`, and U+2028/U+2029
@@ -203,6 +355,89 @@ mod tests {
 
     /// 2026-11-22T01:02:03Z.
     const T: u64 = 1_795_309_323;
+
+    /// The pages as they were rendered whole before [`Render`] (issue 8): the renderer must
+    /// give exactly these, byte for byte, whatever sizes it is asked for.
+    mod reference {
+        use super::super::*;
+
+        pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
+            sort(entries);
+            let mut out = Vec::with_capacity(1024 + entries.len() * 160);
+            let title = String::from_utf8_lossy(dir_path);
+            out.extend_from_slice(b"<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
+            out.extend_from_slice(
+                b"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ",
+            );
+            push_html_escaped(&mut out, &title);
+            out.extend_from_slice(b"</title>\n");
+            out.extend_from_slice(STYLE);
+            out.extend_from_slice(b"</head>\n<body>\n<h1>Index of ");
+            push_html_escaped(&mut out, &title);
+            out.extend_from_slice(b"</h1>\n<table>\n");
+            out.extend_from_slice(
+                b"<thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified</th></tr></thead>\n",
+            );
+            out.extend_from_slice(b"<tbody>\n");
+            if !is_root(dir_path) {
+                out.extend_from_slice(
+                    b"<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td></td></tr>\n",
+                );
+            }
+            for e in entries.iter().filter(|e| listable(e)) {
+                out.extend_from_slice(b"<tr><td><a href=\"");
+                push_href(&mut out, e);
+                out.extend_from_slice(b"\">");
+                push_html_escaped(&mut out, &String::from_utf8_lossy(&e.name));
+                if e.is_dir {
+                    out.push(b'/');
+                }
+                out.extend_from_slice(b"</a></td><td class=\"size\">");
+                if e.is_dir {
+                    out.push(b'-');
+                } else {
+                    out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
+                }
+                out.extend_from_slice(b"</td><td>");
+                push_datetime(&mut out, e.mtime_secs, b' ', b"");
+                out.extend_from_slice(b"</td></tr>\n");
+            }
+            out.extend_from_slice(b"</tbody>\n</table>\n</body>\n</html>\n");
+            out
+        }
+
+        /// The same listing as a JSON array: [{"name": "...", "type": "dir"|"file", "size": N, "mtime":
+        /// "2026-11-22T01:02:03Z"}, ...] (same order; no ".." entry).
+        ///
+        /// Non-UTF-8 names are given with U+FFFD in place of invalid bytes.
+        pub fn json(entries: &mut [Entry]) -> Vec<u8> {
+            sort(entries);
+            let mut out = Vec::with_capacity(2 + entries.len() * 96);
+            out.push(b'[');
+            for (i, e) in entries.iter().filter(|e| listable(e)).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"\n{\"name\": ");
+                push_json_string(&mut out, &String::from_utf8_lossy(&e.name));
+                out.extend_from_slice(if e.is_dir {
+                    b", \"type\": \"dir\", \"size\": "
+                } else {
+                    b", \"type\": \"file\", \"size\": "
+                });
+                out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
+                out.extend_from_slice(b", \"mtime\": \"");
+                push_datetime(&mut out, e.mtime_secs, b'T', b"Z");
+                out.extend_from_slice(b"\"}");
+            }
+            out.extend_from_slice(if entries.iter().any(listable) {
+                b"\n]\n"
+            } else {
+                b"]\n"
+            });
+            out
+        }
+    }
 
     fn file(name: &[u8], size: u64) -> Entry {
         Entry {
@@ -502,7 +737,122 @@ mod tests {
         assert_eq!(at(u64::MAX).0, "9999-12-31T23:59:59Z");
     }
 
+    #[test]
+    fn control_bytes_are_shown_not_sent() {
+        let mut entries = vec![
+            file(b"ctl\x1b[31mred", 1),
+            file(b"t\tn\nd\x7fc1\xc2\x9b", 2),
+        ];
+        let p = page("/a\x1b]0;x\x07/", &mut entries);
+        assert!(p.contains(">ctl\u{241b}[31mred</a>"), "{p}");
+        assert!(
+            p.contains(">t\u{2409}n\u{240a}d\u{2421}c1\u{fffd}</a>"),
+            "{p}"
+        );
+        assert!(
+            p.contains("<title>Index of /a\u{241b}]0;x\u{2407}/</title>"),
+            "{p}"
+        );
+        // The links still name the file exactly.
+        assert!(p.contains("href=\"./ctl%1B%5B31mred\""), "{p}");
+        assert!(p.contains("href=\"./t%09n%0Ad%7Fc1%C2%9B\""), "{p}");
+        assert!(
+            !p.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f),
+            "{p:?}"
+        );
+    }
+
+    /// Entries for the property tests: names of any bytes, files and directories.
+    fn any_entries() -> impl Strategy<Value = Vec<Entry>> {
+        let entry = (
+            proptest::collection::vec(any::<u8>(), 1..12),
+            any::<bool>(),
+            any::<u64>(),
+            0u64..4_000_000_000,
+        )
+            .prop_map(|(name, is_dir, size, mtime_secs)| Entry {
+                name,
+                is_dir,
+                size,
+                mtime_secs,
+            });
+        proptest::collection::vec(entry, 0..12)
+    }
+
+    /// What a connection would send: `fill` called with the given sizes (cycled) until done.
+    fn drained(mut r: Render, sizes: &[usize]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for &max in sizes.iter().cycle() {
+            let before = out.len();
+            let more = r.fill(&mut out, max);
+            assert!(out.len() - before <= max, "fill wrote more than {max}");
+            if !more {
+                return out;
+            }
+        }
+        unreachable!("sizes is not empty")
+    }
+
+    #[test]
+    fn rendered_one_byte_at_a_time() {
+        let mut entries = vec![file(b"a.txt", 12), dir(b"sub"), file(b"<b>", 3)];
+        let want = reference::html(b"/docs/", &mut entries);
+        let snap = Arc::new(Snapshot::from_entries(entries.clone(), false));
+        assert_eq!(
+            drained(Render::html(snap.clone(), b"/docs/".to_vec()), &[1]),
+            want
+        );
+        let want = reference::json(&mut entries);
+        assert_eq!(drained(Render::json(snap), &[1]), want);
+        // An empty directory, and the top.
+        let empty = Arc::new(Snapshot::default());
+        assert_eq!(drained(Render::json(empty.clone()), &[1]), b"[]\n");
+        assert_eq!(
+            drained(Render::html(empty, b"/".to_vec()), &[1]),
+            reference::html(b"/", &mut [])
+        );
+    }
+
+    #[test]
+    fn a_truncated_listing_says_so() {
+        let snap = Arc::new(Snapshot::from_entries(vec![file(b"a", 1)], true));
+        let p = String::from_utf8(Render::html(snap.clone(), b"/d/".to_vec()).into_page()).unwrap();
+        assert!(p.ends_with(
+            "</table>\n<p>This directory has more than 1 entries; only that many are listed.</p>\n\
+             </body>\n</html>\n"
+        ));
+        // The JSON array just stops.
+        let j = Render::json(snap).into_page();
+        assert_eq!(j, reference::json(&mut [file(b"a", 1)]));
+    }
+
     proptest! {
+        /// Whatever the sizes asked for, the pieces make up today's page exactly.
+        #[test]
+        fn pieces_make_up_the_whole_page(
+            mut entries in any_entries(),
+            sizes in proptest::collection::vec(1usize..300, 1..8),
+            dir_path in proptest::collection::vec(any::<u8>(), 0..10),
+        ) {
+            let mut dir_path = dir_path;
+            dir_path.insert(0, b'/');
+            let snap = Arc::new(Snapshot::from_entries(entries.clone(), false));
+            let html = drained(Render::html(snap.clone(), dir_path.clone()), &sizes);
+            prop_assert_eq!(html, reference::html(&dir_path, &mut entries));
+            let json = drained(Render::json(snap), &sizes);
+            prop_assert_eq!(json, reference::json(&mut entries));
+        }
+
+        /// No name or directory path puts a control byte in the page (`\n` is the page's own).
+        #[test]
+        fn no_control_bytes_from_names(mut entries in any_entries(), dir_path in proptest::collection::vec(any::<u8>(), 0..10)) {
+            let mut path = b"/".to_vec();
+            path.extend_from_slice(&dir_path);
+            let text = |b: &u8| (*b < 0x20 && *b != b'\n') || *b == 0x7f;
+            prop_assert!(!html(&path, &mut entries).iter().any(text));
+            prop_assert!(!json(&mut entries).iter().any(text));
+        }
+
         /// Whatever the name, the href is `./` + one path segment of unreserved characters and
         /// `%XX` escapes (+ `/` for a directory) that decodes back to exactly the name's bytes.
         #[test]

@@ -3,16 +3,16 @@
 
 pub mod cache;
 pub mod cond;
+pub mod dircache;
 pub mod listing;
 pub mod mime;
 pub mod resolve;
 pub mod write;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::Path;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -21,6 +21,8 @@ use crate::handler::{Action, Body, Request, Response};
 use crate::http::Method;
 use cache::{Cache, FileInfo, Target};
 use cond::{Precondition, Ranges};
+use dircache::{DirCache, Snapshot};
+use listing::{Format, Render};
 use resolve::{ResolveError, Root};
 
 /// Answers GET and HEAD for the files and directories under ROOT.
@@ -30,6 +32,8 @@ pub struct Files {
     show_hidden: bool,
     allow_write: bool,
     cache: Cache,
+    /// Listings' snapshots, shared with the helper threads that read them.
+    dirs: DirCache,
     /// Completed PUTs and DELETEs so far, and how many the cache has seen: a write empties it.
     writes: Arc<AtomicU64>,
     writes_seen: u64,
@@ -49,6 +53,7 @@ impl Files {
             show_hidden,
             allow_write,
             cache: Cache::default(),
+            dirs: DirCache::default(),
             writes: Arc::new(AtomicU64::new(0)),
             writes_seen: 0,
         })
@@ -66,7 +71,7 @@ impl Files {
                 self.show_hidden,
                 &self.writes,
             )),
-            _ => Action::Respond(self.read(req)),
+            _ => self.read(req),
         }
     }
 
@@ -80,10 +85,11 @@ impl Files {
     }
 
     /// GET and HEAD (anything else that gets here is 405 or 404).
-    fn read(&mut self, req: &Request<'_>) -> Response {
+    fn read(&mut self, req: &Request<'_>) -> Action {
         let writes = self.writes.load(Ordering::Relaxed);
         if writes != self.writes_seen {
             self.cache.clear();
+            self.dirs.clear();
             self.writes_seen = writes;
         }
         let now = Instant::now();
@@ -93,69 +99,87 @@ impl Files {
             .lookup(&self.root, req.path, self.show_hidden, now);
         if target.is_ok() && !matches!(req.method, Method::Get | Method::Head) {
             // Something is there, but not for this method (what is absent stays 404).
-            return Response::method_not_allowed(allow);
+            return Action::Respond(Response::method_not_allowed(allow));
         }
         let dir = match target {
-            Err(ResolveError::BadPath) => return Response::error(400),
-            Err(ResolveError::NotFound) => return Response::error(404),
-            Ok(Target::Dir { slash: false, .. }) => return redirect_to_slash(req),
-            Ok(Target::File { file, gz }) => return file_response(req, file, gz.as_ref()),
-            Ok(Target::Dir { path, slash: true }) => path.clone(),
+            Err(ResolveError::BadPath) => return Action::Respond(Response::error(400)),
+            Err(ResolveError::NotFound) => return Action::Respond(Response::error(404)),
+            Ok(Target::File { file, gz }) => {
+                return Action::Respond(file_response(req, file, gz.as_ref()))
+            }
+            Ok(Target::Dir { path, .. }) => path.clone(),
         };
-        let mut index = req.path.to_vec();
+        // A directory is answered only under its one normal spelling (`/docs/`); every other
+        // one (`/docs`, `/docs/.`, `//x/../docs`) is sent there. Its index and its listing's
+        // links are derived from that spelling, never from the raw path.
+        let Ok(form) = resolve::dir_form(req.path, self.show_hidden) else {
+            return Action::Respond(Response::error(400));
+        };
+        if !is_dir_form(req.path, &form) {
+            return Action::Respond(redirect(&form, req.query));
+        }
+        let mut index = resolve::percent_encode_path(&form).into_bytes();
         index.extend_from_slice(b"index.html");
         if let Ok(Target::File { file, gz }) =
             self.cache.lookup(&self.root, &index, self.show_hidden, now)
         {
-            return file_response(req, file, gz.as_ref());
+            return Action::Respond(file_response(req, file, gz.as_ref()));
         }
         if self.listing {
-            self.list(req, &dir)
+            self.list(req, dir, form, now)
         } else {
-            Response::error(404)
+            Action::Respond(Response::error(404))
         }
     }
 
-    /// The listing of a directory, HTML or (for `Accept: application/json`) JSON.
-    fn list(&self, req: &Request<'_>, dir: &Path) -> Response {
-        let Ok(read) = fs::read_dir(dir) else {
-            return Response::error(404);
-        };
-        let mut entries = Vec::new();
-        for entry in read.flatten() {
-            let name = entry.file_name().as_bytes().to_vec();
-            if name.first() == Some(&b'.') && !self.show_hidden {
-                continue;
-            }
-            // Follow symlinks for the type and size; one that leads nowhere, or out of ROOT,
-            // is left out: the listing shows only what a click would serve.
-            let path = entry.path();
-            let inside = fs::canonicalize(&path).is_ok_and(|p| p.starts_with(self.root.path()));
-            let Ok(meta) = fs::metadata(&path) else {
-                continue;
-            };
-            if !inside || !(meta.is_file() || meta.is_dir()) {
-                continue; // out of ROOT, or a FIFO, socket or device: nothing a click serves
-            }
-            entries.push(listing::Entry {
-                name,
-                is_dir: meta.is_dir(),
-                size: meta.len(),
-                mtime_secs: u64::try_from(meta.mtime()).unwrap_or(0),
-            });
-        }
+    /// The listing of a directory, HTML or (for `Accept: application/json`) JSON, rendered as
+    /// the client reads it. HEAD reads nothing; a fresh snapshot is rendered at once; else the
+    /// directory is read on a helper thread (it may hold 100 000 names), and kept for a second.
+    fn list(&self, req: &Request<'_>, dir: PathBuf, shown: Vec<u8>, now: Instant) -> Action {
         let wants_json = req
             .header("accept")
             .is_some_and(|a| contains_ignore_case(a, b"application/json"));
-        if wants_json {
-            let body = listing::json(&mut entries);
-            Response::new(200, "application/json", Body::Owned(body))
+        let format = if wants_json {
+            Format::Json
         } else {
-            let shown = resolve::percent_decode(req.path).unwrap_or_default();
-            let body = listing::html(&shown, &mut entries);
-            Response::new(200, "text/html; charset=utf-8", Body::Owned(body))
+            Format::Html
+        };
+        if req.method == Method::Head {
+            // The same head as a GET, and no body: nothing to read.
+            let nothing = Arc::new(Snapshot::default());
+            return Action::Respond(listing_response(nothing, format, shown));
         }
+        if let Some(snap) = self.dirs.fresh(&dir, now) {
+            return Action::Respond(listing_response(snap, format, shown));
+        }
+        let dirs = self.dirs.clone();
+        let generation = dirs.generation();
+        let root = self.root.path().to_path_buf();
+        let show_hidden = self.show_hidden;
+        Action::Offload(Box::new(move || {
+            let read_at = Instant::now();
+            match Snapshot::read(&dir, &root, show_hidden) {
+                Ok(snap) => {
+                    let snap = Arc::new(snap);
+                    dirs.store(dir, snap.clone(), generation, read_at);
+                    listing_response(snap, format, shown)
+                }
+                Err(_) => Response::error(404),
+            }
+        }))
     }
+}
+
+/// A 200 whose body renders `snap` piece by piece (chunked, or close-delimited on HTTP/1.0).
+fn listing_response(snap: Arc<Snapshot>, format: Format, shown: Vec<u8>) -> Response {
+    let render = Render::new(snap, format, shown);
+    Response::new(200, format.content_type(), Body::Stream(Box::new(render)))
+}
+
+/// Whether the request path, as sent, is already the normal form `form` of its directory:
+/// the same once decoded, and ending in a real `/` (not `%2f`).
+fn is_dir_form(raw: &[u8], form: &[u8]) -> bool {
+    raw.ends_with(b"/") && resolve::percent_decode(raw).is_ok_and(|d| d == form)
 }
 
 /// A regular file (or its pre-compressed `.gz` sibling), with validators and ranges. Its
@@ -228,11 +252,12 @@ fn body(info: &FileInfo, offset: u64, len: u64) -> Result<Body, Response> {
     }
 }
 
-/// 301 to the same path with a slash, query kept.
-fn redirect_to_slash(req: &Request<'_>) -> Response {
-    let mut location = String::from_utf8_lossy(req.path).into_owned();
-    location.push('/');
-    if let Some(q) = req.query {
+/// 301 to a directory's normal form, query kept. The `Location` is built from the normalised
+/// path, percent-encoded: it starts with exactly one `/`, so it can never read as `//host/…`
+/// (a browser would leave the site), and holds only visible ASCII.
+fn redirect(form: &[u8], query: Option<&[u8]>) -> Response {
+    let mut location = resolve::percent_encode_path(form);
+    if let Some(q) = query {
         location.push('?');
         location.push_str(&String::from_utf8_lossy(q));
     }
@@ -274,4 +299,59 @@ fn accepts_gzip(req: &Request<'_>) -> bool {
 fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse::{with_parsed_head, Parsed};
+
+    /// What `files` does with the request `req` (a whole head).
+    fn ask(files: &mut Files, req: &str) -> Action {
+        with_parsed_head(req.as_bytes(), 32 * 1024, |p| match p {
+            Ok(Parsed::Complete { head, .. }) => files.handle(&head),
+            other => panic!("{other:?}"),
+        })
+    }
+
+    /// The body a listing answer renders, whole.
+    fn rendered(action: Action) -> Vec<u8> {
+        let Action::Respond(resp) = action else {
+            panic!("not answered at once");
+        };
+        let Body::Stream(mut stream) = resp.body else {
+            panic!("a listing is a stream");
+        };
+        let mut out = Vec::new();
+        while stream.fill(&mut out, 1000) {}
+        out
+    }
+
+    #[test]
+    fn head_reads_nothing_and_get_reads_once_a_second_or_after_a_write() {
+        let dir = std::env::temp_dir().join(format!("spindle-files-list-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("d")).unwrap();
+        std::fs::write(dir.join("d/entry.txt"), b"x").unwrap();
+        let mut files = Files::new(&dir, true, false, false).unwrap();
+        const GET: &str = "GET /d/ HTTP/1.1\r\nHost: x\r\n\r\n";
+        const HEAD: &str = "HEAD /d/ HTTP/1.1\r\nHost: x\r\n\r\n";
+        // HEAD: answered at once, from no entries at all (nothing was read).
+        let page = rendered(ask(&mut files, HEAD));
+        assert!(!page.windows(5).any(|w| w == b"entry"));
+        // GET: the directory is read off the reactor thread...
+        let Action::Offload(job) = ask(&mut files, GET) else {
+            panic!("the first GET must be offloaded");
+        };
+        let page = rendered(Action::Respond(job()));
+        assert!(page.windows(5).any(|w| w == b"entry"));
+        // ...then rendered from the cached snapshot, at once.
+        assert!(rendered(ask(&mut files, GET))
+            .windows(5)
+            .any(|w| w == b"entry"));
+        // A write through the server empties the cache.
+        files.writes.fetch_add(1, Ordering::Relaxed);
+        assert!(matches!(ask(&mut files, GET), Action::Offload(_)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -128,6 +128,38 @@ pub fn normalise(path: &[u8], show_hidden: bool) -> Result<(Vec<u8>, bool), Reso
     Ok((segments.join(&b'/'), slash))
 }
 
+/// The one spelling under which a directory is served: decoded, dot-segments removed, no empty
+/// segment, and a final `/` (`/docs/.`, `/docs//`, `//x/../docs` all give `/docs/`). Listings
+/// and index files are answered only there, so that their relative links resolve and no
+/// spelling can reach what another one hides.
+pub fn dir_form(raw: &[u8], show_hidden: bool) -> Result<Vec<u8>, ResolveError> {
+    let (relative, _) = normalise(&percent_decode(raw)?, show_hidden)?;
+    let mut form = Vec::with_capacity(relative.len() + 2);
+    form.push(b'/');
+    if !relative.is_empty() {
+        form.extend_from_slice(&relative);
+        form.push(b'/');
+    }
+    Ok(form)
+}
+
+/// `path` with every byte outside RFC 3986's unreserved set and `/` as `%XX`: visible ASCII
+/// only, so it can go into a header, and it decodes back to exactly `path`.
+pub fn percent_encode_path(path: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(path.len() + 8);
+    for &b in path {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +195,26 @@ mod tests {
         // `..%2f` decodes to `../`: the same rules apply after decoding.
         let d = percent_decode(b"/a/..%2f..%2fetc").unwrap();
         assert_eq!(n(&d), Err(ResolveError::BadPath));
+    }
+
+    #[test]
+    fn directories_have_one_form() {
+        let f = |p: &[u8]| dir_form(p, false).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(f(b"/").unwrap(), "/");
+        assert_eq!(f(b"/.").unwrap(), "/");
+        assert_eq!(f(b"/docs").unwrap(), "/docs/");
+        assert_eq!(f(b"/docs/.").unwrap(), "/docs/");
+        assert_eq!(f(b"/docs/%2e").unwrap(), "/docs/");
+        assert_eq!(f(b"/docs/sub/..").unwrap(), "/docs/");
+        assert_eq!(f(b"//evil.example/../docs").unwrap(), "/docs/");
+        assert_eq!(f(b"/\\evil.example/../docs").unwrap(), "/docs/");
+        assert_eq!(f(b"/a%20b//c").unwrap(), "/a b/c/");
+        assert_eq!(f(b"/.."), Err(ResolveError::BadPath));
+        assert_eq!(
+            percent_encode_path(b"/a b/\\x/\xc3\xa9/"),
+            "/a%20b/%5Cx/%C3%A9/"
+        );
+        assert_eq!(percent_encode_path(b"/-._~09AZaz/"), "/-._~09AZaz/");
     }
 
     /// A scratch ROOT with a file, a directory, a hidden file, and symlinks in and out.

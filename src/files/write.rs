@@ -4,12 +4,12 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::resolve::{normalise, percent_decode, ResolveError, Root};
+use super::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
 use crate::handler::{Action, BodySink, Response};
 
 /// Where a write would land: an existing directory inside ROOT, and a name in it.
@@ -52,12 +52,12 @@ pub fn put(root: &Root, raw: &[u8], show_hidden: bool, writes: &Arc<AtomicU64>) 
         Ok(p) => p,
         Err(resp) => return Action::Respond(resp),
     };
-    let existed = match fs::symlink_metadata(&place.target) {
+    let (existed, mode) = match fs::symlink_metadata(&place.target) {
         Ok(m) if m.is_dir() => return Action::Respond(Response::method_not_allowed("GET, HEAD")),
-        Ok(_) => true,
-        Err(_) => false,
+        Ok(m) => (true, kept_mode(&m)),
+        Err(_) => (false, None),
     };
-    match Upload::create(&place.dir) {
+    match Upload::create(&place.dir, mode) {
         Ok((temp, file)) => Action::ReadBody(Box::new(Upload {
             temp,
             file: Some(file),
@@ -70,16 +70,28 @@ pub fn put(root: &Root, raw: &[u8], show_hidden: bool, writes: &Arc<AtomicU64>) 
     }
 }
 
-/// DELETE: removes a file (or a symlink itself), never a directory.
+/// The permission bits a replacement keeps: those of the regular file it replaces (a symlink
+/// has none of its own: its replacement is a new file). Set-user-ID, set-group-ID and sticky
+/// bits are dropped, as the kernel drops them when a file is written to.
+fn kept_mode(replaced: &fs::Metadata) -> Option<u32> {
+    replaced
+        .file_type()
+        .is_file()
+        .then(|| replaced.permissions().mode() & 0o777)
+}
+
+/// DELETE: removes what a GET would serve — a regular file, or a symlink to one inside ROOT
+/// (the link itself, never its target). A directory is 405; a FIFO, socket or device, or a
+/// link leading out of ROOT or nowhere, is 404 and left in place.
 pub fn delete(root: &Root, raw: &[u8], show_hidden: bool, writes: &AtomicU64) -> Response {
     let place = match place(root, raw, show_hidden) {
         Ok(p) => p,
         Err(resp) => return resp,
     };
-    match fs::symlink_metadata(&place.target) {
+    match root.resolve(raw, show_hidden) {
         Err(_) => Response::error(404),
-        Ok(m) if m.is_dir() => Response::method_not_allowed("GET, HEAD"),
-        Ok(_) => match fs::remove_file(&place.target) {
+        Ok(Resolved::Dir { .. }) => Response::method_not_allowed("GET, HEAD"),
+        Ok(Resolved::File { .. }) => match fs::remove_file(&place.target) {
             Ok(()) => {
                 writes.fetch_add(1, Ordering::Relaxed);
                 Response::empty(204)
@@ -111,8 +123,9 @@ struct Upload {
 }
 
 impl Upload {
-    /// A new hidden temporary file in `dir`, created exclusively.
-    fn create(dir: &Path) -> io::Result<(PathBuf, File)> {
+    /// A new hidden temporary file in `dir`, created exclusively, with the permission bits
+    /// `mode` of the file it will replace, or else 0666 less the umask, as any new file.
+    fn create(dir: &Path, mode: Option<u32>) -> io::Result<(PathBuf, File)> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -120,15 +133,27 @@ impl Upload {
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
-                .mode(0o644)
+                .mode(mode.unwrap_or(0o666))
                 .custom_flags(libc::O_CLOEXEC)
                 .open(&temp)
             {
-                Ok(f) => return Ok((temp, f)),
+                Ok(f) => return Upload::keep_mode(temp, f, mode),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// The umask applied at creation; a replacement gets exactly the old mode back (fchmod
+    /// ignores the umask). Until then the file is never more open than it will be.
+    fn keep_mode(temp: PathBuf, file: File, mode: Option<u32>) -> io::Result<(PathBuf, File)> {
+        if let Some(mode) = mode {
+            if let Err(e) = file.set_permissions(fs::Permissions::from_mode(mode)) {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        }
+        Ok((temp, file))
     }
 }
 
