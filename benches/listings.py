@@ -11,8 +11,9 @@ Makes a directory of ENTRIES (50 000) files under a scratch ROOT, starts BIN
    `HEAD /big/` x4, for SECONDS (5); a keep-alive client asks /-/plaintext every 5 ms: its
    latency p50 / p99 / max.
 
-Loopback only; bounded in time; the server and every socket are closed at the end."""
-import os, shutil, socket, subprocess, sys, tempfile, threading, time
+The server runs on core 0 and every client on core 1, as in ../shared/bench. Loopback only;
+bounded in time; the server and every socket are closed at the end."""
+import multiprocessing, os, shutil, socket, subprocess, sys, tempfile, threading, time
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "target/release/spindle"
 ENTRIES = int(sys.argv[2]) if len(sys.argv) > 2 else 50_000
@@ -75,10 +76,10 @@ def pct(v, p):
     v = sorted(v)
     return v[min(len(v) - 1, int(len(v) * p))]
 
-def probe(port, stop, lat):
-    """/-/plaintext on one kept-alive connection every 5 ms until `stop`; latencies in ms."""
+def probe_loop(port, stop, out):
     s = connect(port)
     buf = b""
+    lat = []
     while not stop.is_set():
         t = time.perf_counter()
         s.sendall(b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -86,6 +87,21 @@ def probe(port, stop, lat):
         lat.append((time.perf_counter() - t) * 1000)
         time.sleep(0.005)
     s.close()
+    out.put(lat)
+
+class probe:
+    """/-/plaintext on one kept-alive connection every 5 ms, in a process of its own (so that
+    the clients' Python threads cannot delay it); `stop()` returns the latencies in ms."""
+    def __init__(self, port):
+        self.flag, self.out = multiprocessing.Event(), multiprocessing.Queue()
+        self.proc = multiprocessing.Process(target=probe_loop, args=(port, self.flag, self.out))
+        self.proc.start()
+
+    def stop(self):
+        self.flag.set()
+        lat = self.out.get(timeout=30)
+        self.proc.join()
+        return lat
 
 def lister(port, stop, counts):
     try:
@@ -130,15 +146,15 @@ def main():
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    srv = subprocess.Popen([BIN, "--bind", f"127.0.0.1:{port}", "-q", root],
+    # As ../shared/bench does: the server on core 0, its clients on core 1.
+    os.sched_setaffinity(0, {1})
+    srv = subprocess.Popen(["taskset", "-c", "0", BIN, "--bind", f"127.0.0.1:{port}", "-q", root],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         srv.stdout.readline()  # the listening line
         base_rss = rss_kib(srv.pid)
 
-        stop, lat = threading.Event(), []
-        p = threading.Thread(target=probe, args=(port, stop, lat))
-        p.start()
+        p = probe(port)
         time.sleep(0.2)
         c = connect(port)
         t = time.perf_counter()
@@ -147,8 +163,7 @@ def main():
         cold = (time.perf_counter() - t) * 1000
         c.close()
         time.sleep(0.1)
-        stop.set()
-        p.join()
+        lat = p.stop()
         print(f"cold listing of {ENTRIES} entries: {status}, {size} B in {cold:.0f} ms; "
               f"/-/plaintext meanwhile: p50 {pct(lat, .5):.2f} ms, max {max(lat):.2f} ms "
               f"({len(lat)} probes)")
@@ -166,13 +181,14 @@ def main():
               f"(+{after - before} KiB; {base_rss} KiB at start)")
         for c in idle:
             c.close()
-        stop, lat, lists, heads = threading.Event(), [], [], []
-        threads = [threading.Thread(target=probe, args=(port, stop, lat))]
-        threads += [threading.Thread(target=lister, args=(port, stop, lists)) for _ in range(4)]
+        stop, lists, heads = threading.Event(), [], []
+        p = probe(port)
+        threads = [threading.Thread(target=lister, args=(port, stop, lists)) for _ in range(4)]
         threads += [threading.Thread(target=header, args=(port, stop, heads)) for _ in range(4)]
         for th in threads:
             th.start()
         time.sleep(SECS)
+        lat = p.stop()
         stop.set()
         for th in threads:
             th.join()

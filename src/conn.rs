@@ -30,6 +30,9 @@ mod unread;
 const ROUNDS: usize = 16;
 /// Most bytes of a file sent in one round, so one download cannot hold the reactor.
 const FILE_ROUND: usize = 256 * 1024;
+/// Bytes written in one turn after which the others get theirs, whatever the rounds left: a
+/// generated body (a 50 000-entry listing, `/-/bytes`) costs reactor time per byte.
+const TURN_BYTES: u64 = 64 * 1024;
 /// The most one read or write moves in torture mode (odd, so splits fall everywhere).
 pub const TORTURE_IO: usize = 61;
 
@@ -343,6 +346,7 @@ impl<T: Transport> Conn<T> {
                 self.owed()
             );
         }
+        let written_before = sh.stats.bytes_out;
         for _ in 0..ROUNDS {
             let mut progress = false;
             if self.readable && !self.read_closed && self.wants_input() {
@@ -361,6 +365,9 @@ impl<T: Transport> Conn<T> {
             }
             if !progress {
                 return Drive::Wait;
+            }
+            if sh.stats.bytes_out - written_before >= TURN_BYTES {
+                break;
             }
         }
         Drive::Again

@@ -72,6 +72,7 @@ impl<T: Send + 'static> Offload<T> {
 /// One helper thread: runs jobs until the reactor (and with it the sender) is gone. A job that
 /// panics is reported as such and the thread goes on.
 fn helper<T>(tasks: &Mutex<Receiver<Task<T>>>, finished: &Sender<Done<T>>, waker: &Waker) {
+    lower_priority();
     loop {
         // The lock is held only while waiting for the next task, never while running one.
         let next = match tasks.lock() {
@@ -95,6 +96,20 @@ fn helper<T>(tasks: &Mutex<Receiver<Task<T>>>, finished: &Sender<Done<T>>, waker
         let _ = waker.wake();
     }
 }
+
+/// Helpers yield the CPU to the reactor: on a machine with few cores, a big directory being
+/// read must not take the core the reactor needs to answer everyone else.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on this thread's own id; nothing is borrowed.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, HELPER_NICE);
+    }
+}
+
+/// The helpers' nice value (the reactor keeps the default 0).
+const HELPER_NICE: libc::c_int = 10;
 
 #[cfg(test)]
 mod tests {

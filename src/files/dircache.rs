@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::io;
+use std::mem;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -90,9 +91,12 @@ fn listed(entry: &fs::DirEntry, root: &Path, show_hidden: bool) -> Option<Entry>
         return None;
     }
     // Follow symlinks for the type and size; one that leads nowhere, or out of ROOT, is left
-    // out: the listing shows only what a click would serve.
+    // out: the listing shows only what a click would serve. Anything else in a directory
+    // under ROOT is under ROOT too, so only links pay for `canonicalize` (several system calls
+    // per name; for 50 000 entries, most of the time a listing took).
     let path = entry.path();
-    let inside = fs::canonicalize(&path).is_ok_and(|p| p.starts_with(root));
+    let link = entry.file_type().map_or(true, |t| t.is_symlink());
+    let inside = !link || fs::canonicalize(&path).is_ok_and(|p| p.starts_with(root));
     let meta = fs::metadata(&path).ok()?;
     if !inside || !(meta.is_file() || meta.is_dir()) {
         return None; // out of ROOT, or a FIFO, socket or device: nothing a click serves
@@ -149,22 +153,30 @@ impl DirCache {
         if inner.generation != generation || size > MAX_BYTES {
             return;
         }
+        // What is replaced is freed after the lock is let go (see `clear`).
+        let mut gone = None;
         if inner.snapshots.len() >= MAX_DIRS || inner.bytes + size > MAX_BYTES {
-            inner.snapshots.clear();
+            gone = Some(mem::take(&mut inner.snapshots));
             inner.bytes = 0;
         }
-        if let Some((old, _)) = inner.snapshots.insert(dir, (snap, read_at)) {
+        let old = inner.snapshots.insert(dir, (snap, read_at));
+        if let Some((old, _)) = &old {
             inner.bytes -= old.bytes.min(inner.bytes);
         }
         inner.bytes += size;
+        drop(inner);
+        drop((old, gone));
     }
 
     /// Forgets everything (after a write through this server).
     pub fn clear(&self) {
         let mut inner = self.lock();
-        inner.snapshots.clear();
+        let gone = mem::take(&mut inner.snapshots);
         inner.bytes = 0;
         inner.generation += 1;
+        // Freeing 50 000 entries takes a while: never while the reactor may wait for the lock.
+        drop(inner);
+        drop(gone);
     }
 
     /// The lock, even if a thread panicked while holding it: every update above leaves the
