@@ -259,7 +259,35 @@ fn duplicate_host_is_400() {
 #[test]
 fn invalid_host_is_400() {
     let srv = TestServer::start();
-    for host in ["a b", "a/b", "a\"b", "a<b>", "a@b"] {
+    for host in [
+        "a b",
+        "a/b",
+        "a\"b",
+        "a<b>",
+        "a@b",
+        // RFC 9112 §3.2: `uri-host [ ":" port ]`, and nothing else (issue 8 §6).
+        "host:port:x",
+        "]]%%[[",
+        "a:99999",
+        "a:65536",
+        "a:b",
+        "a:-1",
+        "a:+80",
+        "[::1",
+        "::1",
+        "[::1]x",
+        "[::1]:99999",
+        "[1:2:3:4:5:6:7:8:9]",
+        "[::g]",
+        "[fe80::1%25eth0]",
+        "[v1]",
+        "[vx.a]",
+        "[]",
+        ":80",
+        "a%2",
+        "a%zz",
+        "a[b]",
+    ] {
         let req = format!("GET /-/plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n");
         expect_error(&srv, req.as_bytes(), 400);
     }
@@ -276,6 +304,18 @@ fn valid_host_forms_are_served() {
         "[::1]:8080",
         "xn--bcher-kva.example",
         "",
+        "localhost:65535",
+        "a:0",
+        // RFC 3986 §3.2.3 allows an empty port; spindle takes it.
+        "a:",
+        "[::1]:",
+        "[::1]",
+        "[2001:db8::ffff:192.0.2.1]:443",
+        "[1:2:3:4:5:6:7:8]",
+        "[v1.fe80::a+en1]",
+        "a%20b",
+        "sub-delims!$&'()*+,;=~_.",
+        "999.999.999.999",
     ] {
         let req = format!("GET /-/plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n");
         let r = c.request(req.as_bytes());
@@ -577,5 +617,19 @@ fn a_bad_line_is_refused_as_soon_as_it_arrives_whatever_the_split() {
             t.elapsed()
         );
         c.assert_closed();
+    }
+}
+
+#[test]
+fn invalid_absolute_form_authority_is_400() {
+    let srv = TestServer::start();
+    for authority in ["a:99999", "a:b", "h:p:x", "[::1", "u@h", ":80"] {
+        let req = format!("GET http://{authority}/-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect_error(&srv, req.as_bytes(), 400);
+    }
+    let mut c = srv.connect();
+    for authority in ["a:8080", "[::1]:8080", "a:"] {
+        let req = format!("GET http://{authority}/-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(c.request(req.as_bytes()).status, 200, "{authority}");
     }
 }

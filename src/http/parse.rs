@@ -546,12 +546,81 @@ const fn table(extra: &[u8]) -> [bool; 256] {
 
 /// RFC 9110 §5.6.2 token characters.
 static TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
-/// reg-name, IPv4, `[IPv6]` and `:port` characters.
-static HOST: [bool; 256] = table(b"-._~!$&'()*+,;=:[]%");
+/// RFC 3986 reg-name characters: unreserved, sub-delims, and `%` (of a pct-encoded triplet).
+static REG_NAME: [bool; 256] = table(b"-._~!$&'()*+,;=%");
 
-/// `Host`: reg-name, IPv4 or `[IPv6]`, optional `:port`. Empty is allowed (RFC 9112 §3.2).
+/// A `Host` value or an absolute-form authority (RFC 9112 §3.2, RFC 3986 §3.2.2):
+/// `uri-host [ ":" port ]`, uri-host an IP-literal (`[` IPv6address or IPvFuture `]`), an
+/// IPv4address or a reg-name (an IPv4 address is a reg-name too, syntactically), port digits
+/// worth at most 65535. The empty port RFC 3986 allows (`host:`) is accepted; an empty host
+/// is not (RFC 9110 §4.2.1). No userinfo. An empty *value* is the caller's to allow.
 fn valid_host(v: &[u8]) -> bool {
-    v.iter().all(|&b| HOST[usize::from(b)])
+    let (host_ok, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        let Some(close) = rest.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let port = match &rest[close + 1..] {
+            [] => None,
+            [b':', port @ ..] => Some(port),
+            _ => return false,
+        };
+        (ip_literal(&rest[..close]), port)
+    } else {
+        let (host, port) = match v.iter().position(|&b| b == b':') {
+            Some(c) => (&v[..c], Some(&v[c + 1..])),
+            None => (v, None),
+        };
+        (reg_name(host), port)
+    };
+    host_ok && port.is_none_or(valid_port)
+}
+
+/// `*( unreserved / pct-encoded / sub-delims )`, not empty.
+fn reg_name(h: &[u8]) -> bool {
+    if h.is_empty() || !h.iter().all(|&b| REG_NAME[usize::from(b)]) {
+        return false;
+    }
+    let mut i = 0;
+    while let Some(p) = h[i..].iter().position(|&b| b == b'%') {
+        let at = i + p;
+        match h.get(at + 1..at + 3) {
+            Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i = at + 3,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// What is between the brackets: an IPv6address or `v` 1*HEXDIG `.` 1*( unreserved /
+/// sub-delims / `:` ). (No zone identifier: RFC 9110 does not allow one in a URI.)
+fn ip_literal(a: &[u8]) -> bool {
+    if let [b'v' | b'V', rest @ ..] = a {
+        let Some(dot) = rest.iter().position(|&b| b == b'.') else {
+            return false;
+        };
+        let (ver, tail) = (&rest[..dot], &rest[dot + 1..]);
+        return !ver.is_empty()
+            && ver.iter().all(u8::is_ascii_hexdigit)
+            && !tail.is_empty()
+            && tail
+                .iter()
+                .all(|&b| b != b'%' && (REG_NAME[usize::from(b)] || b == b':'));
+    }
+    // Only hex digits, colons and dots get as far as the standard library's parser, which
+    // takes exactly RFC 4291's text forms (with a dotted-quad tail): those of RFC 3986.
+    a.iter()
+        .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        && std::str::from_utf8(a).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
+/// `*DIGIT`, worth at most 65535 (empty is allowed: RFC 3986 §3.2.3).
+fn valid_port(p: &[u8]) -> bool {
+    p.iter()
+        .try_fold(0u32, |n, &b| {
+            let n = n * 10 + u32::from(b.wrapping_sub(b'0'));
+            (b.is_ascii_digit() && n <= 65535).then_some(n)
+        })
+        .is_some()
 }
 
 /// What the header fields say about framing, persistence, Host and Expect.
@@ -576,7 +645,9 @@ impl Fields {
         }
         if name.eq_ignore_ascii_case("host") {
             self.hosts += 1;
-            if !valid_host(trim(h.value)) {
+            let v = trim(h.value);
+            // An empty Host is what a client sends for a target without an authority.
+            if !v.is_empty() && !valid_host(v) {
                 return Err(ParseError::BadHost);
             }
         } else if name.eq_ignore_ascii_case("content-length") {
@@ -826,6 +897,122 @@ mod tests {
         assert!(parse(b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n").is_ok());
         assert!(parse(b"GET / HTTP/1.1\r\nHost:\r\n\r\n").is_ok());
         assert!(parse(b"GET / HTTP/1.0\r\n\r\n").is_ok());
+    }
+
+    #[test]
+    fn host_grammar() {
+        for good in [
+            &b"a"[..],
+            b"example.com",
+            b"example.com:8080",
+            b"a:0",
+            b"a:65535",
+            b"a:00080",
+            b"a:",
+            b"127.0.0.1",
+            b"999.1.1.1",
+            b"a%20b",
+            b"a%C3%A9",
+            b"-._~!$&'()*+,;=",
+            b"[::1]",
+            b"[::1]:",
+            b"[::1]:443",
+            b"[::]",
+            b"[1:2:3:4:5:6:7:8]",
+            b"[1::8]",
+            b"[::ffff:192.0.2.1]",
+            b"[2001:DB8::1]",
+            b"[v1.a]",
+            b"[V1F.a:b!$]",
+        ] {
+            assert!(valid_host(good), "{:?}", String::from_utf8_lossy(good));
+            let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            raw.extend_from_slice(good);
+            raw.extend_from_slice(b"\r\n\r\n");
+            assert!(parse(&raw).is_ok(), "{:?}", String::from_utf8_lossy(good));
+        }
+        for bad in [
+            &b""[..],
+            b"host:port:x",
+            b"]]%%[[",
+            b"a:99999",
+            b"a:65536",
+            b"a:4294967296",
+            b"a:b",
+            b"a:8o",
+            b"a: 80",
+            b"a:-1",
+            b"a:+1",
+            b":80",
+            b":",
+            b"[::1",
+            b"[::1]x",
+            b"[::1]]",
+            b"[::1]:x",
+            b"[::1]:65536",
+            b"::1",
+            b"[]",
+            b"[1:2:3:4:5:6:7:8:9]",
+            b"[1::2::3]",
+            b"[12345::]",
+            b"[::g]",
+            b"[::1%25eth0]",
+            b"[1.2.3.4]",
+            b"[::01.2.3.4]",
+            b"[v]",
+            b"[v1]",
+            b"[v1.]",
+            b"[vg.a]",
+            b"[v1.a%20]",
+            b"[v1.a/]",
+            b"a%",
+            b"a%2",
+            b"a%2g",
+            b"a[b",
+            b"a]",
+            b"a@b",
+            b"a/b",
+            b"a\\b",
+            b"a b",
+            b"\xc3\xa9",
+        ] {
+            assert!(!valid_host(bad), "{:?}", String::from_utf8_lossy(bad));
+            if bad.is_empty() {
+                continue; // an empty Host *value* is allowed
+            }
+            let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            raw.extend_from_slice(bad);
+            raw.extend_from_slice(b"\r\n\r\n");
+            assert_eq!(
+                parse(&raw).map(|_| ()),
+                Err(ParseError::BadHost),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // The absolute-form authority follows the same grammar (and may not be empty).
+        for (target, ok) in [
+            (&b"http://a:8080/x"[..], true),
+            (b"http://[::1]:8080/x", true),
+            (b"http://a:/x", true),
+            (b"http://a:99999/x", false),
+            (b"http://a:b/x", false),
+            (b"http://h:p:x/", false),
+            (b"http://[::1/x", false),
+            (b"http://u@h/x", false),
+            (b"http://:80/x", false),
+        ] {
+            let mut raw = b"GET ".to_vec();
+            raw.extend_from_slice(target);
+            raw.extend_from_slice(b" HTTP/1.1\r\nHost: h\r\n\r\n");
+            let r = parse(&raw).map(|_| ());
+            let want = if ok {
+                Ok(())
+            } else {
+                Err(ParseError::Malformed)
+            };
+            assert_eq!(r, want, "{:?}", String::from_utf8_lossy(target));
+        }
     }
 
     #[test]
