@@ -546,6 +546,11 @@ const fn table(extra: &[u8]) -> [bool; 256] {
 
 /// RFC 9110 §5.6.2 token characters.
 static TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
+
+/// A token character (RFC 9110 §5.6.2).
+pub(crate) fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
+}
 /// RFC 3986 reg-name characters: unreserved, sub-delims, and `%` (of a pct-encoded triplet).
 static REG_NAME: [bool; 256] = table(b"-._~!$&'()*+,;=%");
 
