@@ -70,6 +70,10 @@ pub struct HeadScanner {
     checked: usize,
     /// Field lines seen so far.
     fields: usize,
+    /// Bytes of the method checked so far, before the request line is complete.
+    method: usize,
+    /// The method has ended with its space: nothing more to check until the line ends.
+    method_done: bool,
 }
 
 impl HeadScanner {
@@ -102,6 +106,9 @@ impl HeadScanner {
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if self.line_end.is_none() {
                     if line_len(buf, nl) > MAX_REQUEST_LINE {
+                        // A bad method byte is a 400 however long the line: it is refused on
+                        // arrival, before the line is known to be too long.
+                        method_prefix(line)?;
                         return Err(ParseError::UriTooLong);
                     }
                     parse_request_line(line)?;
@@ -137,7 +144,23 @@ impl HeadScanner {
         self.incomplete(buf, max_head)
     }
 
-    fn incomplete(&self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
+    fn incomplete(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
+        if self.line_end.is_none() && !self.method_done {
+            // The method is checked as it arrives, from where the last look stopped, so that
+            // bytes that cannot begin a request are refused at once, however they trickle in.
+            match buf[self.method..]
+                .iter()
+                .position(|&b| !TCHAR[usize::from(b)])
+            {
+                None => self.method = buf.len(),
+                Some(k) => {
+                    let k = self.method + k;
+                    method_prefix(buf)?;
+                    self.method = k;
+                    self.method_done = k > 0;
+                }
+            }
+        }
         // One byte of slack: the CR of a CRLF that has not been followed by its LF yet.
         if self.line_end.is_none() && buf.len() > MAX_REQUEST_LINE + 1 {
             Err(ParseError::UriTooLong)
@@ -146,6 +169,20 @@ impl HeadScanner {
         } else {
             Ok(None)
         }
+    }
+}
+
+/// Checks the start of a request line whose end may not have arrived: the method's bytes must
+/// be token characters up to the space that ends it (RFC 9112 §3). A TLS ClientHello, or any
+/// other byte that cannot begin a request, is refused here without waiting for a line end, with
+/// the answer [`parse_request_line`] gives once the line is whole. A lone CR may still be the
+/// start of an empty line (RFC 9112 §2.2), which the connection skips: it waits.
+fn method_prefix(start: &[u8]) -> Result<(), ParseError> {
+    match start.iter().position(|&b| !TCHAR[usize::from(b)]) {
+        None => Ok(()),
+        Some(k) if k > 0 && start[k] == b' ' => Ok(()),
+        Some(0) if start == b"\r" => Ok(()),
+        Some(_) => Err(ParseError::Malformed),
     }
 }
 
@@ -303,12 +340,14 @@ pub fn parse_head<'a>(
     storage: &'a mut [httparse::Header<'a>],
 ) -> Result<Parsed<'a>, ParseError> {
     let Some(nl) = find_newline(buf) else {
+        method_prefix(buf)?;
         return partial(buf, max_head, false);
     };
+    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
     if line_len(buf, nl) > MAX_REQUEST_LINE {
+        method_prefix(line)?;
         return Err(ParseError::UriTooLong);
     }
-    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
     let RequestLine {
         method,
         target,
@@ -1021,6 +1060,76 @@ mod tests {
     }
 
     #[test]
+    fn bytes_that_cannot_start_a_request_are_refused_on_arrival() {
+        let partial = |raw: &[u8]| with_parsed_head(raw, 32768, |r| r.map(|_| ()));
+        let hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+        for bad in [
+            &hello[..1],
+            &hello[..],
+            b"GE\x16",
+            b"GET\t",
+            b"GET\r",
+            b"\rX",
+            b"\r\r",
+            b" GET",
+            b"(",
+            b"G(T",
+            b"\x00",
+            b"\xff",
+        ] {
+            let name = String::from_utf8_lossy(bad);
+            assert_eq!(partial(bad), Err(ParseError::Malformed), "{name:?}");
+            assert_eq!(
+                HeadScanner::default().scan(bad, 32768),
+                Err(ParseError::Malformed),
+                "{name:?}"
+            );
+            // Byte by byte, the scanner refuses at the first byte that cannot belong.
+            let mut s = HeadScanner::default();
+            let first = (1..=bad.len()).find(|&end| s.scan(&bad[..end], 32768).is_err());
+            let at = bad.iter().position(|&b| !is_tchar(b)).map(|k| {
+                if bad[k] == b'\r' && k == 0 {
+                    k + 2
+                } else {
+                    k + 1
+                }
+            });
+            assert_eq!(first, at, "{name:?}");
+        }
+        // Token bytes, the method's space, a lone CR (perhaps an empty line): wait for more.
+        for fine in [
+            &b"G"[..],
+            b"GET",
+            b"get",
+            b"M-SEARCH",
+            b"M-SEARCH *",
+            b"!#$%&'*+-.^_`|~",
+            b"GET ",
+            b"GET /\x16",
+            b"\r",
+        ] {
+            let name = String::from_utf8_lossy(fine);
+            assert_eq!(partial(fine), Ok(()), "{name:?}");
+            let mut s = HeadScanner::default();
+            for end in 1..=fine.len() {
+                assert_eq!(s.scan(&fine[..end], 32768), Ok(None), "{name:?} at {end}");
+            }
+        }
+        // A bad method byte is a 400 even on a request line too long to read (a 414 otherwise),
+        // so the answer does not depend on whether the line's end was in the same read.
+        let mut long = b"\x16".to_vec();
+        long.resize(MAX_REQUEST_LINE + 10, b'a');
+        long.extend_from_slice(b"\r\nHost: x\r\n\r\n");
+        assert_eq!(err(&long), ParseError::Malformed);
+        assert_eq!(
+            HeadScanner::default().scan(&long, 32768),
+            Err(ParseError::Malformed)
+        );
+        long[0] = b'G';
+        assert_eq!(err(&long), ParseError::UriTooLong);
+    }
+
+    #[test]
     fn framing_rules() {
         let f = |raw: &[u8]| parse(raw).map(|r| r.3);
         assert_eq!(
@@ -1186,6 +1295,8 @@ mod tests {
             (b"GET / HTTP/1.1\r\nA : b\r\n", ParseError::Malformed),
             (b"GET / HTTP/1.1\r\n folded\r\n", ParseError::Malformed),
             (b"FOO / HTTP/1.1\r\nHost: x", ParseError::UnknownMethod),
+            (b"\x16\x03\x01\x02\x00", ParseError::Malformed),
+            (b"GET\x01 / HTTP/1.1\r\n", ParseError::Malformed),
             (b"GET / HTTP/2.0\r\n", ParseError::Version),
             (many.as_bytes(), ParseError::TooManyHeaders),
         ] {
