@@ -157,7 +157,7 @@ impl Chunked {
     fn step(&mut self, b: u8) -> Result<(), BadChunk> {
         use Chunk::*;
         let ws = b == b' ' || b == b'\t';
-        let token = is_tchar(b);
+        let token = || is_tchar(b);
         let next = match (self.state, b) {
             (Size, _) if b.is_ascii_hexdigit() => {
                 self.digits += 1;
@@ -173,12 +173,12 @@ impl Chunked {
             (ExtBws, _) if ws => ExtBws,
             (ExtBws | ExtToken | ExtQuotedEnd | ExtName | ExtNameBws, b';') => ExtNameStart,
             (ExtNameStart, _) if ws => ExtNameStart,
-            (ExtNameStart | ExtName, _) if token => ExtName,
+            (ExtNameStart | ExtName, _) if token() => ExtName,
             (ExtName | ExtNameBws, _) if ws => ExtNameBws,
             (ExtName | ExtNameBws, b'=') => ExtValStart,
             (ExtValStart, _) if ws => ExtValStart,
             (ExtValStart, b'"') => ExtQuoted,
-            (ExtValStart | ExtToken, _) if token => ExtToken,
+            (ExtValStart | ExtToken, _) if token() => ExtToken,
             (ExtToken | ExtQuotedEnd, _) if ws => ExtBws,
             (ExtName | ExtToken | ExtQuotedEnd, b'\r') => SizeLf,
             (ExtQuoted, b'"') => ExtQuotedEnd,
@@ -194,7 +194,7 @@ impl Chunked {
                 Size
             }
             (TrailerStart, b'\r') => EndLf,
-            (TrailerStart | TrailerName, _) if token => TrailerName,
+            (TrailerStart | TrailerName, _) if token() => TrailerName,
             (TrailerName, b':') => TrailerValue,
             (TrailerValue, b'\r') => TrailerLf,
             (TrailerValue, _) if field_byte(b) => TrailerValue,
