@@ -96,7 +96,8 @@ impl HeadScanner {
     ///
     /// Each line is checked once, as its end arrives, with the parser's own rules, so that a
     /// bad line is refused as soon as it is complete however the head was split into reads —
-    /// exactly as [`parse_head`] refuses it when the same bytes come in one read.
+    /// exactly as [`parse_head`] refuses it when the same bytes come in one read. Before the
+    /// request line ends, its method is checked byte by byte as well (see [`method_prefix`]).
     pub fn scan(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
         let mut i = self.pos;
         while let Some(off) = find_newline(&buf[i..]) {
@@ -148,13 +149,11 @@ impl HeadScanner {
         if self.line_end.is_none() && !self.method_done {
             // The method is checked as it arrives, from where the last look stopped, so that
             // bytes that cannot begin a request are refused at once, however they trickle in.
-            match buf[self.method..]
-                .iter()
-                .position(|&b| !TCHAR[usize::from(b)])
-            {
+            let from = self.method.min(buf.len());
+            match buf[from..].iter().position(|&b| !TCHAR[usize::from(b)]) {
                 None => self.method = buf.len(),
                 Some(k) => {
-                    let k = self.method + k;
+                    let k = from + k;
                     method_prefix(buf)?;
                     self.method = k;
                     self.method_done = k > 0;
