@@ -2,7 +2,8 @@
 
 use crate::builtins;
 use crate::files::Files;
-use crate::handler::{Action, Context, Handler, Request};
+use crate::handler::{Action, Context, Handler, Request, Response};
+use crate::http::Method;
 
 pub struct Router {
     builtins: bool,
@@ -15,8 +16,27 @@ impl Router {
     }
 }
 
+impl Router {
+    /// What `OPTIONS *` answers (RFC 9110 §9.3.7): every method something here serves. GET and
+    /// HEAD (files, built-ins), OPTIONS (this), POST and PUT with the built-ins (`/-/echo`),
+    /// PUT and DELETE with `--allow-write`. (`/-/status/CODE` answers any method, but it is a
+    /// test fixture, not a resource that supports them.)
+    fn allow(&self) -> &'static str {
+        match (self.builtins, self.files.allow_write()) {
+            (false, false) => "GET, HEAD, OPTIONS",
+            (false, true) => "GET, HEAD, OPTIONS, PUT, DELETE",
+            (true, false) => "GET, HEAD, OPTIONS, POST, PUT",
+            (true, true) => "GET, HEAD, OPTIONS, POST, PUT, DELETE",
+        }
+    }
+}
+
 impl Handler for Router {
     fn handle(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Action {
+        // The parser lets `*` through only with OPTIONS: a question about the server itself.
+        if req.method == Method::Options && req.path == b"*" {
+            return Action::Respond(Response::empty(200).with_header("Allow", self.allow()));
+        }
         if self.builtins {
             if let Some(rest) = req.path.strip_prefix(b"/-/") {
                 return builtins::handle(rest, req, cx);

@@ -259,7 +259,35 @@ fn duplicate_host_is_400() {
 #[test]
 fn invalid_host_is_400() {
     let srv = TestServer::start();
-    for host in ["a b", "a/b", "a\"b", "a<b>", "a@b"] {
+    for host in [
+        "a b",
+        "a/b",
+        "a\"b",
+        "a<b>",
+        "a@b",
+        // RFC 9112 §3.2: `uri-host [ ":" port ]`, and nothing else (issue 8 §6).
+        "host:port:x",
+        "]]%%[[",
+        "a:99999",
+        "a:65536",
+        "a:b",
+        "a:-1",
+        "a:+80",
+        "[::1",
+        "::1",
+        "[::1]x",
+        "[::1]:99999",
+        "[1:2:3:4:5:6:7:8:9]",
+        "[::g]",
+        "[fe80::1%25eth0]",
+        "[v1]",
+        "[vx.a]",
+        "[]",
+        ":80",
+        "a%2",
+        "a%zz",
+        "a[b]",
+    ] {
         let req = format!("GET /-/plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n");
         expect_error(&srv, req.as_bytes(), 400);
     }
@@ -276,6 +304,18 @@ fn valid_host_forms_are_served() {
         "[::1]:8080",
         "xn--bcher-kva.example",
         "",
+        "localhost:65535",
+        "a:0",
+        // RFC 3986 §3.2.3 allows an empty port; spindle takes it.
+        "a:",
+        "[::1]:",
+        "[::1]",
+        "[2001:db8::ffff:192.0.2.1]:443",
+        "[1:2:3:4:5:6:7:8]",
+        "[v1.fe80::a+en1]",
+        "a%20b",
+        "sub-delims!$&'()*+,;=~_.",
+        "999.999.999.999",
     ] {
         let req = format!("GET /-/plaintext HTTP/1.1\r\nHost: {host}\r\n\r\n");
         let r = c.request(req.as_bytes());
@@ -577,5 +617,117 @@ fn a_bad_line_is_refused_as_soon_as_it_arrives_whatever_the_split() {
             t.elapsed()
         );
         c.assert_closed();
+    }
+}
+
+#[test]
+fn invalid_absolute_form_authority_is_400() {
+    let srv = TestServer::start();
+    for authority in ["a:99999", "a:b", "h:p:x", "[::1", "u@h", ":80"] {
+        let req = format!("GET http://{authority}/-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+        expect_error(&srv, req.as_bytes(), 400);
+    }
+    let mut c = srv.connect();
+    for authority in ["a:8080", "[::1]:8080", "a:"] {
+        let req = format!("GET http://{authority}/-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(c.request(req.as_bytes()).status, 200, "{authority}");
+    }
+}
+
+/// The start of a TLS ClientHello: a handshake record (0x16), TLS 1.0 record version, length,
+/// then the handshake header. A client that speaks TLS to a plain-HTTP port sends this first.
+const CLIENT_HELLO: &[u8] = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\x8a\x1f";
+
+/// Sends `first` (and then `rest`, ignoring write errors once the server has answered), and
+/// expects a 400 and the close within 200 ms of `first` — long before the 10 s head timeout.
+fn refused_at_once(srv: &TestServer, first: &[&[u8]], rest: &[u8]) {
+    let mut c = srv.connect();
+    c.set_read_timeout(std::time::Duration::from_secs(2));
+    let t = std::time::Instant::now();
+    for piece in first {
+        c.send(piece);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    for b in rest {
+        use std::io::Write;
+        let _ = c.stream.write(&[*b]);
+    }
+    let r = c.read_response();
+    let took = t.elapsed();
+    assert_eq!(r.status, 400, "{first:?}");
+    assert!(r.says_close());
+    assert!(
+        took < std::time::Duration::from_millis(200)
+            + std::time::Duration::from_millis(2) * first.len() as u32,
+        "answered after {took:?}"
+    );
+    let _ = c.try_read_to_close();
+    srv.assert_alive();
+}
+
+#[test]
+fn tls_client_hello_is_refused_at_once() {
+    let srv = TestServer::start();
+    // In one write.
+    refused_at_once(&srv, &[CLIENT_HELLO], b"");
+    // Its first byte alone: nothing more is needed to know it is not HTTP.
+    refused_at_once(&srv, &[&CLIENT_HELLO[..1]], b"");
+    // Byte by byte.
+    let bytes: Vec<&[u8]> = CLIENT_HELLO.chunks(1).collect();
+    refused_at_once(&srv, &bytes[..1], &CLIENT_HELLO[1..]);
+}
+
+#[test]
+fn a_non_token_byte_in_the_method_is_refused_at_once() {
+    let srv = TestServer::start();
+    for bad in [
+        &b"GE\x01"[..],
+        b"GET\t",
+        b"G(T",
+        b"\x00",
+        b"\xff",
+        b"\r\nGE\x7f",
+        b"GET\r",
+    ] {
+        refused_at_once(&srv, &[bad], b"");
+        let bytes: Vec<&[u8]> = bad.chunks(1).collect();
+        refused_at_once(&srv, &bytes, b"");
+    }
+}
+
+#[test]
+fn a_bad_method_byte_on_an_overlong_line_is_400_not_414() {
+    // However much of the line the first read holds, the answer is the same.
+    let srv = TestServer::start();
+    let mut req = b"\x16".to_vec();
+    req.resize(9000, b'a');
+    req.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect_error(&srv, &req, 400);
+}
+
+#[test]
+fn empty_lines_then_a_request_still_work_byte_by_byte() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    c.send_bytewise(
+        b"\r\n\r\n\nGET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n",
+        std::time::Duration::from_millis(1),
+    );
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, b"Hello, World!");
+}
+
+#[test]
+fn odd_token_methods_are_not_refused_early() {
+    let srv = TestServer::start();
+    for method in ["get", "M-SEARCH", "X_Y.Z~!"] {
+        let mut c = srv.connect();
+        c.send_bytewise(method.as_bytes(), std::time::Duration::from_millis(1));
+        c.send(b" ");
+        // Token bytes and the space after them may begin a request: the server waits.
+        c.assert_silent_for(std::time::Duration::from_millis(300));
+        c.send(b"* HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(c.read_response().status, 501, "{method}");
     }
 }

@@ -322,3 +322,55 @@ fn http10_keep_alive_across_statuses_and_head() {
         b"Hello, World!"
     );
 }
+
+#[test]
+fn options_asterisk_lists_what_the_server_supports() {
+    for (builtins, write, allow) in [
+        (true, false, "GET, HEAD, OPTIONS, POST, PUT"),
+        (false, false, "GET, HEAD, OPTIONS"),
+        (false, true, "GET, HEAD, OPTIONS, PUT, DELETE"),
+        (true, true, "GET, HEAD, OPTIONS, POST, PUT, DELETE"),
+    ] {
+        let srv = TestServer::with(|c| {
+            c.builtins = builtins;
+            c.allow_write = write;
+        });
+        let mut c = srv.connect();
+        let r = c.request(b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+        r.assert_framed();
+        assert_eq!(r.status, 200, "builtins {builtins}, write {write}");
+        assert_eq!(r.header("allow"), Some(allow));
+        assert_eq!(r.header("content-length"), Some("0"));
+        assert!(r.body.is_empty());
+        assert!(!r.says_close());
+        // Kept alive, and HTTP/1.0 without Host too.
+        assert_eq!(
+            c.request(get("/-/bytes/2").as_bytes()).status,
+            if builtins { 200 } else { 404 }
+        );
+        let mut c = srv.connect();
+        let r = c.request(b"OPTIONS * HTTP/1.0\r\n\r\n");
+        assert_eq!((r.status, r.header("allow")), (200, Some(allow)));
+    }
+}
+
+#[test]
+fn asterisk_is_only_for_options() {
+    let srv = TestServer::start();
+    for m in ["GET", "HEAD", "POST", "PUT", "DELETE"] {
+        let mut c = srv.connect();
+        let req = format!("{m} * HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        c.send(req.as_bytes());
+        let r = c.read_response_for(m == "HEAD");
+        assert_eq!(r.status, 400, "{m} *");
+    }
+}
+
+#[test]
+fn options_on_a_path_is_405_with_allow() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    let r = c.request(b"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+}

@@ -262,6 +262,26 @@ fn bad_chunk_framing_on_echo() {
         "\r\nhello\r\n0\r\n\r\n",              // empty size
         "fffffffffffffffff\r\nx\r\n0\r\n\r\n", // overflowing size
         " 5\r\nhello\r\n0\r\n\r\n",            // leading space
+        // An extension starts with `;` after optional whitespace (issue 8 §6).
+        "3 4\r\nabc\r\n0\r\n\r\n", // a second number is not an extension
+        "3 x\r\nabc\r\n0\r\n\r\n",
+        "3 \r\nabc\r\n0\r\n\r\n",
+        "3;\r\nabc\r\n0\r\n\r\n",
+        "3;a=\r\nabc\r\n0\r\n\r\n",
+        "3;a b\r\nabc\r\n0\r\n\r\n",
+        "3;a=\"b\r\nabc\r\n0\r\n\r\n",
+        "3;a=b c\r\nabc\r\n0\r\n\r\n",
+        "3;a@b\r\nabc\r\n0\r\n\r\n",
+        "3\r\nabc\r\n0 1\r\n\r\n",
+        // Trailer lines follow the header-line rules (issue 8 §6).
+        "3\r\nabc\r\n0\r\nX\x00Y\r\n\r\n",
+        "3\r\nabc\r\n0\r\nX\r\n\r\n",
+        "3\r\nabc\r\n0\r\nX : y\r\n\r\n",
+        "3\r\nabc\r\n0\r\n: y\r\n\r\n",
+        "3\r\nabc\r\n0\r\nX: y\r\n z\r\n\r\n",
+        "3\r\nabc\r\n0\r\n X: y\r\n\r\n",
+        "3\r\nabc\r\n0\r\nX: a\x01b\r\n\r\n",
+        "3\r\nabc\r\n0\r\nX Y: z\r\n\r\n",
     ] {
         refused(
             &srv,
@@ -308,6 +328,40 @@ fn chunk_extensions_and_trailers_are_not_smuggling() {
     assert_eq!(r.body, b"hello world");
     // The connection is still in sync.
     assert_eq!(c.request(get("/-/bytes/3").as_bytes()).body, b"ABC");
+}
+
+#[test]
+fn chunk_extension_and_trailer_forms_the_grammar_allows() {
+    let srv = TestServer::start();
+    let mut c = srv.connect();
+    for (ext, trailers) in [
+        ("", ""),
+        (" ;a", "A:b\r\n"),
+        ("\t; a = b", "A:\r\n"),
+        (";a=\"q\\\"t;x=y\"", "X-T: \"v\" \t w \r\n"),
+        (";a;b=c ;d=\"\"", "A: 1\r\nB: 2\r\n"),
+    ] {
+        let body = format!("3{ext}\r\nabc\r\n0{ext}\r\n{trailers}\r\n");
+        let r = c.request(&post_with("Transfer-Encoding: chunked\r\n", &body));
+        assert_eq!((r.status, &r.body[..]), (200, &b"abc"[..]), "{body:?}");
+    }
+    // Still in sync.
+    assert_eq!(c.request(get("/-/bytes/3").as_bytes()).body, b"ABC");
+}
+
+#[test]
+fn bad_chunk_lines_split_at_every_offset() {
+    let srv = TestServer::start();
+    refused_at_every_split(
+        &srv,
+        &post_with("Transfer-Encoding: chunked\r\n", "3 4\r\nabc\r\n0\r\n\r\n"),
+        400,
+    );
+    refused_at_every_split(
+        &srv,
+        &post_with("Transfer-Encoding: chunked\r\n", "0\r\nX\x00Y\r\n\r\n"),
+        400,
+    );
 }
 
 #[test]

@@ -75,6 +75,11 @@ impl Files {
         }
     }
 
+    /// Whether `--allow-write` is on: PUT and DELETE are served.
+    pub fn allow_write(&self) -> bool {
+        self.allow_write
+    }
+
     /// The methods files support.
     fn allow(&self) -> &'static str {
         if self.allow_write {

@@ -3,6 +3,8 @@
 
 use std::ops::Range;
 
+use super::parse::is_tchar;
+
 /// Longest run of chunk extensions on one chunk line.
 const MAX_CHUNK_EXT: u32 = 1024;
 /// Most trailer bytes after the last chunk.
@@ -46,8 +48,23 @@ pub struct Chunked {
 enum Chunk {
     /// Reading hex digits of the chunk size.
     Size,
-    /// After the size: extensions (or whitespace before them) up to CR.
-    Ext,
+    /// Whitespace after the size or after an extension value: only `;` may follow (BWS).
+    ExtBws,
+    /// After `;`: optional whitespace, then the extension's name.
+    ExtNameStart,
+    /// In an extension name (a token).
+    ExtName,
+    /// Whitespace after a name: `=` or `;` must follow.
+    ExtNameBws,
+    /// After `=`: optional whitespace, then a token or a quoted string.
+    ExtValStart,
+    /// In a token value.
+    ExtToken,
+    /// In a quoted-string value, and just after a backslash in one.
+    ExtQuoted,
+    ExtQuotedPair,
+    /// Just after the closing quote.
+    ExtQuotedEnd,
     /// CR of the chunk line seen; LF must follow.
     SizeLf,
     /// Chunk data.
@@ -57,7 +74,9 @@ enum Chunk {
     DataLf,
     /// At the start of a trailer line (or of the final empty line).
     TrailerStart,
-    TrailerLine,
+    /// In a trailer field's name, then in its value.
+    TrailerName,
+    TrailerValue,
     TrailerLf,
     /// CR of the final empty line seen.
     EndLf,
@@ -131,50 +150,95 @@ impl Chunked {
     }
 
     /// One framing byte. Bare LF and bare CR are refused: lenient line endings in chunk framing
-    /// are a classic smuggling vector.
+    /// are a classic smuggling vector. Extensions follow RFC 9112 §7.1.1 to the letter,
+    /// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`, so `3 4` is not a
+    /// size of 3; trailer fields follow the rules of header fields (a token name, a colon, a
+    /// value of visible bytes, spaces and tabs; no obs-fold, no whitespace before the colon).
     fn step(&mut self, b: u8) -> Result<(), BadChunk> {
-        self.state = match (self.state, b) {
-            (Chunk::Size, _) if b.is_ascii_hexdigit() => {
+        use Chunk::*;
+        let ws = b == b' ' || b == b'\t';
+        let token = || is_tchar(b);
+        let next = match (self.state, b) {
+            (Size, _) if b.is_ascii_hexdigit() => {
                 self.digits += 1;
                 if self.digits > MAX_SIZE_DIGITS {
                     return Err(BadChunk);
                 }
                 self.size = self.size * 16 + u64::from(hex(b));
-                Chunk::Size
+                Size
             }
-            (Chunk::Size, b';' | b' ' | b'\t') if self.digits > 0 => Chunk::Ext,
-            (Chunk::Size, b'\r') if self.digits > 0 => Chunk::SizeLf,
-            (Chunk::Ext, b'\r') => Chunk::SizeLf,
-            (Chunk::Ext, _) if b == b'\t' || (b' '..0x7f).contains(&b) || b >= 0x80 => {
-                self.ext += 1;
-                if self.ext > MAX_CHUNK_EXT {
-                    return Err(BadChunk);
-                }
-                Chunk::Ext
-            }
-            (Chunk::SizeLf, b'\n') if self.size == 0 => Chunk::TrailerStart,
-            (Chunk::SizeLf, b'\n') => Chunk::Data,
-            (Chunk::DataCr, b'\r') => Chunk::DataLf,
-            (Chunk::DataLf, b'\n') => {
+            (Size, b'\r') if self.digits > 0 => SizeLf,
+            (Size, b';') if self.digits > 0 => ExtNameStart,
+            (Size, _) if ws && self.digits > 0 => ExtBws,
+            (ExtBws, _) if ws => ExtBws,
+            (ExtBws | ExtToken | ExtQuotedEnd | ExtName | ExtNameBws, b';') => ExtNameStart,
+            (ExtNameStart, _) if ws => ExtNameStart,
+            (ExtNameStart | ExtName, _) if token() => ExtName,
+            (ExtName | ExtNameBws, _) if ws => ExtNameBws,
+            (ExtName | ExtNameBws, b'=') => ExtValStart,
+            (ExtValStart, _) if ws => ExtValStart,
+            (ExtValStart, b'"') => ExtQuoted,
+            (ExtValStart | ExtToken, _) if token() => ExtToken,
+            (ExtToken | ExtQuotedEnd, _) if ws => ExtBws,
+            (ExtName | ExtToken | ExtQuotedEnd, b'\r') => SizeLf,
+            (ExtQuoted, b'"') => ExtQuotedEnd,
+            (ExtQuoted, b'\\') => ExtQuotedPair,
+            // qdtext, or the character a backslash quotes.
+            (ExtQuoted | ExtQuotedPair, _) if field_byte(b) => ExtQuoted,
+            (SizeLf, b'\n') if self.size == 0 => TrailerStart,
+            (SizeLf, b'\n') => Data,
+            (DataCr, b'\r') => DataLf,
+            (DataLf, b'\n') => {
                 self.digits = 0;
                 self.ext = 0;
-                Chunk::Size
+                Size
             }
-            (Chunk::TrailerStart, b'\r') => Chunk::EndLf,
-            (Chunk::TrailerStart | Chunk::TrailerLine, _) if b != b'\n' && b != b'\r' => {
-                self.trailers += 1;
-                if self.trailers > MAX_TRAILERS {
-                    return Err(BadChunk);
-                }
-                Chunk::TrailerLine
-            }
-            (Chunk::TrailerLine, b'\r') => Chunk::TrailerLf,
-            (Chunk::TrailerLf, b'\n') => Chunk::TrailerStart,
-            (Chunk::EndLf, b'\n') => Chunk::Done,
+            (TrailerStart, b'\r') => EndLf,
+            (TrailerStart | TrailerName, _) if token() => TrailerName,
+            (TrailerName, b':') => TrailerValue,
+            (TrailerValue, b'\r') => TrailerLf,
+            (TrailerValue, _) if field_byte(b) => TrailerValue,
+            (TrailerLf, b'\n') => TrailerStart,
+            (EndLf, b'\n') => Done,
             _ => return Err(BadChunk),
         };
+        if next.is_extension() {
+            self.ext += 1;
+            if self.ext > MAX_CHUNK_EXT {
+                return Err(BadChunk);
+            }
+        } else if matches!(next, TrailerName | TrailerValue) {
+            self.trailers += 1;
+            if self.trailers > MAX_TRAILERS {
+                return Err(BadChunk);
+            }
+        }
+        self.state = next;
         Ok(())
     }
+}
+
+impl Chunk {
+    fn is_extension(self) -> bool {
+        use Chunk::*;
+        matches!(
+            self,
+            ExtBws
+                | ExtNameStart
+                | ExtName
+                | ExtNameBws
+                | ExtValStart
+                | ExtToken
+                | ExtQuoted
+                | ExtQuotedPair
+                | ExtQuotedEnd
+        )
+    }
+}
+
+/// A byte a field value (or a quoted string) may hold: visible, space, tab or obs-text.
+fn field_byte(b: u8) -> bool {
+    b == b'\t' || (b' '..0x7f).contains(&b) || b >= 0x80
 }
 
 fn hex(b: u8) -> u8 {
@@ -256,30 +320,198 @@ mod tests {
         assert_eq!(run(BodyDecoder::chunked(), &[&long_ext]), Err(BadChunk));
     }
 
+    /// `raw` is a chunk line; the body is `abc` and then the last chunk.
+    fn with_size_line(line: &[u8]) -> Vec<u8> {
+        [line, b"\r\nabc\r\n0\r\n\r\n"].concat()
+    }
+
+    #[test]
+    fn chunk_extensions_follow_the_grammar() {
+        for good in [
+            &b"3"[..],
+            b"3;a",
+            b"3;a=b",
+            b"3 ;a",
+            b"3\t; a",
+            b"3 ; a = b",
+            b"3;a=b;c",
+            b"3;a=b ;c=d",
+            b"3;a;b;c",
+            b"3;a=\"\"",
+            b"3;a=\"b c;d=e\"",
+            b"3;a=\"q\\\"t\\\\\"",
+            b"3;a=\"\xe9\"",
+            b"3;a=\"x\";b=y",
+            b"3;a=\"x\" ;b",
+            b"3;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+        ] {
+            let name = String::from_utf8_lossy(good);
+            let (b, _, done) = run(BodyDecoder::chunked(), &[&with_size_line(good)])
+                .unwrap_or_else(|_| panic!("{name:?}"));
+            assert_eq!((&b[..], done), (&b"abc"[..], true), "{name:?}");
+        }
+        for bad in [
+            &b"3 4"[..], // a second number is not an extension (issue 8 §6)
+            b"3 x",
+            b"3 ",
+            b"3\t",
+            b"3;",
+            b"3; ",
+            b"3;;a",
+            b"3;=b",
+            b"3;a=",
+            b"3;a= ",
+            b"3;a=b ",
+            b"3;a=b c",
+            b"3;a b",
+            b"3;a =",
+            b"3;a@b",
+            b"3;a=b@c",
+            b"3;a=\"b",
+            b"3;a=\"b\"c",
+            b"3;a=\"b\" c",
+            b"3;a=\"\x00\"",
+            b"3;a=\"\\\x01\"",
+            b"3;a=\"\x7f\"",
+            b"3;a\x00",
+            b"3;\xe9",
+            b"3,a",
+        ] {
+            assert_eq!(
+                run(BodyDecoder::chunked(), &[&with_size_line(bad)]),
+                Err(BadChunk),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // The bound counts every byte after the size, whitespace included.
+        let at_limit = [&b"1;"[..], &[b'a'; 1023], b"\r\nx\r\n0\r\n\r\n"].concat();
+        assert!(run(BodyDecoder::chunked(), &[&at_limit]).is_ok());
+        let spaces = [&b"1"[..], &[b' '; 1100], b";a\r\nx\r\n0\r\n\r\n"].concat();
+        assert_eq!(run(BodyDecoder::chunked(), &[&spaces]), Err(BadChunk));
+    }
+
+    #[test]
+    fn trailer_fields_follow_the_header_rules() {
+        let last = |trailers: &[u8]| [&b"0\r\n"[..], trailers, b"\r\n"].concat();
+        for good in [
+            &b""[..],
+            b"A: b\r\n",
+            b"A:b\r\n",
+            b"A:\r\n",
+            b"A: b \r\n",
+            b"A:\tb\tc\r\n",
+            b"X-T: \"q\" \xe9 !~\r\n",
+            b"A: 1\r\nB: 2\r\n",
+            b"!#$%&'*+-.^_`|~: x\r\n",
+        ] {
+            let name = String::from_utf8_lossy(good);
+            let raw = last(good);
+            let (b, c, done) =
+                run(BodyDecoder::chunked(), &[&raw]).unwrap_or_else(|_| panic!("{name:?}"));
+            assert_eq!((b.len(), c, done), (0, raw.len(), true), "{name:?}");
+        }
+        for bad in [
+            &b"X\x00Y\r\n"[..], // issue 8 §6
+            b"X\r\n",
+            b"X Y: z\r\n",
+            b"X : y\r\n",
+            b"X\t: y\r\n",
+            b": y\r\n",
+            b" A: b\r\n",
+            b"A: b\r\n c\r\n", // obs-fold
+            b"\tA: b\r\n",
+            b"A: b\x00c\r\n",
+            b"A: b\x7f\r\n",
+            b"A: b\rc\r\n",
+            b"A: b\n",
+            b"A@: b\r\n",
+            b"\xe9: b\r\n",
+        ] {
+            assert_eq!(
+                run(BodyDecoder::chunked(), &[&last(bad)]),
+                Err(BadChunk),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // 8 KiB of trailer bytes (line ends aside) and no more.
+        let field = |n: usize| [&b"A:"[..], &vec![b'x'; n - 2], b"\r\n"].concat();
+        assert!(run(BodyDecoder::chunked(), &[&last(&field(8192))]).is_ok());
+        assert_eq!(
+            run(BodyDecoder::chunked(), &[&last(&field(8193))]),
+            Err(BadChunk)
+        );
+    }
+
+    /// One valid chunk extension: BWS, `;`, BWS, a name, and perhaps BWS `=` BWS and a token
+    /// or a quoted string (with quoted pairs).
+    fn extension() -> impl Strategy<Value = String> {
+        (
+            "[ \t]{0,2}",
+            "[ \t]{0,2}",
+            "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,6}",
+            proptest::option::of((
+                "[ \t]{0,2}",
+                "[ \t]{0,2}",
+                prop_oneof![
+                    "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,6}",
+                    "\"([ !#-\\[\\]-~\t]|\\\\[ -~])*\"",
+                ],
+            )),
+        )
+            .prop_map(|(ws1, ws2, name, value)| match value {
+                None => format!("{ws1};{ws2}{name}"),
+                Some((ws3, ws4, v)) => format!("{ws1};{ws2}{name}{ws3}={ws4}{v}"),
+            })
+    }
+
+    /// A valid chunked body: chunks with extensions, the last chunk, trailer fields.
     fn chunked_stream() -> impl Strategy<Value = Vec<u8>> {
         (
-            proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..40), 0..6),
-            proptest::option::of("[a-z]{1,5}"),
-            proptest::bool::ANY,
+            proptest::collection::vec(
+                (
+                    proptest::collection::vec(any::<u8>(), 1..40),
+                    proptest::collection::vec(extension(), 0..3),
+                ),
+                0..6,
+            ),
+            proptest::collection::vec(extension(), 0..2),
+            proptest::collection::vec(
+                ("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,10}", "[ \t]?[ -~]{0,20}"),
+                0..4,
+            ),
         )
-            .prop_map(|(chunks, ext, trailer)| {
+            .prop_map(|(chunks, last_ext, trailers)| {
                 let mut out = Vec::new();
-                for c in chunks {
+                for (c, ext) in chunks {
                     out.extend_from_slice(format!("{:x}", c.len()).as_bytes());
-                    if let Some(e) = &ext {
-                        out.extend_from_slice(format!(";{e}={e}").as_bytes());
-                    }
+                    out.extend_from_slice(ext.concat().as_bytes());
                     out.extend_from_slice(b"\r\n");
                     out.extend_from_slice(&c);
                     out.extend_from_slice(b"\r\n");
                 }
-                out.extend_from_slice(b"0\r\n");
-                if trailer {
-                    out.extend_from_slice(b"Trailer-A: x\r\n");
+                out.extend_from_slice(format!("0{}\r\n", last_ext.concat()).as_bytes());
+                for (name, value) in trailers {
+                    out.extend_from_slice(format!("{name}:{value}\r\n").as_bytes());
                 }
                 out.extend_from_slice(b"\r\n");
                 out
             })
+    }
+
+    /// Splits `raw` at the given points.
+    fn pieces<'a>(raw: &'a [u8], cuts: &[prop::sample::Index]) -> Vec<&'a [u8]> {
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(raw.len() + 1)).collect();
+        points.sort_unstable();
+        let mut pieces = Vec::new();
+        let mut last = 0;
+        for p in points {
+            pieces.push(&raw[last..p]);
+            last = p;
+        }
+        pieces.push(&raw[last..]);
+        pieces
     }
 
     proptest! {
@@ -287,18 +519,33 @@ mod tests {
         #[test]
         fn every_split_decodes_the_same(raw in chunked_stream(), cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8)) {
             let whole = run(BodyDecoder::chunked(), &[&raw]).unwrap();
-            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(raw.len() + 1)).collect();
-            points.sort_unstable();
-            let mut pieces = Vec::new();
-            let mut last = 0;
-            for p in points {
-                pieces.push(&raw[last..p]);
-                last = p;
-            }
-            pieces.push(&raw[last..]);
-            prop_assert_eq!(run(BodyDecoder::chunked(), &pieces).unwrap(), whole.clone());
+            prop_assert!(whole.2, "{:?}", String::from_utf8_lossy(&raw));
+            prop_assert_eq!(whole.1, raw.len());
+            prop_assert_eq!(run(BodyDecoder::chunked(), &pieces(&raw, &cuts)).unwrap(), whole.clone());
             let bytes: Vec<&[u8]> = raw.chunks(1).collect();
             prop_assert_eq!(run(BodyDecoder::chunked(), &bytes).unwrap(), whole);
+        }
+
+        /// A valid stream with one byte changed (often into a framing fault): whatever the
+        /// decoder decides — the body, where it ends, or a refusal — it decides for every split.
+        #[test]
+        fn every_split_decides_the_same(
+            raw in chunked_stream(),
+            at in any::<prop::sample::Index>(),
+            byte in prop_oneof![
+                Just(b' '), Just(b'\t'), Just(b';'), Just(b'='), Just(b'"'), Just(b'\\'),
+                Just(b':'), Just(b'\r'), Just(b'\n'), Just(0u8), Just(0x7f), Just(b'4'),
+                any::<u8>(),
+            ],
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+        ) {
+            let mut raw = raw;
+            let i = at.index(raw.len());
+            raw[i] = byte;
+            let whole = run(BodyDecoder::chunked(), &[&raw]);
+            prop_assert_eq!(run(BodyDecoder::chunked(), &pieces(&raw, &cuts)), whole.clone());
+            let bytes: Vec<&[u8]> = raw.chunks(1).collect();
+            prop_assert_eq!(run(BodyDecoder::chunked(), &bytes), whole);
         }
 
         /// Arbitrary bytes never panic the decoder.

@@ -70,6 +70,10 @@ pub struct HeadScanner {
     checked: usize,
     /// Field lines seen so far.
     fields: usize,
+    /// Bytes of the method checked so far, before the request line is complete.
+    method: usize,
+    /// The method has ended with its space: nothing more to check until the line ends.
+    method_done: bool,
 }
 
 impl HeadScanner {
@@ -92,7 +96,8 @@ impl HeadScanner {
     ///
     /// Each line is checked once, as its end arrives, with the parser's own rules, so that a
     /// bad line is refused as soon as it is complete however the head was split into reads —
-    /// exactly as [`parse_head`] refuses it when the same bytes come in one read.
+    /// exactly as [`parse_head`] refuses it when the same bytes come in one read. Before the
+    /// request line ends, its method is checked byte by byte as well (see [`method_prefix`]).
     pub fn scan(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
         let mut i = self.pos;
         while let Some(off) = find_newline(&buf[i..]) {
@@ -102,6 +107,9 @@ impl HeadScanner {
                 let line = raw.strip_suffix(b"\r").unwrap_or(raw);
                 if self.line_end.is_none() {
                     if line_len(buf, nl) > MAX_REQUEST_LINE {
+                        // A bad method byte is a 400 however long the line: it is refused on
+                        // arrival, before the line is known to be too long.
+                        method_prefix(line)?;
                         return Err(ParseError::UriTooLong);
                     }
                     parse_request_line(line)?;
@@ -137,7 +145,21 @@ impl HeadScanner {
         self.incomplete(buf, max_head)
     }
 
-    fn incomplete(&self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
+    fn incomplete(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
+        if self.line_end.is_none() && !self.method_done {
+            // The method is checked as it arrives, from where the last look stopped, so that
+            // bytes that cannot begin a request are refused at once, however they trickle in.
+            let from = self.method.min(buf.len());
+            match buf[from..].iter().position(|&b| !TCHAR[usize::from(b)]) {
+                None => self.method = buf.len(),
+                Some(k) => {
+                    let k = from + k;
+                    method_prefix(buf)?;
+                    self.method = k;
+                    self.method_done = k > 0;
+                }
+            }
+        }
         // One byte of slack: the CR of a CRLF that has not been followed by its LF yet.
         if self.line_end.is_none() && buf.len() > MAX_REQUEST_LINE + 1 {
             Err(ParseError::UriTooLong)
@@ -146,6 +168,20 @@ impl HeadScanner {
         } else {
             Ok(None)
         }
+    }
+}
+
+/// Checks the start of a request line whose end may not have arrived: the method's bytes must
+/// be token characters up to the space that ends it (RFC 9112 §3). A TLS ClientHello, or any
+/// other byte that cannot begin a request, is refused here without waiting for a line end, with
+/// the answer [`parse_request_line`] gives once the line is whole. A lone CR may still be the
+/// start of an empty line (RFC 9112 §2.2), which the connection skips: it waits.
+fn method_prefix(start: &[u8]) -> Result<(), ParseError> {
+    match start.iter().position(|&b| !TCHAR[usize::from(b)]) {
+        None => Ok(()),
+        Some(k) if k > 0 && start[k] == b' ' => Ok(()),
+        Some(0) if start == b"\r" => Ok(()),
+        Some(_) => Err(ParseError::Malformed),
     }
 }
 
@@ -303,12 +339,14 @@ pub fn parse_head<'a>(
     storage: &'a mut [httparse::Header<'a>],
 ) -> Result<Parsed<'a>, ParseError> {
     let Some(nl) = find_newline(buf) else {
+        method_prefix(buf)?;
         return partial(buf, max_head, false);
     };
+    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
     if line_len(buf, nl) > MAX_REQUEST_LINE {
+        method_prefix(line)?;
         return Err(ParseError::UriTooLong);
     }
-    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
     let RequestLine {
         method,
         target,
@@ -546,12 +584,86 @@ const fn table(extra: &[u8]) -> [bool; 256] {
 
 /// RFC 9110 §5.6.2 token characters.
 static TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
-/// reg-name, IPv4, `[IPv6]` and `:port` characters.
-static HOST: [bool; 256] = table(b"-._~!$&'()*+,;=:[]%");
 
-/// `Host`: reg-name, IPv4 or `[IPv6]`, optional `:port`. Empty is allowed (RFC 9112 §3.2).
+/// A token character (RFC 9110 §5.6.2).
+pub(crate) fn is_tchar(b: u8) -> bool {
+    TCHAR[usize::from(b)]
+}
+/// RFC 3986 reg-name characters: unreserved, sub-delims, and `%` (of a pct-encoded triplet).
+static REG_NAME: [bool; 256] = table(b"-._~!$&'()*+,;=%");
+
+/// A `Host` value or an absolute-form authority (RFC 9112 §3.2, RFC 3986 §3.2.2):
+/// `uri-host [ ":" port ]`, uri-host an IP-literal (`[` IPv6address or IPvFuture `]`), an
+/// IPv4address or a reg-name (an IPv4 address is a reg-name too, syntactically), port digits
+/// worth at most 65535. The empty port RFC 3986 allows (`host:`) is accepted; an empty host
+/// is not (RFC 9110 §4.2.1). No userinfo. An empty *value* is the caller's to allow.
 fn valid_host(v: &[u8]) -> bool {
-    v.iter().all(|&b| HOST[usize::from(b)])
+    let (host_ok, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        let Some(close) = rest.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let port = match &rest[close + 1..] {
+            [] => None,
+            [b':', port @ ..] => Some(port),
+            _ => return false,
+        };
+        (ip_literal(&rest[..close]), port)
+    } else {
+        let (host, port) = match v.iter().position(|&b| b == b':') {
+            Some(c) => (&v[..c], Some(&v[c + 1..])),
+            None => (v, None),
+        };
+        (reg_name(host), port)
+    };
+    host_ok && port.is_none_or(valid_port)
+}
+
+/// `*( unreserved / pct-encoded / sub-delims )`, not empty.
+fn reg_name(h: &[u8]) -> bool {
+    if h.is_empty() || !h.iter().all(|&b| REG_NAME[usize::from(b)]) {
+        return false;
+    }
+    let mut i = 0;
+    while let Some(p) = h[i..].iter().position(|&b| b == b'%') {
+        let at = i + p;
+        match h.get(at + 1..at + 3) {
+            Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i = at + 3,
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// What is between the brackets: an IPv6address or `v` 1*HEXDIG `.` 1*( unreserved /
+/// sub-delims / `:` ). (No zone identifier: RFC 9110 does not allow one in a URI.)
+fn ip_literal(a: &[u8]) -> bool {
+    if let [b'v' | b'V', rest @ ..] = a {
+        let Some(dot) = rest.iter().position(|&b| b == b'.') else {
+            return false;
+        };
+        let (ver, tail) = (&rest[..dot], &rest[dot + 1..]);
+        return !ver.is_empty()
+            && ver.iter().all(u8::is_ascii_hexdigit)
+            && !tail.is_empty()
+            && tail
+                .iter()
+                .all(|&b| b != b'%' && (REG_NAME[usize::from(b)] || b == b':'));
+    }
+    // Only hex digits, colons and dots get as far as the standard library's parser, which
+    // takes exactly RFC 4291's text forms (with a dotted-quad tail): those of RFC 3986.
+    a.iter()
+        .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        && std::str::from_utf8(a).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
+/// `*DIGIT`, worth at most 65535 (empty is allowed: RFC 3986 §3.2.3).
+fn valid_port(p: &[u8]) -> bool {
+    p.iter()
+        .try_fold(0u32, |n, &b| {
+            let n = n * 10 + u32::from(b.wrapping_sub(b'0'));
+            (b.is_ascii_digit() && n <= 65535).then_some(n)
+        })
+        .is_some()
 }
 
 /// What the header fields say about framing, persistence, Host and Expect.
@@ -576,7 +688,9 @@ impl Fields {
         }
         if name.eq_ignore_ascii_case("host") {
             self.hosts += 1;
-            if !valid_host(trim(h.value)) {
+            let v = trim(h.value);
+            // An empty Host is what a client sends for a target without an authority.
+            if !v.is_empty() && !valid_host(v) {
                 return Err(ParseError::BadHost);
             }
         } else if name.eq_ignore_ascii_case("content-length") {
@@ -829,6 +943,192 @@ mod tests {
     }
 
     #[test]
+    fn host_grammar() {
+        for good in [
+            &b"a"[..],
+            b"example.com",
+            b"example.com:8080",
+            b"a:0",
+            b"a:65535",
+            b"a:00080",
+            b"a:",
+            b"127.0.0.1",
+            b"999.1.1.1",
+            b"a%20b",
+            b"a%C3%A9",
+            b"-._~!$&'()*+,;=",
+            b"[::1]",
+            b"[::1]:",
+            b"[::1]:443",
+            b"[::]",
+            b"[1:2:3:4:5:6:7:8]",
+            b"[1::8]",
+            b"[::ffff:192.0.2.1]",
+            b"[2001:DB8::1]",
+            b"[v1.a]",
+            b"[V1F.a:b!$]",
+        ] {
+            assert!(valid_host(good), "{:?}", String::from_utf8_lossy(good));
+            let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            raw.extend_from_slice(good);
+            raw.extend_from_slice(b"\r\n\r\n");
+            assert!(parse(&raw).is_ok(), "{:?}", String::from_utf8_lossy(good));
+        }
+        for bad in [
+            &b""[..],
+            b"host:port:x",
+            b"]]%%[[",
+            b"a:99999",
+            b"a:65536",
+            b"a:4294967296",
+            b"a:b",
+            b"a:8o",
+            b"a: 80",
+            b"a:-1",
+            b"a:+1",
+            b":80",
+            b":",
+            b"[::1",
+            b"[::1]x",
+            b"[::1]]",
+            b"[::1]:x",
+            b"[::1]:65536",
+            b"::1",
+            b"[]",
+            b"[1:2:3:4:5:6:7:8:9]",
+            b"[1::2::3]",
+            b"[12345::]",
+            b"[::g]",
+            b"[::1%25eth0]",
+            b"[1.2.3.4]",
+            b"[::01.2.3.4]",
+            b"[v]",
+            b"[v1]",
+            b"[v1.]",
+            b"[vg.a]",
+            b"[v1.a%20]",
+            b"[v1.a/]",
+            b"a%",
+            b"a%2",
+            b"a%2g",
+            b"a[b",
+            b"a]",
+            b"a@b",
+            b"a/b",
+            b"a\\b",
+            b"a b",
+            b"\xc3\xa9",
+        ] {
+            assert!(!valid_host(bad), "{:?}", String::from_utf8_lossy(bad));
+            if bad.is_empty() {
+                continue; // an empty Host *value* is allowed
+            }
+            let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
+            raw.extend_from_slice(bad);
+            raw.extend_from_slice(b"\r\n\r\n");
+            assert_eq!(
+                parse(&raw).map(|_| ()),
+                Err(ParseError::BadHost),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // The absolute-form authority follows the same grammar (and may not be empty).
+        for (target, ok) in [
+            (&b"http://a:8080/x"[..], true),
+            (b"http://[::1]:8080/x", true),
+            (b"http://a:/x", true),
+            (b"http://a:99999/x", false),
+            (b"http://a:b/x", false),
+            (b"http://h:p:x/", false),
+            (b"http://[::1/x", false),
+            (b"http://u@h/x", false),
+            (b"http://:80/x", false),
+        ] {
+            let mut raw = b"GET ".to_vec();
+            raw.extend_from_slice(target);
+            raw.extend_from_slice(b" HTTP/1.1\r\nHost: h\r\n\r\n");
+            let r = parse(&raw).map(|_| ());
+            let want = if ok {
+                Ok(())
+            } else {
+                Err(ParseError::Malformed)
+            };
+            assert_eq!(r, want, "{:?}", String::from_utf8_lossy(target));
+        }
+    }
+
+    #[test]
+    fn bytes_that_cannot_start_a_request_are_refused_on_arrival() {
+        let partial = |raw: &[u8]| with_parsed_head(raw, 32768, |r| r.map(|_| ()));
+        let hello = b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+        for bad in [
+            &hello[..1],
+            &hello[..],
+            b"GE\x16",
+            b"GET\t",
+            b"GET\r",
+            b"\rX",
+            b"\r\r",
+            b" GET",
+            b"(",
+            b"G(T",
+            b"\x00",
+            b"\xff",
+        ] {
+            let name = String::from_utf8_lossy(bad);
+            assert_eq!(partial(bad), Err(ParseError::Malformed), "{name:?}");
+            assert_eq!(
+                HeadScanner::default().scan(bad, 32768),
+                Err(ParseError::Malformed),
+                "{name:?}"
+            );
+            // Byte by byte, the scanner refuses at the first byte that cannot belong.
+            let mut s = HeadScanner::default();
+            let first = (1..=bad.len()).find(|&end| s.scan(&bad[..end], 32768).is_err());
+            let at = bad.iter().position(|&b| !is_tchar(b)).map(|k| {
+                if bad[k] == b'\r' && k == 0 {
+                    k + 2
+                } else {
+                    k + 1
+                }
+            });
+            assert_eq!(first, at, "{name:?}");
+        }
+        // Token bytes, the method's space, a lone CR (perhaps an empty line): wait for more.
+        for fine in [
+            &b"G"[..],
+            b"GET",
+            b"get",
+            b"M-SEARCH",
+            b"M-SEARCH *",
+            b"!#$%&'*+-.^_`|~",
+            b"GET ",
+            b"GET /\x16",
+            b"\r",
+        ] {
+            let name = String::from_utf8_lossy(fine);
+            assert_eq!(partial(fine), Ok(()), "{name:?}");
+            let mut s = HeadScanner::default();
+            for end in 1..=fine.len() {
+                assert_eq!(s.scan(&fine[..end], 32768), Ok(None), "{name:?} at {end}");
+            }
+        }
+        // A bad method byte is a 400 even on a request line too long to read (a 414 otherwise),
+        // so the answer does not depend on whether the line's end was in the same read.
+        let mut long = b"\x16".to_vec();
+        long.resize(MAX_REQUEST_LINE + 10, b'a');
+        long.extend_from_slice(b"\r\nHost: x\r\n\r\n");
+        assert_eq!(err(&long), ParseError::Malformed);
+        assert_eq!(
+            HeadScanner::default().scan(&long, 32768),
+            Err(ParseError::Malformed)
+        );
+        long[0] = b'G';
+        assert_eq!(err(&long), ParseError::UriTooLong);
+    }
+
+    #[test]
     fn framing_rules() {
         let f = |raw: &[u8]| parse(raw).map(|r| r.3);
         assert_eq!(
@@ -994,6 +1294,8 @@ mod tests {
             (b"GET / HTTP/1.1\r\nA : b\r\n", ParseError::Malformed),
             (b"GET / HTTP/1.1\r\n folded\r\n", ParseError::Malformed),
             (b"FOO / HTTP/1.1\r\nHost: x", ParseError::UnknownMethod),
+            (b"\x16\x03\x01\x02\x00", ParseError::Malformed),
+            (b"GET\x01 / HTTP/1.1\r\n", ParseError::Malformed),
             (b"GET / HTTP/2.0\r\n", ParseError::Version),
             (many.as_bytes(), ParseError::TooManyHeaders),
         ] {
