@@ -243,10 +243,10 @@ impl Reactor {
             }
             if let Some(until) = self.draining_until {
                 // The access log is one more thing to wait for, within the same grace period
-                // (and a second signal still cuts it short: the writer is never joined).
-                let done =
-                    self.conns.is_empty() && self.shared.log.as_mut().is_none_or(AccessLog::flush);
-                if done || self.now >= until {
+                // (and a second signal still cuts it short: the writer is never joined). What
+                // is gathered goes to the writer at every turn, so that it works meanwhile.
+                let log_written = self.shared.log.as_mut().is_none_or(AccessLog::flush);
+                if (self.conns.is_empty() && log_written) || self.now >= until {
                     self.abandon_log();
                     info!(
                         "shut down ({} connections cut at the end of the grace period)",
