@@ -30,8 +30,9 @@ mod unread;
 const ROUNDS: usize = 16;
 /// Most bytes of a file sent in one round, so one download cannot hold the reactor.
 const FILE_ROUND: usize = 256 * 1024;
-/// Bytes written in one turn after which the others get theirs, whatever the rounds left: a
-/// generated body (a 50 000-entry listing, `/-/bytes`) costs reactor time per byte.
+/// Bytes written from the output buffer in one turn after which the others get theirs,
+/// whatever the rounds left: a generated body (a 50 000-entry listing, `/-/bytes`) costs reactor
+/// time per byte. (`sendfile` is bounded by `FILE_ROUND` per round instead: the kernel copies.)
 const TURN_BYTES: u64 = 64 * 1024;
 /// The most one read or write moves in torture mode (odd, so splits fall everywhere).
 pub const TORTURE_IO: usize = 61;
@@ -346,7 +347,7 @@ impl<T: Transport> Conn<T> {
                 self.owed()
             );
         }
-        let written_before = sh.stats.bytes_out;
+        let (written_before, mut sent_by_sendfile) = (sh.stats.bytes_out, 0);
         for _ in 0..ROUNDS {
             let mut progress = false;
             if self.readable && !self.read_closed && self.wants_input() {
@@ -357,7 +358,9 @@ impl<T: Transport> Conn<T> {
                 progress |= self.flush(sh);
             }
             if self.owed() == 0 && self.writable {
+                let before = sh.stats.bytes_out;
                 progress |= self.send_file(sh);
+                sent_by_sendfile += sh.stats.bytes_out - before;
             }
             self.settle(sh);
             if self.is_closed() {
@@ -366,7 +369,7 @@ impl<T: Transport> Conn<T> {
             if !progress {
                 return Drive::Wait;
             }
-            if sh.stats.bytes_out - written_before >= TURN_BYTES {
+            if sh.stats.bytes_out - written_before - sent_by_sendfile >= TURN_BYTES {
                 break;
             }
         }
