@@ -4,6 +4,7 @@
 //! any split of the output, `WouldBlock` anywhere — and no socket.
 
 use std::collections::VecDeque;
+use std::io;
 
 use proptest::prelude::*;
 
