@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use log::trace;
 
 use crate::access_log::AccessLog;
-use crate::buf::{BufPool, IN_SIZE, OUT_HIGH};
+use crate::buf::{BufPool, OUT_HIGH};
 use crate::handler::{Action, BodySink, Context, Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
@@ -22,9 +22,11 @@ use crate::http::response::{
 use crate::http::{Method, Version};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
+use buffers::{Buffers, Filled};
 pub use transport::Transport;
 use unread::Unread;
 
+mod buffers;
 mod transport;
 mod unread;
 
@@ -197,17 +199,12 @@ pub struct Conn<T> {
     /// Unique per connection, so a stale delay entry never reaches a reused key.
     pub serial: u64,
     state: State,
-    /// Input: `input[start..end]` is unread. Empty (no allocation) while idle.
-    input: Vec<u8>,
-    start: usize,
-    end: usize,
+    /// Input not yet used, and output not yet written; none held while idle.
+    buf: Buffers,
     scanner: HeadScanner,
     /// The declared body of the last request, if no handler read it: thrown away before the
     /// next head, whatever the answer.
     unread: Unread,
-    /// Output: `output[sent..]` is owed. Empty (no allocation) while idle.
-    output: Vec<u8>,
-    sent: usize,
     /// The socket may have bytes for us (an event said so and no read has hit WouldBlock).
     readable: bool,
     /// The socket may take bytes (no write has hit WouldBlock since the last event said so).
@@ -245,13 +242,9 @@ impl<T: Transport> Conn<T> {
             key,
             serial,
             state: State::ReadingHead,
-            input: Vec::new(),
-            start: 0,
-            end: 0,
+            buf: Buffers::default(),
             scanner: HeadScanner::default(),
             unread: Unread::Nothing,
-            output: Vec::new(),
-            sent: 0,
             readable: false,
             writable: false,
             rdhup: false,
@@ -277,7 +270,7 @@ impl<T: Transport> Conn<T> {
 
     /// Whether the connection holds any buffer (an idle one should not).
     pub fn holds_buffers(&self) -> bool {
-        self.input.capacity() > 0 || self.output.capacity() > 0
+        self.buf.holds_any()
     }
 
     /// A readiness event: only a hint, acted on by reading or writing until `WouldBlock`.
@@ -335,7 +328,7 @@ impl<T: Transport> Conn<T> {
 
     /// Bytes of output not yet written.
     fn owed(&self) -> usize {
-        self.output.len() - self.sent
+        self.buf.owed()
     }
 
     fn wants_input(&self) -> bool {
@@ -354,39 +347,20 @@ impl<T: Transport> Conn<T> {
 
     /// One read into the input buffer. Returns whether anything happened.
     fn fill(&mut self, sh: &mut Shared) -> bool {
-        if self.input.is_empty() {
-            self.input = sh.pool.take_input();
-        }
-        if self.start == self.end || matches!(self.state, State::Lingering) {
-            self.start = 0;
-            self.end = 0;
-        }
-        if self.end == self.input.len() {
-            if self.start > 0 {
-                self.input.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
-            } else if matches!(self.state, State::ReadingHead)
-                && self.input.len() < sh.limits.max_head
-            {
-                let grown = (self.input.len() * 2).min(sh.limits.max_head.max(IN_SIZE));
-                self.input.resize(grown, 0);
-            } else {
-                return false; // full of unprocessed input: wait for the output to drain
-            }
-        }
-        let mut room = self.input.len() - self.end;
-        if sh.torture {
-            room = room.min(TORTURE_IO);
-        }
-        match self.io.read(&mut self.input[self.end..self.end + room]) {
-            Ok(0) => {
+        let grow_to = matches!(self.state, State::ReadingHead).then_some(sh.limits.max_head);
+        let lingering = matches!(self.state, State::Lingering);
+        let cap = sh.torture.then_some(TORTURE_IO);
+        match self
+            .buf
+            .fill(&mut self.io, &mut sh.pool, grow_to, lingering, cap)
+        {
+            Filled::Full => false,
+            Filled::Eof => {
                 trace!("conn {:<4} read 0 B (peer closed its side)", self.key);
                 self.read_closed = true;
                 true
             }
-            Ok(n) => {
-                self.end += n;
+            Filled::Bytes { n, room } => {
                 sh.stats.bytes_in += n as u64;
                 self.read_progress = true;
                 // Edge-triggered epoll: a short read means the socket buffer is drained, and new
@@ -399,8 +373,8 @@ impl<T: Transport> Conn<T> {
                     "conn {:<4} read {} B (buffer {}/{}){}",
                     self.key,
                     n,
-                    self.end - self.start,
-                    self.input.len(),
+                    self.buf.unread().len(),
+                    self.buf.input.len(),
                     if self.readable {
                         ""
                     } else {
@@ -409,13 +383,13 @@ impl<T: Transport> Conn<T> {
                 );
                 true
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            Filled::WouldBlock => {
                 trace!("conn {:<4} read -> WouldBlock", self.key);
                 self.readable = false;
                 false
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => true,
-            Err(e) => {
+            Filled::Interrupted => true,
+            Filled::Failed(e) => {
                 log::debug!("conn {} read error: {}", self.key, e);
                 self.set_state(State::Closed);
                 true
@@ -425,81 +399,33 @@ impl<T: Transport> Conn<T> {
 
     /// Writes owed output until done or `WouldBlock`. Returns whether anything happened.
     fn flush(&mut self, sh: &mut Shared) -> bool {
-        let mut progress = false;
-        while self.sent < self.output.len() {
-            let mut want = self.output.len() - self.sent;
-            if sh.torture {
-                want = want.min(TORTURE_IO);
-            }
-            match self.io.write(&self.output[self.sent..self.sent + want]) {
-                Ok(0) => {
-                    self.set_state(State::Closed);
-                    return true;
-                }
-                Ok(n) => {
-                    self.sent += n;
-                    sh.stats.bytes_out += n as u64;
-                    self.write_progress = true;
-                    progress = true;
-                    trace!(
-                        "conn {:<4} write {} B of {}{}",
-                        self.key,
-                        n,
-                        want,
-                        if n < want {
-                            "; short write, socket full"
-                        } else {
-                            ""
-                        }
-                    );
-                    if n < want {
-                        // A short write means the socket buffer is full: wait for its edge.
-                        self.writable = false;
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    trace!("conn {:<4} write -> WouldBlock ({} B owed)", self.key, want);
-                    self.writable = false;
-                    break;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => {
-                    log::debug!("conn {} write error: {}", self.key, e);
-                    self.set_state(State::Closed);
-                    return true;
-                }
-            }
+        let cap = sh.torture.then_some(TORTURE_IO);
+        let done = self.buf.flush(&mut self.io, cap, self.key);
+        sh.stats.bytes_out += done.written as u64;
+        self.write_progress |= done.written > 0;
+        if done.blocked {
+            self.writable = false;
         }
-        if self.sent == self.output.len() {
-            self.output.clear();
-            self.sent = 0;
+        if done.broken {
+            self.set_state(State::Closed);
+            return true;
         }
-        progress
+        done.written > 0
     }
 
     /// After a round: finish a close once the output is out, and hand idle buffers back.
     fn settle(&mut self, sh: &mut Shared) {
-        if self.owed() == 0 {
-            if matches!(self.state, State::Closing) {
-                let unread = self.end > self.start;
-                if (self.linger || unread) && !self.read_closed {
-                    let _ = self.io.shutdown_write();
-                    self.set_state(State::Lingering);
-                } else {
-                    self.set_state(State::Closed);
-                }
-            }
-            if self.output.capacity() > 0 && !matches!(self.state, State::Streaming { .. }) {
-                sh.pool.give_output(mem::take(&mut self.output));
-                self.sent = 0;
+        if self.owed() == 0 && matches!(self.state, State::Closing) {
+            let unread = self.buf.has_input();
+            if (self.linger || unread) && !self.read_closed {
+                let _ = self.io.shutdown_write();
+                self.set_state(State::Lingering);
+            } else {
+                self.set_state(State::Closed);
             }
         }
-        if self.start == self.end && !self.input.is_empty() {
-            sh.pool.give_input(mem::take(&mut self.input));
-            self.start = 0;
-            self.end = 0;
-        }
+        let streaming = matches!(self.state, State::Streaming { .. });
+        self.buf.give_back_idle(&mut sh.pool, streaming);
     }
 
     fn set_state(&mut self, state: State) {
@@ -542,7 +468,7 @@ impl<T: Transport> Conn<T> {
                     ..
                 } => self.serve_file_copy(sh),
                 State::Lingering => {
-                    self.start = self.end;
+                    self.buf.consume(self.buf.unread().len());
                     if self.read_closed {
                         self.set_state(State::Closed);
                     }
@@ -560,13 +486,11 @@ impl<T: Transport> Conn<T> {
 
     /// Throws away what the input holds of a body nobody reads. Returns whether it did.
     fn skip_unread(&mut self, sh: &mut Shared) -> bool {
-        if !self.unread.is_body() || self.start == self.end {
+        if !self.unread.is_body() || !self.buf.has_input() {
             return false;
         }
-        let used = self
-            .unread
-            .consume(&self.input[self.start..self.end], sh.limits.max_body);
-        self.start += used;
+        let used = self.unread.consume(self.buf.unread(), sh.limits.max_body);
+        self.buf.consume(used);
         self.read_progress |= used > 0;
         trace!(
             "conn {:<4} threw away {} B of an unread body{}",
@@ -596,7 +520,7 @@ impl<T: Transport> Conn<T> {
                 return true;
             }
         }
-        if self.start == self.end {
+        if !self.buf.has_input() {
             if self.read_closed {
                 self.set_state(State::Closing);
                 return true;
@@ -604,15 +528,15 @@ impl<T: Transport> Conn<T> {
             return false;
         }
         if self.scanner.before_request_line() {
-            let skip = parse::leading_empty_lines(&self.input[self.start..self.end]);
+            let skip = parse::leading_empty_lines(self.buf.unread());
             if skip > 0 {
-                self.start += skip;
+                self.buf.consume(skip);
                 self.scanner.reset();
                 return true;
             }
         }
         let max_head = sh.limits.max_head;
-        let buf = &self.input[self.start..self.end];
+        let buf = self.buf.unread();
         // Error answers to HEAD carry no body either, even when the head did not parse.
         let is_head = buf.starts_with(b"HEAD ");
         // Usually the whole head is here: parse it straight away. Once a head is found partial,
@@ -688,10 +612,7 @@ impl<T: Transport> Conn<T> {
             Ok(Some(h)) => h,
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.
-                if let Err(e) = self
-                    .scanner
-                    .scan(&self.input[self.start..self.end], max_head)
-                {
+                if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
                     self.fail(e.status(), is_head, sh);
                     return true;
                 }
@@ -707,7 +628,7 @@ impl<T: Transport> Conn<T> {
             self.log_line = scratch;
             self.log_split = split;
         }
-        self.start += handled.len;
+        self.buf.consume(handled.len);
         self.scanner.reset();
         self.new_request = true;
         self.act(handled, is_head, sh);
@@ -778,7 +699,8 @@ impl<T: Transport> Conn<T> {
             return self.respond(resp, meta, sh);
         };
         if expect && meta.version == Version::Http11 {
-            self.queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
+            self.buf
+                .queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
         }
         self.set_state(State::ReadingBody {
             decoder,
@@ -797,7 +719,7 @@ impl<T: Transport> Conn<T> {
         trace!(
             "conn {:<4} waiting for the rest of the head ({} B so far)",
             self.key,
-            self.end - self.start
+            self.buf.unread().len()
         );
         false
     }
@@ -822,7 +744,7 @@ impl<T: Transport> Conn<T> {
         };
         let mut progress = false;
         let end = loop {
-            let data = &self.input[self.start..self.end];
+            let data = self.buf.unread();
             if data.is_empty() {
                 break if self.read_closed {
                     End::Truncated
@@ -840,7 +762,7 @@ impl<T: Transport> Conn<T> {
                     if guarded(|| sink.sink.data(&data[d.data.clone()])).is_none() {
                         break End::Panicked;
                     }
-                    self.start += d.consumed;
+                    self.buf.consume(d.consumed);
                     progress = true;
                     if d.done {
                         break End::Done;
@@ -871,9 +793,7 @@ impl<T: Transport> Conn<T> {
         if room == 0 {
             return false;
         }
-        if self.output.capacity() == 0 {
-            self.output = sh.pool.take_output();
-        }
+        self.buf.output(&mut sh.pool);
         let State::Streaming {
             stream,
             framing,
@@ -883,19 +803,19 @@ impl<T: Transport> Conn<T> {
         else {
             return false;
         };
-        let start = self.output.len();
+        let start = self.buf.output.len();
         let max = match framing {
             Framing::Length(_) => room.min(usize::try_from(*remaining).unwrap_or(usize::MAX)),
             _ => room,
         };
-        let (mut more, mut broken) = match guarded(|| stream.fill(&mut self.output, max)) {
+        let (mut more, mut broken) = match guarded(|| stream.fill(&mut self.buf.output, max)) {
             Some(more) => (more, false),
             None => (false, true), // a panicking stream: end the connection
         };
         match framing {
             Framing::Length(_) => {
-                self.output.truncate(start + max);
-                *remaining -= (self.output.len() - start) as u64;
+                self.buf.output.truncate(start + max);
+                *remaining -= (self.buf.output.len() - start) as u64;
                 if *remaining == 0 {
                     more = false;
                 } else if !more {
@@ -903,9 +823,9 @@ impl<T: Transport> Conn<T> {
                 }
             }
             Framing::Chunked => {
-                frame_chunk(&mut self.output, start);
+                frame_chunk(&mut self.buf.output, start);
                 if !more {
-                    self.output.extend_from_slice(b"0\r\n\r\n");
+                    self.buf.output.extend_from_slice(b"0\r\n\r\n");
                 }
             }
             Framing::Close | Framing::None => {}
@@ -1005,9 +925,7 @@ impl<T: Transport> Conn<T> {
         if room == 0 {
             return false;
         }
-        if self.output.capacity() == 0 {
-            self.output = sh.pool.take_output();
-        }
+        self.buf.output(&mut sh.pool);
         let State::SendingFile {
             file,
             offset,
@@ -1021,12 +939,12 @@ impl<T: Transport> Conn<T> {
         if *how == FileSend::FirstPiece {
             *how = FileSend::ZeroCopy;
         }
-        let start = self.output.len();
+        let start = self.buf.output.len();
         let want = room.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-        self.output.resize(start + want, 0);
-        let got = file.read_at(&mut self.output[start..], *offset);
+        self.buf.output.resize(start + want, 0);
+        let got = file.read_at(&mut self.buf.output[start..], *offset);
         let n = *got.as_ref().unwrap_or(&0);
-        self.output.truncate(start + n);
+        self.buf.output.truncate(start + n);
         *offset += n as u64;
         *remaining -= n as u64;
         let next = match got {
@@ -1042,13 +960,6 @@ impl<T: Transport> Conn<T> {
         }
         self.set_state(next);
         true
-    }
-
-    fn queue(&mut self, pool: &mut BufPool, bytes: &[u8]) {
-        if self.output.capacity() == 0 {
-            self.output = pool.take_output();
-        }
-        self.output.extend_from_slice(bytes);
     }
 
     /// Encodes a response; decides keep-alive; moves to the next state.
@@ -1074,11 +985,15 @@ impl<T: Transport> Conn<T> {
         } else {
             ConnectionHeader::Omit
         };
-        if self.output.capacity() == 0 {
-            self.output = sh.pool.take_output();
-        }
-        let before = self.output.len();
-        encode_head(&mut self.output, &resp, sh.date.get(), framing, connection);
+        self.buf.output(&mut sh.pool);
+        let before = self.buf.output.len();
+        encode_head(
+            &mut self.buf.output,
+            &resp,
+            sh.date.get(),
+            framing,
+            connection,
+        );
         sh.stats.count_response(resp.status);
         self.requests += 1;
         let next = if keep_alive {
@@ -1103,18 +1018,19 @@ impl<T: Transport> Conn<T> {
             );
         }
         match resp.body {
-            Body::Static(b) if send_body => self.output.extend_from_slice(b),
+            Body::Static(b) if send_body => self.buf.output.extend_from_slice(b),
             Body::Shared(b, range) if send_body => self
+                .buf
                 .output
                 .extend_from_slice(b.get(range).unwrap_or_default()),
-            Body::Owned(b) if send_body => self.output.extend_from_slice(&b),
+            Body::Owned(b) if send_body => self.buf.output.extend_from_slice(&b),
             Body::File { file, offset, len } if send_body && len > 0 => {
                 trace!(
                     "conn {:<4} queued {} {} head ({} B), then {} B of a file",
                     self.key,
                     resp.status,
                     crate::http::response::reason(resp.status),
-                    self.output.len() - before,
+                    self.buf.output.len() - before,
                     len
                 );
                 self.set_state(State::SendingFile {
@@ -1132,7 +1048,7 @@ impl<T: Transport> Conn<T> {
                     self.key,
                     resp.status,
                     crate::http::response::reason(resp.status),
-                    self.output.len() - before
+                    self.buf.output.len() - before
                 );
                 let remaining = match framing {
                     Framing::Length(n) => n,
@@ -1153,7 +1069,7 @@ impl<T: Transport> Conn<T> {
             self.key,
             resp.status,
             crate::http::response::reason(resp.status),
-            self.output.len() - before,
+            self.buf.output.len() - before,
             self.owed()
         );
         if !matches!(
@@ -1186,7 +1102,7 @@ impl<T: Transport> Conn<T> {
         );
         match (kind, &self.state) {
             // Part of a request arrived but not all of it in time: tell the client.
-            (TimerKind::Head, State::ReadingHead) if self.end > self.start => {
+            (TimerKind::Head, State::ReadingHead) if self.buf.has_input() => {
                 self.fail(408, false, sh)
             }
             (TimerKind::Body, State::ReadingBody { .. }) => self.fail(408, false, sh),
@@ -1232,7 +1148,7 @@ impl<T: Transport> Conn<T> {
     /// Server shutdown: idle connections close now, busy ones after their current response.
     pub fn begin_shutdown(&mut self) {
         self.draining = true;
-        if matches!(self.state, State::ReadingHead) && self.start == self.end && self.owed() == 0 {
+        if matches!(self.state, State::ReadingHead) && !self.buf.has_input() && self.owed() == 0 {
             self.set_state(State::Closed);
         }
     }
@@ -1252,7 +1168,7 @@ impl<T: Transport> Conn<T> {
             State::ReadingBody { .. } => Some(TimerKind::Body),
             // Waiting for the rest of a body nobody reads: it must keep coming.
             State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),
-            State::ReadingHead if self.end > self.start || self.requests == 0 => {
+            State::ReadingHead if self.buf.has_input() || self.requests == 0 => {
                 Some(TimerKind::Head)
             }
             State::ReadingHead => Some(TimerKind::Idle),
@@ -1277,12 +1193,7 @@ impl<T: Transport> Conn<T> {
 
     /// Gives the buffers back to the pool (the connection is being removed).
     pub fn release(&mut self, pool: &mut BufPool) {
-        if !self.input.is_empty() {
-            pool.give_input(mem::take(&mut self.input));
-        }
-        if self.output.capacity() > 0 {
-            pool.give_output(mem::take(&mut self.output));
-        }
+        self.buf.release(pool);
     }
 
     /// What the connection needs from the reactor (a timer, a helper thread), once.

@@ -9,6 +9,7 @@ use std::io;
 use proptest::prelude::*;
 
 use super::*;
+use crate::buf::IN_SIZE;
 use crate::handler::{Body, Response};
 use crate::router::Router;
 
@@ -271,8 +272,8 @@ fn output_high_water_stops_reading() {
     let d = c.drive(sh);
     assert_ne!(d, Drive::Again, "blocked on output, not spinning");
     assert!(c.owed() <= OUT_HIGH + 1024, "owed {}", c.owed());
-    assert!(c.end - c.start <= c.input.len());
-    assert!(c.input.len() <= IN_SIZE, "input did not grow");
+    assert!(c.buf.end - c.buf.start <= c.buf.input.len());
+    assert!(c.buf.input.len() <= IN_SIZE, "input did not grow");
     assert_eq!(c.io.reads_done, 1, "stopped reading once output backed up");
 }
 
