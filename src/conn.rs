@@ -2,10 +2,7 @@
 //! responses out — pipelining, bodies, keep-alive, graceful close. It reads and writes through
 //! [`Transport`], so tests drive it with scripted partial I/O and no socket.
 
-use std::fs::File;
-use std::io::ErrorKind;
 use std::mem;
-use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use log::trace;
@@ -17,23 +14,23 @@ use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
 use crate::http::response::{
-    encode_head, frame_chunk, status_has_no_body, Body, ConnectionHeader, Framing, Response, Stream,
+    encode_head, status_has_no_body, Body, ConnectionHeader, Framing, Response,
 };
 use crate::http::{Method, Version};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
+use body_out::{BodyOut, FileSend, Pumped};
 use buffers::{Buffers, Filled};
 pub use transport::Transport;
 use unread::Unread;
 
+mod body_out;
 mod buffers;
 mod transport;
 mod unread;
 
 /// Rounds of read → serve → write per wake-up before others get a turn (fairness).
 const ROUNDS: usize = 16;
-/// Most bytes of a file sent in one round, so one download cannot hold the reactor.
-const FILE_ROUND: usize = 256 * 1024;
 /// Bytes written from the output buffer in one turn after which the others get theirs,
 /// whatever the rounds left: a generated body (a 50 000-entry listing, `/-/bytes`) costs reactor
 /// time per byte. (`sendfile` is bounded by `FILE_ROUND` per round instead: the kernel copies.)
@@ -124,18 +121,6 @@ struct Pending {
     meta: ReqMeta,
 }
 
-/// How the next bytes of a file body leave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum FileSend {
-    /// The first piece is copied in behind the head, so both leave in one write: measured
-    /// faster for the client than a lone small head segment followed by `sendfile`.
-    FirstPiece,
-    /// `sendfile(2)` from then on.
-    ZeroCopy,
-    /// The transport cannot `sendfile`: copy every piece.
-    Copy,
-}
-
 /// What the connection is waiting for.
 enum State {
     /// A request head (none of it yet, or part of it).
@@ -151,22 +136,8 @@ enum State {
     Delayed { response: Response, meta: ReqMeta },
     /// A helper thread's answer (work that may block, such as reading a huge directory).
     Offloaded { meta: ReqMeta },
-    /// Room in the output buffer, to generate more of a streamed body.
-    Streaming {
-        stream: Box<dyn Stream>,
-        framing: Framing,
-        /// Bytes still owed for a `Content-Length` body.
-        remaining: u64,
-        keep_alive: bool,
-    },
-    /// The socket draining, to send more of a file body.
-    SendingFile {
-        file: File,
-        offset: u64,
-        remaining: u64,
-        keep_alive: bool,
-        how: FileSend,
-    },
+    /// Room in the output buffer or the socket, to send more of a generated or file body.
+    SendingBody { body: BodyOut, keep_alive: bool },
     /// The last response to drain; then close (gracefully if `linger`).
     Closing,
     /// Our write side is shut; reading and discarding until the peer closes or time runs out,
@@ -183,8 +154,7 @@ impl State {
             State::ReadingBody { .. } => "ReadingBody",
             State::Delayed { .. } => "Delayed",
             State::Offloaded { .. } => "Offloaded",
-            State::Streaming { .. } => "Streaming",
-            State::SendingFile { .. } => "SendingFile",
+            State::SendingBody { .. } => "SendingBody",
             State::Closing => "Closing",
             State::Lingering => "Lingering",
             State::Closed => "Closed",
@@ -340,7 +310,7 @@ impl<T: Transport> Conn<T> {
             // While waiting for a timer or a helper thread, a peer that has gone (a reset, a
             // FIN) is worth a read: a reset closes the connection now, not when the wait ends.
             State::Delayed { .. } | State::Offloaded { .. } => self.unread.is_body() || self.rdhup,
-            State::Streaming { .. } | State::SendingFile { .. } => self.unread.is_body(),
+            State::SendingBody { .. } => self.unread.is_body(),
             _ => false,
         }
     }
@@ -424,8 +394,8 @@ impl<T: Transport> Conn<T> {
                 self.set_state(State::Closed);
             }
         }
-        let streaming = matches!(self.state, State::Streaming { .. });
-        self.buf.give_back_idle(&mut sh.pool, streaming);
+        let refills = matches!(&self.state, State::SendingBody { body, .. } if body.refills());
+        self.buf.give_back_idle(&mut sh.pool, refills);
     }
 
     fn set_state(&mut self, state: State) {
@@ -462,11 +432,7 @@ impl<T: Transport> Conn<T> {
             step |= match self.state {
                 State::ReadingHead => self.serve_head(sh),
                 State::ReadingBody { .. } => self.serve_body(sh),
-                State::Streaming { .. } => self.serve_stream(sh),
-                State::SendingFile {
-                    how: FileSend::FirstPiece | FileSend::Copy,
-                    ..
-                } => self.serve_file_copy(sh),
+                State::SendingBody { .. } => self.pump_body(sh),
                 State::Lingering => {
                     self.buf.consume(self.buf.unread().len());
                     if self.read_closed {
@@ -788,178 +754,60 @@ impl<T: Transport> Conn<T> {
         true
     }
 
-    fn serve_stream(&mut self, sh: &mut Shared) -> bool {
+    /// Copies the next piece of a generated body, or of a file that `sendfile` cannot send,
+    /// into the output buffer. Returns whether anything happened.
+    fn pump_body(&mut self, sh: &mut Shared) -> bool {
         let room = OUT_HIGH.saturating_sub(self.owed());
-        if room == 0 {
-            return false;
-        }
-        self.buf.output(&mut sh.pool);
-        let State::Streaming {
-            stream,
-            framing,
-            remaining,
-            keep_alive,
-        } = &mut self.state
-        else {
+        let State::SendingBody { body, .. } = &mut self.state else {
             return false;
         };
-        let start = self.buf.output.len();
-        let max = match framing {
-            Framing::Length(_) => room.min(usize::try_from(*remaining).unwrap_or(usize::MAX)),
-            _ => room,
-        };
-        let (mut more, mut broken) = match guarded(|| stream.fill(&mut self.buf.output, max)) {
-            Some(more) => (more, false),
-            None => (false, true), // a panicking stream: end the connection
-        };
-        match framing {
-            Framing::Length(_) => {
-                self.buf.output.truncate(start + max);
-                *remaining -= (self.buf.output.len() - start) as u64;
-                if *remaining == 0 {
-                    more = false;
-                } else if !more {
-                    broken = true; // shorter than promised: only closing can tell the client
-                }
-            }
-            Framing::Chunked => {
-                frame_chunk(&mut self.buf.output, start);
-                if !more {
-                    self.buf.output.extend_from_slice(b"0\r\n\r\n");
-                }
-            }
-            Framing::Close | Framing::None => {}
+        if room == 0 || !body.copies() {
+            return false;
         }
-        if !more {
-            let next = if *keep_alive && !broken && !self.draining {
-                State::ReadingHead
-            } else {
-                State::Closing
-            };
-            self.set_state(next);
-        }
-        true
+        let pumped = body.pump_copy(self.buf.output(&mut sh.pool), room);
+        self.after_pump(pumped)
     }
 
     /// Sends file bytes straight from the page cache once the head is out, a bounded amount
     /// per round. Returns whether anything happened.
     fn send_file(&mut self, sh: &mut Shared) -> bool {
-        let State::SendingFile {
-            file,
-            offset,
-            remaining,
-            keep_alive,
-            how: how @ FileSend::ZeroCopy,
-        } = &mut self.state
-        else {
+        let State::SendingBody { body, .. } = &mut self.state else {
             return false;
         };
-        let mut sent = 0;
-        let mut next = None;
-        while *remaining > 0 && sent < FILE_ROUND {
-            let mut count = (*remaining).min((FILE_ROUND - sent) as u64) as usize;
-            if sh.torture {
-                count = count.min(TORTURE_IO);
-            }
-            match self.io.send_file(file, *offset, count) {
-                Ok(0) => {
-                    // The file shrank under us: the promised length cannot be kept.
-                    log::debug!("conn {} file ended {} B early", self.key, remaining);
-                    next = Some(State::Closed);
-                    break;
-                }
-                Ok(n) => {
-                    *offset += n as u64;
-                    *remaining -= n as u64;
-                    sent += n;
-                    if n < count {
-                        self.writable = false; // socket buffer full: wait for its edge
-                        break;
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    self.writable = false;
-                    break;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::Unsupported => {
-                    *how = FileSend::Copy; // `serve` copies it instead
-                    return true;
-                }
-                Err(e) => {
-                    log::debug!("conn {} sendfile: {}", self.key, e);
-                    next = Some(State::Closed);
-                    break;
-                }
-            }
+        let sent = body.pump_sendfile(&mut self.io, sh.torture.then_some(TORTURE_IO), self.key);
+        if sent.blocked {
+            self.writable = false; // socket buffer full: wait for its edge
         }
-        trace!(
-            "conn {:<4} sendfile {} B, {} B to go{}",
-            self.key,
-            sent,
-            remaining,
-            if self.writable { "" } else { " -> WouldBlock" }
-        );
-        if next.is_none() && *remaining == 0 {
-            next = Some(if *keep_alive && !self.draining {
-                State::ReadingHead
-            } else {
-                State::Closing
-            });
-        }
-        if sent > 0 {
-            sh.stats.bytes_out += sent as u64;
+        if sent.bytes > 0 {
+            sh.stats.bytes_out += sent.bytes as u64;
             self.write_progress = true;
         }
-        let progress = sent > 0 || next.is_some();
-        if let Some(state) = next {
-            self.set_state(state);
-        }
-        progress
+        self.after_pump(sent.pumped)
     }
 
-    /// Reads the next piece of the file into the output buffer: the first piece, behind the
-    /// head, or every piece where the transport cannot `sendfile`.
-    fn serve_file_copy(&mut self, sh: &mut Shared) -> bool {
-        let room = OUT_HIGH.saturating_sub(self.owed());
-        if room == 0 {
-            return false;
-        }
-        self.buf.output(&mut sh.pool);
-        let State::SendingFile {
-            file,
-            offset,
-            remaining,
-            keep_alive,
-            how,
-        } = &mut self.state
-        else {
+    /// What follows a body, decided here once: the next request if the connection is kept
+    /// alive and the body was whole, else the close (without lingering, if the body was cut
+    /// short: the client must see the connection end). Returns whether anything happened.
+    fn after_pump(&mut self, pumped: Pumped) -> bool {
+        let State::SendingBody { keep_alive, .. } = self.state else {
             return false;
         };
-        if *how == FileSend::FirstPiece {
-            *how = FileSend::ZeroCopy;
+        match pumped {
+            Pumped::More { progress } => progress,
+            Pumped::Done if keep_alive && !self.draining => {
+                self.set_state(State::ReadingHead);
+                true
+            }
+            Pumped::Done => {
+                self.set_state(State::Closing);
+                true
+            }
+            Pumped::Broken => {
+                self.linger = false;
+                self.set_state(State::Closing);
+                true
+            }
         }
-        let start = self.buf.output.len();
-        let want = room.min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-        self.buf.output.resize(start + want, 0);
-        let got = file.read_at(&mut self.buf.output[start..], *offset);
-        let n = *got.as_ref().unwrap_or(&0);
-        self.buf.output.truncate(start + n);
-        *offset += n as u64;
-        *remaining -= n as u64;
-        let next = match got {
-            Err(e) if e.kind() == ErrorKind::Interrupted => return true,
-            // The file shrank or failed: only closing can tell the client.
-            Ok(0) | Err(_) => State::Closing,
-            Ok(_) if *remaining > 0 => return true,
-            Ok(_) if *keep_alive && !self.draining => State::ReadingHead,
-            Ok(_) => State::Closing,
-        };
-        if matches!(next, State::Closing) && *remaining > 0 {
-            self.linger = false;
-        }
-        self.set_state(next);
-        true
     }
 
     /// Encodes a response; decides keep-alive; moves to the next state.
@@ -1033,13 +881,13 @@ impl<T: Transport> Conn<T> {
                     self.buf.output.len() - before,
                     len
                 );
-                self.set_state(State::SendingFile {
+                let body = BodyOut::File {
                     file,
                     offset,
                     remaining: len,
-                    keep_alive,
                     how: FileSend::FirstPiece,
-                });
+                };
+                self.set_state(State::SendingBody { body, keep_alive });
                 return;
             }
             Body::Stream(stream) if send_body => {
@@ -1054,12 +902,12 @@ impl<T: Transport> Conn<T> {
                     Framing::Length(n) => n,
                     _ => 0,
                 };
-                self.set_state(State::Streaming {
+                let body = BodyOut::Stream {
                     stream,
                     framing,
                     remaining,
-                    keep_alive,
-                });
+                };
+                self.set_state(State::SendingBody { body, keep_alive });
                 return;
             }
             _ => {}
@@ -1161,10 +1009,9 @@ impl<T: Transport> Conn<T> {
             State::Lingering => Some(TimerKind::Linger),
             _ if self.owed() > 0 && !self.writable => Some(TimerKind::Write),
             // A helper thread that never answers is a response that makes no progress.
-            State::Offloaded { .. }
-            | State::Streaming { .. }
-            | State::SendingFile { .. }
-            | State::Closing => Some(TimerKind::Write),
+            State::Offloaded { .. } | State::SendingBody { .. } | State::Closing => {
+                Some(TimerKind::Write)
+            }
             State::ReadingBody { .. } => Some(TimerKind::Body),
             // Waiting for the rest of a body nobody reads: it must keep coming.
             State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),

@@ -4,7 +4,7 @@
 //! any split of the output, `WouldBlock` anywhere — and no socket.
 
 use std::collections::VecDeque;
-use std::io;
+use std::io::{self, ErrorKind};
 
 use proptest::prelude::*;
 
@@ -111,7 +111,7 @@ impl Rig {
                     break;
                 }
             }
-            let busy = conn.owed() > 0 || matches!(conn.state, State::Streaming { .. });
+            let busy = conn.owed() > 0 || matches!(conn.state, State::SendingBody { .. });
             if last == Drive::Closed || (conn.io.reads.is_empty() && !busy) {
                 break;
             }
