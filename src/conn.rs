@@ -13,9 +13,8 @@ use crate::handler::{Action, BodySink, Context, Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
-use crate::http::response::{
-    encode_head, status_has_no_body, Body, ConnectionHeader, Framing, Response,
-};
+use crate::http::plan::{plan, Plan};
+use crate::http::response::{encode_head, Body, Framing, Response};
 use crate::http::{Method, Version};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
@@ -812,27 +811,19 @@ impl<T: Transport> Conn<T> {
 
     /// Encodes a response; decides keep-alive; moves to the next state.
     fn respond(&mut self, resp: Response, meta: ReqMeta, sh: &mut Shared) {
-        let mut keep_alive = meta.keep_alive && !self.draining;
-        let no_body = status_has_no_body(resp.status);
-        let framing = if no_body {
-            Framing::None
-        } else {
-            match resp.body.len() {
-                Some(n) => Framing::Length(n),
-                None if meta.version == Version::Http11 => Framing::Chunked,
-                None => {
-                    keep_alive = false; // HTTP/1.0 never gets chunked: the close ends the body
-                    Framing::Close
-                }
-            }
-        };
-        let connection = if !keep_alive {
-            ConnectionHeader::Close
-        } else if meta.version == Version::Http10 {
-            ConnectionHeader::KeepAlive
-        } else {
-            ConnectionHeader::Omit
-        };
+        let keep_alive = meta.keep_alive && !self.draining;
+        let Plan {
+            framing,
+            connection,
+            keep_alive,
+            send_body,
+        } = plan(
+            resp.status,
+            resp.body.len(),
+            meta.version,
+            keep_alive,
+            meta.head,
+        );
         self.buf.output(&mut sh.pool);
         let before = self.buf.output.len();
         encode_head(
@@ -849,7 +840,6 @@ impl<T: Transport> Conn<T> {
         } else {
             State::Closing
         };
-        let send_body = !meta.head && !no_body;
         if let Some(log) = sh.log.as_mut() {
             let bytes = match framing {
                 Framing::Length(n) if send_body => n,

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod date;
 pub mod parse;
+pub mod plan;
 pub mod response;
 
 /// Request methods spindle knows. Anything else well-formed gets 501.
