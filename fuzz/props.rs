@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
 use spindle::buf::{BufPool, OUT_HIGH};
-use spindle::conn::{Ask, Conn, Drive, Limits, Shared, Transport};
+use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange, Transport};
 use spindle::files::cond::{self, Precondition, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
 use spindle::files::Files;
@@ -615,8 +615,10 @@ impl Rig {
                 }
                 None => {}
             }
-            if let Some(change) = conn.timer_change() {
-                self.armed = change;
+            match conn.timer_change() {
+                TimerChange::Keep => {}
+                TimerChange::Arm(kind) => self.armed = Some(kind),
+                TimerChange::Disarm => self.armed = None,
             }
             if d != Drive::Again {
                 assert_eq!(d == Drive::Closed, conn.is_closed());
@@ -680,7 +682,7 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
     let mut rig = Rig {
         again_budget: rounds / 16,
         agains: 0,
-        armed: Some(TimerKind::Head), // the reactor arms it on accept
+        armed: Some(TimerKind::Request), // the reactor arms it on accept
         delayed: false,
     };
     let mut timer_fired = false;
@@ -694,7 +696,12 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
             p.blocked = false;
             case.rdhup && p.fin_queued()
         };
-        conn.on_event(true, true, rdhup, false);
+        conn.on_event(Event {
+            readable: true,
+            writable: true,
+            read_closed: rdhup,
+            error: false,
+        });
         if rig.turn(&mut conn, &mut sh) == Drive::Closed {
             break;
         }

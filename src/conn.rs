@@ -86,6 +86,27 @@ pub enum Drive {
     Closed,
 }
 
+/// What the reactor must do with a connection's timer after a turn ([`Conn::timer_change`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerChange {
+    /// Leave it as it is.
+    Keep,
+    /// Arm this one (re-arm it, if it is the one armed: the connection made progress).
+    Arm(TimerKind),
+    /// No timer now (a `/-/delay` runs).
+    Disarm,
+}
+
+/// A readiness event, as mio reports it: only a hint (see [`Conn::on_event`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Event {
+    pub readable: bool,
+    pub writable: bool,
+    /// The peer's FIN arrived (EPOLLRDHUP, or a hang-up).
+    pub read_closed: bool,
+    pub error: bool,
+}
+
 /// What a connection asks of the reactor after a turn ([`Conn::take_ask`]).
 pub enum Ask {
     /// A timer: call [`Conn::delay_elapsed`] this much later (`/-/delay`).
@@ -100,7 +121,8 @@ pub enum Ask {
 struct ReqMeta {
     version: Version,
     keep_alive: bool,
-    head: bool,
+    /// The request was a `HEAD`: the answer's head only.
+    head_method: bool,
 }
 
 /// What became of a parsed request head, kept once the head's bytes are released.
@@ -221,7 +243,7 @@ impl<T: Transport> Conn<T> {
             linger: false,
             draining: false,
             requests: 0,
-            timer: Some(TimerKind::Head),
+            timer: Some(TimerKind::Request),
             new_request: false,
             read_progress: false,
             write_progress: false,
@@ -243,7 +265,13 @@ impl<T: Transport> Conn<T> {
     }
 
     /// A readiness event: only a hint, acted on by reading or writing until `WouldBlock`.
-    pub fn on_event(&mut self, readable: bool, writable: bool, read_closed: bool, error: bool) {
+    pub fn on_event(&mut self, ev: Event) {
+        let Event {
+            readable,
+            writable,
+            read_closed,
+            error,
+        } = ev;
         trace!(
             "conn {:<4} event:{}{}{}{}",
             self.key,
@@ -270,15 +298,15 @@ impl<T: Transport> Conn<T> {
         for _ in 0..ROUNDS {
             let mut progress = false;
             if self.readable && !self.read_closed && self.wants_input() {
-                progress |= self.fill(sh);
+                progress |= self.read_in(sh);
             }
             progress |= self.serve(sh);
             if self.owed() > 0 && self.writable {
-                progress |= self.flush(sh);
+                progress |= self.write_out(sh);
             }
             if self.owed() == 0 && self.writable {
                 let before = sh.stats.bytes_out;
-                progress |= self.send_file(sh);
+                progress |= self.sendfile_body(sh);
                 sent_by_sendfile += sh.stats.bytes_out - before;
             }
             self.settle(sh);
@@ -315,7 +343,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// One read into the input buffer. Returns whether anything happened.
-    fn fill(&mut self, sh: &mut Shared) -> bool {
+    fn read_in(&mut self, sh: &mut Shared) -> bool {
         let grow_to = matches!(self.state, State::ReadingHead).then_some(sh.limits.max_head);
         let lingering = matches!(self.state, State::Lingering);
         let cap = sh.torture.then_some(TORTURE_IO);
@@ -367,7 +395,7 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Writes owed output until done or `WouldBlock`. Returns whether anything happened.
-    fn flush(&mut self, sh: &mut Shared) -> bool {
+    fn write_out(&mut self, sh: &mut Shared) -> bool {
         let cap = sh.torture.then_some(TORTURE_IO);
         let done = self.buf.flush(&mut self.io, cap, self.key);
         sh.stats.bytes_out += done.written as u64;
@@ -550,7 +578,7 @@ impl<T: Transport> Conn<T> {
             let mut meta = ReqMeta {
                 version: head.version,
                 keep_alive: head.keep_alive,
-                head: head.method == Method::Head,
+                head_method: head.method == Method::Head,
             };
             let action = match head.framing {
                 ReqFraming::Length(n) if n > limits.max_body => None,
@@ -769,7 +797,7 @@ impl<T: Transport> Conn<T> {
 
     /// Sends file bytes straight from the page cache once the head is out, a bounded amount
     /// per round. Returns whether anything happened.
-    fn send_file(&mut self, sh: &mut Shared) -> bool {
+    fn sendfile_body(&mut self, sh: &mut Shared) -> bool {
         let State::SendingBody { body, .. } = &mut self.state else {
             return false;
         };
@@ -822,7 +850,7 @@ impl<T: Transport> Conn<T> {
             resp.body.len(),
             meta.version,
             keep_alive,
-            meta.head,
+            meta.head_method,
         );
         self.buf.output(&mut sh.pool);
         let before = self.buf.output.len();
@@ -919,12 +947,12 @@ impl<T: Transport> Conn<T> {
     }
 
     /// An error answer that ends the connection (gracefully: the client gets to read it).
-    fn fail(&mut self, status: u16, head: bool, sh: &mut Shared) {
+    fn fail(&mut self, status: u16, head_method: bool, sh: &mut Shared) {
         self.linger = true;
         let meta = ReqMeta {
             version: Version::Http11,
             keep_alive: false,
-            head,
+            head_method,
         };
         self.respond(Response::error(status), meta, sh);
     }
@@ -940,7 +968,7 @@ impl<T: Transport> Conn<T> {
         );
         match (kind, &self.state) {
             // Part of a request arrived but not all of it in time: tell the client.
-            (TimerKind::Head, State::ReadingHead) if self.buf.has_input() => {
+            (TimerKind::Request, State::ReadingHead) if self.buf.has_input() => {
                 self.fail(408, false, sh)
             }
             (TimerKind::Body, State::ReadingBody { .. }) => self.fail(408, false, sh),
@@ -992,8 +1020,8 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Which timer the connection needs now, if that differs from the armed one (or the armed
-    /// one must restart because the connection made progress). `Some(None)`: disarm.
-    pub fn timer_change(&mut self) -> Option<Option<TimerKind>> {
+    /// one must restart because the connection made progress).
+    pub fn timer_change(&mut self) -> TimerChange {
         let want = match self.state {
             State::Closed | State::Delayed { .. } => None,
             State::Lingering => Some(TimerKind::Linger),
@@ -1006,13 +1034,13 @@ impl<T: Transport> Conn<T> {
             // Waiting for the rest of a body nobody reads: it must keep coming.
             State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),
             State::ReadingHead if self.buf.has_input() || self.requests == 0 => {
-                Some(TimerKind::Head)
+                Some(TimerKind::Request)
             }
             State::ReadingHead => Some(TimerKind::Idle),
         };
         let restart = match want {
             // A new request restarts the head deadline; an answered one, the idle time.
-            Some(TimerKind::Head | TimerKind::Idle) => self.new_request,
+            Some(TimerKind::Request | TimerKind::Idle) => self.new_request,
             Some(TimerKind::Body) => self.read_progress,
             Some(TimerKind::Write) => self.write_progress,
             _ => false,
@@ -1020,11 +1048,13 @@ impl<T: Transport> Conn<T> {
         self.new_request = false;
         self.read_progress = false;
         self.write_progress = false;
-        if want != self.timer || restart {
-            self.timer = want;
-            Some(want)
-        } else {
-            None
+        if want == self.timer && !restart {
+            return TimerChange::Keep;
+        }
+        self.timer = want;
+        match want {
+            Some(kind) => TimerChange::Arm(kind),
+            None => TimerChange::Disarm,
         }
     }
 

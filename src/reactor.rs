@@ -16,12 +16,12 @@ use slab::Slab;
 
 use crate::access_log::AccessLog;
 use crate::buf::BufPool;
-use crate::conn::{Ask, Conn, Drive, Limits, Shared};
+use crate::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use crate::handler::{Handler, Response};
 use crate::http::date::DateCache;
 use crate::offload::Offload;
 use crate::stats::Stats;
-use crate::timer::{TimerKind, Timers};
+use crate::timer::{Timeouts, TimerKind, Timers};
 
 /// Wakes the loop from another thread: shutdown, or a helper thread's finished job.
 const WAKER: Token = Token(usize::MAX);
@@ -131,13 +131,13 @@ impl Reactor {
         if let Some(log) = &log {
             log.wake_with(waker.clone());
         }
-        let timers = Timers::new([
-            config.request_timeout,
-            config.request_timeout,
-            config.keep_alive_timeout,
-            config.write_timeout,
-            LINGER,
-        ]);
+        let timers = Timers::new(Timeouts {
+            request: config.request_timeout,
+            body: config.request_timeout,
+            idle: config.keep_alive_timeout,
+            write: config.write_timeout,
+            linger: LINGER,
+        });
         Ok(Reactor {
             poll,
             events: Events::with_capacity(1024),
@@ -298,12 +298,12 @@ impl Reactor {
                     if conn.is_closed() {
                         continue; // closed earlier in this batch, not yet removed
                     }
-                    conn.on_event(
-                        ev.is_readable(),
-                        ev.is_writable(),
-                        ev.is_read_closed(),
-                        ev.is_error(),
-                    );
+                    conn.on_event(Event {
+                        readable: ev.is_readable(),
+                        writable: ev.is_writable(),
+                        read_closed: ev.is_read_closed(),
+                        error: ev.is_error(),
+                    });
                     self.drive(key);
                 }
             }
@@ -406,7 +406,7 @@ impl Reactor {
         }
         self.next_serial += 1;
         entry.insert(Conn::new(sock, key, self.next_serial, Some(peer.ip())));
-        self.timers.set(key, TimerKind::Head, self.now);
+        self.timers.set(key, TimerKind::Request, self.now);
         self.shared.stats.connections_open += 1;
         self.shared.stats.connections_total += 1;
         debug!("conn {} accepted from {}", key, peer);
@@ -419,8 +419,8 @@ impl Reactor {
         trace!(
             "conn {:<4} timer: {:?} in {:?} (the first request's head, from now)",
             key,
-            TimerKind::Head,
-            self.timers.duration(TimerKind::Head)
+            TimerKind::Request,
+            self.timers.duration(TimerKind::Request)
         );
     }
 
@@ -431,10 +431,12 @@ impl Reactor {
             return;
         };
         let result = conn.drive(&mut self.shared);
-        self.file(key, result);
+        self.after_drive(key, result);
     }
 
-    fn file(&mut self, key: usize, mut result: Drive) {
+    /// Files what a driven connection asks for: a delay, a helper thread's job, another turn,
+    /// its timer, or its removal.
+    fn after_drive(&mut self, key: usize, mut result: Drive) {
         let Some(conn) = self.conns.get_mut(key) else {
             return;
         };
@@ -466,7 +468,7 @@ impl Reactor {
             _ => {}
         }
         match conn.timer_change() {
-            Some(Some(kind)) => {
+            TimerChange::Arm(kind) => {
                 self.timers.set(key, kind, self.now);
                 trace!(
                     "conn {:<4} timer: {:?} in {:?}",
@@ -475,12 +477,12 @@ impl Reactor {
                     self.timers.duration(kind)
                 );
             }
-            Some(None) => {
+            TimerChange::Disarm => {
                 self.timers.cancel(key);
                 // Only a delay runs without a timeout: it ends by itself.
                 trace!("conn {:<4} timer: none while the delay runs", key);
             }
-            None => {}
+            TimerChange::Keep => {}
         }
     }
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimerKind {
     /// A request head must be complete by then (`--request-timeout`); never moved per byte.
-    Head = 0,
+    Request = 0,
     /// A request body must make progress (`--request-timeout`).
     Body = 1,
     /// Keep-alive idle between requests (`--keep-alive-timeout`).
@@ -22,6 +22,16 @@ pub enum TimerKind {
 }
 
 const KINDS: usize = 5;
+
+/// How long each kind of timer runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    pub request: Duration,
+    pub body: Duration,
+    pub idle: Duration,
+    pub write: Duration,
+    pub linger: Duration,
+}
 const NIL: usize = usize::MAX;
 
 #[derive(Clone, Copy)]
@@ -47,10 +57,10 @@ pub struct Timers {
 }
 
 impl Timers {
-    /// `durations` indexed by `TimerKind as usize`.
-    pub fn new(durations: [Duration; KINDS]) -> Self {
+    pub fn new(t: Timeouts) -> Self {
         Timers {
-            durations,
+            // Indexed by `TimerKind as usize`.
+            durations: [t.request, t.body, t.idle, t.write, t.linger],
             links: Vec::new(),
             queues: [Ends {
                 head: NIL,
@@ -165,21 +175,27 @@ mod tests {
 
     fn timers() -> Timers {
         let s = Duration::from_secs(1);
-        Timers::new([s, s * 2, s * 3, s * 4, s * 5])
+        Timers::new(Timeouts {
+            request: s,
+            body: s * 2,
+            idle: s * 3,
+            write: s * 4,
+            linger: s * 5,
+        })
     }
 
     #[test]
     fn fifo_order_and_rearm() {
         let mut t = timers();
         let t0 = Instant::now();
-        t.set(1, TimerKind::Head, t0);
-        t.set(2, TimerKind::Head, t0 + Duration::from_millis(10));
+        t.set(1, TimerKind::Request, t0);
+        t.set(2, TimerKind::Request, t0 + Duration::from_millis(10));
         t.set(3, TimerKind::Idle, t0);
-        t.set(1, TimerKind::Head, t0 + Duration::from_millis(20)); // re-armed: now last
+        t.set(1, TimerKind::Request, t0 + Duration::from_millis(20)); // re-armed: now last
         assert_eq!(t.next_deadline(), Some(t0 + Duration::from_millis(1010)));
         let late = t0 + Duration::from_secs(10);
-        assert_eq!(t.pop_expired(late), Some((2, TimerKind::Head)));
-        assert_eq!(t.pop_expired(late), Some((1, TimerKind::Head)));
+        assert_eq!(t.pop_expired(late), Some((2, TimerKind::Request)));
+        assert_eq!(t.pop_expired(late), Some((1, TimerKind::Request)));
         assert_eq!(t.pop_expired(late), Some((3, TimerKind::Idle)));
         assert_eq!(t.pop_expired(late), None);
         assert_eq!(t.next_deadline(), None);

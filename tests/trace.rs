@@ -58,7 +58,7 @@ fn trace_narrates_partial_heads_delays_short_writes_and_unread_events() {
     assert_eq!(stdout, "", "stdout has only the listening line");
     let log = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
     for line in [
-        "timer: Head in",
+        "timer: Request in",
         "accept -> WouldBlock",
         "waiting for the rest of the head (29 B so far)",
         "ReadingHead -> Delayed",

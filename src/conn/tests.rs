@@ -103,7 +103,11 @@ impl Rig {
     fn run(&mut self, conn: &mut Conn<Script>) -> Drive {
         let mut last = Drive::Wait;
         for _ in 0..100_000 {
-            conn.on_event(true, true, false, false);
+            conn.on_event(Event {
+                readable: true,
+                writable: true,
+                ..Event::default()
+            });
             loop {
                 let sh = &mut self.sh;
                 last = conn.drive(sh);
@@ -267,7 +271,11 @@ fn output_high_water_stops_reading() {
     let mut c = Conn::new(script, 1, 1, None);
     // Writes: the first takes 1 byte, then everything is WouldBlock.
     c.io.write_calls = 0;
-    c.on_event(true, true, false, false);
+    c.on_event(Event {
+        readable: true,
+        writable: true,
+        ..Event::default()
+    });
     let sh = &mut rig.sh;
     let d = c.drive(sh);
     assert_ne!(d, Drive::Again, "blocked on output, not spinning");
@@ -283,7 +291,7 @@ fn head_timeout_with_partial_request_is_408() {
     let mut c = conn(vec![Step::Data(b"GET / HT".to_vec())], 0);
     rig.run(&mut c);
     let sh = &mut rig.sh;
-    c.on_timeout(TimerKind::Head, sh);
+    c.on_timeout(TimerKind::Request, sh);
     c.drive(sh);
     assert!(c.io.written.starts_with(b"HTTP/1.1 408 "));
 }
@@ -293,7 +301,7 @@ fn head_timeout_without_bytes_closes_quietly() {
     let mut rig = Rig::new();
     let mut c = conn(vec![], 0);
     let sh = &mut rig.sh;
-    c.on_timeout(TimerKind::Head, sh);
+    c.on_timeout(TimerKind::Request, sh);
     assert_eq!(c.drive(sh), Drive::Closed);
     assert!(c.io.written.is_empty());
 }
@@ -302,15 +310,19 @@ fn head_timeout_without_bytes_closes_quietly() {
 fn timer_follows_the_state() {
     let mut rig = Rig::new();
     let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
-    assert_eq!(c.timer, Some(TimerKind::Head));
+    assert_eq!(c.timer, Some(TimerKind::Request));
     rig.run(&mut c);
-    assert_eq!(c.timer_change(), Some(Some(TimerKind::Idle)));
-    assert_eq!(c.timer_change(), None, "no churn when nothing changed");
+    assert_eq!(c.timer_change(), TimerChange::Arm(TimerKind::Idle));
+    assert_eq!(
+        c.timer_change(),
+        TimerChange::Keep,
+        "no churn when nothing changed"
+    );
     c.io.reads.push_back(Step::Data(GET.to_vec()));
     rig.run(&mut c);
     assert_eq!(
         c.timer_change(),
-        Some(Some(TimerKind::Idle)),
+        TimerChange::Arm(TimerKind::Idle),
         "another request restarts the idle time"
     );
 }
@@ -413,7 +425,7 @@ fn file_bodies_are_copied_when_the_transport_cannot_sendfile() {
     // The HEAD answer has the length and no body; the next GET follows right after it.
     assert!(out[heads[0] + data.len() - 10..].starts_with(b"HTTP/1.1 200 OK"));
     assert!(out.ends_with(&data[data.len() - 1000..]));
-    assert_eq!(c.timer_change(), Some(Some(TimerKind::Idle)));
+    assert_eq!(c.timer_change(), TimerChange::Arm(TimerKind::Idle));
     std::fs::remove_file(path).unwrap();
 }
 
