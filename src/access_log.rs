@@ -60,6 +60,26 @@ enum Target {
     Later(String),
 }
 
+/// One request's line while it is answered, owned by its connection: begun by
+/// [`AccessLog::start`], written by [`AccessLog::finish`].
+#[derive(Debug, Default)]
+pub struct Entry {
+    /// The client, for the line's first field.
+    pub peer: Option<IpAddr>,
+    /// `"request line" ` then, from `split`, ` "referer" "user-agent"`.
+    line: Vec<u8>,
+    split: usize,
+}
+
+impl Entry {
+    pub fn new(peer: Option<IpAddr>) -> Entry {
+        Entry {
+            peer,
+            ..Entry::default()
+        }
+    }
+}
+
 pub struct AccessLog {
     batch: Vec<u8>,
     lines: u64,
@@ -138,48 +158,41 @@ impl AccessLog {
         let _ = self.progress.waker.set(waker);
     }
 
-    /// A scratch buffer for the part of a line known when the request head is parsed.
-    pub fn take_scratch(&mut self) -> Vec<u8> {
-        self.free.pop().unwrap_or_default()
-    }
-
-    /// Writes `"request line" ` and, after `split`, ` "referer" "user-agent"` into `scratch`.
-    pub fn begin(
-        scratch: &mut Vec<u8>,
+    /// Begins `entry` when its request's head is parsed: the request line, `Referer` and
+    /// `User-Agent`, escaped (the head's bytes are gone by the time the answer is known).
+    pub fn start(
+        &mut self,
+        entry: &mut Entry,
         request_line: &[u8],
         referer: Option<&[u8]>,
         ua: Option<&[u8]>,
-    ) -> usize {
-        scratch.clear();
-        scratch.push(b'"');
-        escape(scratch, request_line);
-        scratch.extend_from_slice(b"\" ");
-        let split = scratch.len();
-        for field in [referer, ua] {
-            scratch.extend_from_slice(b" \"");
-            match field {
-                Some(v) => escape(scratch, v),
-                None => scratch.push(b'-'),
-            }
-            scratch.push(b'"');
+    ) {
+        if entry.line.capacity() == 0 {
+            entry.line = self.free.pop().unwrap_or_default();
         }
-        split
+        let line = &mut entry.line;
+        line.clear();
+        line.push(b'"');
+        escape(line, request_line);
+        line.extend_from_slice(b"\" ");
+        entry.split = line.len();
+        for field in [referer, ua] {
+            line.extend_from_slice(b" \"");
+            match field {
+                Some(v) => escape(line, v),
+                None => line.push(b'-'),
+            }
+            line.push(b'"');
+        }
     }
 
-    /// One line: `peer - - [time] "request" status bytes "referer" "user-agent"`. `scratch`
-    /// is what `begin` wrote (empty when the request never parsed), and is kept for reuse.
-    pub fn line(
-        &mut self,
-        peer: Option<IpAddr>,
-        scratch: Vec<u8>,
-        split: usize,
-        status: u16,
-        bytes: u64,
-        now: Instant,
-    ) {
+    /// Finishes `entry` with the answer and queues the line:
+    /// `peer - - [time] "request" status bytes "referer" "user-agent"` (`"-"` for a request
+    /// that never parsed). The entry's buffer goes back for reuse: an idle connection holds none.
+    pub fn finish(&mut self, entry: &mut Entry, status: u16, bytes: u64, now: Instant) {
         self.refresh_time();
         let b = &mut self.batch;
-        match peer {
+        match entry.peer {
             Some(ip) => {
                 let _ = write!(b, "{ip}");
             }
@@ -188,10 +201,11 @@ impl AccessLog {
         b.extend_from_slice(b" - - [");
         b.extend_from_slice(&self.clf_time);
         b.extend_from_slice(b"] ");
-        let (head, tail) = if scratch.is_empty() || split > scratch.len() {
+        let line = std::mem::take(&mut entry.line);
+        let (head, tail) = if line.is_empty() || entry.split > line.len() {
             (&b"\"-\" "[..], &b" \"-\" \"-\""[..])
         } else {
-            (&scratch[..split], &scratch[split..])
+            (&line[..entry.split], &line[entry.split..])
         };
         b.extend_from_slice(head);
         b.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
@@ -199,10 +213,13 @@ impl AccessLog {
         b.extend_from_slice(itoa::Buffer::new().format(bytes).as_bytes());
         b.extend_from_slice(tail);
         b.push(b'\n');
+        entry.split = 0;
         self.lines += 1;
         self.since.get_or_insert(now);
-        if scratch.capacity() > 0 && scratch.capacity() <= 4096 && self.free.len() < 256 {
-            self.free.push(scratch);
+        if line.capacity() > 0 && line.capacity() <= 4096 && self.free.len() < 256 {
+            let mut line = line;
+            line.clear();
+            self.free.push(line);
         }
         if self.batch.len() >= BATCH {
             self.hand_over();
@@ -421,10 +438,10 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         let mut log = AccessLog::open(path.to_str().unwrap()).unwrap();
         let now = Instant::now();
-        let mut s = log.take_scratch();
-        let split = AccessLog::begin(&mut s, b"GET /a\"b HTTP/1.1", Some(b"http://r/"), None);
-        log.line(Some("127.0.0.1".parse().unwrap()), s, split, 200, 13, now);
-        log.line(None, Vec::new(), 0, 400, 0, now);
+        let mut entry = Entry::new(Some("127.0.0.1".parse().unwrap()));
+        log.start(&mut entry, b"GET /a\"b HTTP/1.1", Some(b"http://r/"), None);
+        log.finish(&mut entry, 200, 13, now);
+        log.finish(&mut Entry::new(None), 400, 0, now); // a request that never parsed
         let until = Instant::now() + Duration::from_secs(5);
         while !log.flush() {
             assert!(Instant::now() < until, "the log was not flushed");

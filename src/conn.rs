@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use log::trace;
 
-use crate::access_log::AccessLog;
+use crate::access_log::{AccessLog, Entry};
 use crate::buf::{BufPool, OUT_HIGH};
 use crate::handler::{Action, BodySink, Context, Handler, Job};
 use crate::http::body::BodyDecoder;
@@ -183,6 +183,30 @@ impl State {
     }
 }
 
+/// What the socket may do, as far as the connection knows. Events only set these; a read or
+/// write that hits `WouldBlock`, or comes up short, clears them (epoll is edge-triggered).
+#[derive(Debug, Default)]
+struct Socket {
+    /// It may have bytes for us.
+    readable: bool,
+    /// It may take bytes.
+    writable: bool,
+    /// The peer's FIN is queued (EPOLLRDHUP): read until 0 rather than stop at a short read.
+    fin_queued: bool,
+    /// A read returned 0: the peer sends nothing more.
+    read_closed: bool,
+}
+
+/// The reactor's timer for a connection: the one armed, and what happened since that restarts
+/// it (see [`Conn::timer_change`]).
+#[derive(Debug, Default)]
+struct TimerBook {
+    armed: Option<TimerKind>,
+    new_request: bool,
+    read_progress: bool,
+    write_progress: bool,
+}
+
 pub struct Conn<T> {
     io: T,
     /// Slab key, for the trace.
@@ -196,33 +220,21 @@ pub struct Conn<T> {
     /// The declared body of the last request, if no handler read it: thrown away before the
     /// next head, whatever the answer.
     unread: Unread,
-    /// The socket may have bytes for us (an event said so and no read has hit WouldBlock).
-    readable: bool,
-    /// The socket may take bytes (no write has hit WouldBlock since the last event said so).
-    writable: bool,
-    /// The peer's FIN arrived (EPOLLRDHUP): read until 0 rather than stop at a short read.
-    rdhup: bool,
-    /// `read` returned 0.
-    read_closed: bool,
+    /// What the socket may do, as far as the connection knows.
+    sock: Socket,
     /// On close, shut down the write side and drain input first.
     linger: bool,
     /// The server is shutting down: answer what is in flight, keep nothing alive.
     draining: bool,
     requests: u64,
-    /// Timer bookkeeping for the reactor: what is armed, and what moved since.
-    timer: Option<TimerKind>,
-    new_request: bool,
-    read_progress: bool,
-    write_progress: bool,
+    /// The reactor's timer for this connection: which is armed, and what moved since.
+    timer: TimerBook,
     /// A timer or a helper thread this connection waits for, not yet asked of the reactor.
     ask: Option<Ask>,
     /// Queued on the reactor's turn list.
     pub in_turns: bool,
-    /// The peer's address, for the access log.
-    peer: Option<std::net::IpAddr>,
-    /// The access-log line begun when the current request's head was parsed.
-    log_line: Vec<u8>,
-    log_split: usize,
+    /// The access-log line of the request being answered (begun when its head was parsed).
+    log: Entry,
 }
 
 impl<T: Transport> Conn<T> {
@@ -236,22 +248,17 @@ impl<T: Transport> Conn<T> {
             buf: Buffers::default(),
             scanner: HeadScanner::default(),
             unread: Unread::Nothing,
-            readable: false,
-            writable: false,
-            rdhup: false,
-            read_closed: false,
+            sock: Socket::default(),
             linger: false,
             draining: false,
             requests: 0,
-            timer: Some(TimerKind::Request),
-            new_request: false,
-            read_progress: false,
-            write_progress: false,
+            timer: TimerBook {
+                armed: Some(TimerKind::Request),
+                ..TimerBook::default()
+            },
             ask: None,
             in_turns: false,
-            peer,
-            log_line: Vec::new(),
-            log_split: 0,
+            log: Entry::new(peer),
         }
     }
 
@@ -280,14 +287,18 @@ impl<T: Transport> Conn<T> {
             if read_closed { " read-closed" } else { "" },
             if error { " error" } else { "" }
         );
-        self.readable |= readable || read_closed || error;
-        self.writable |= writable || error;
-        self.rdhup |= read_closed;
+        self.sock.readable |= readable || read_closed || error;
+        self.sock.writable |= writable || error;
+        self.sock.fin_queued |= read_closed;
     }
 
     /// Reads, answers and writes as far as the socket allows, within one turn's budget.
     pub fn drive(&mut self, sh: &mut Shared) -> Drive {
-        if self.readable && !self.read_closed && !self.wants_input() && self.owed() >= OUT_HIGH {
+        if self.sock.readable
+            && !self.sock.read_closed
+            && !self.wants_input()
+            && self.owed() >= OUT_HIGH
+        {
             trace!(
                 "conn {:<4} not reading: {} B owed, above the high-water mark",
                 self.key,
@@ -297,14 +308,14 @@ impl<T: Transport> Conn<T> {
         let (written_before, mut sent_by_sendfile) = (sh.stats.bytes_out, 0);
         for _ in 0..ROUNDS {
             let mut progress = false;
-            if self.readable && !self.read_closed && self.wants_input() {
+            if self.sock.readable && !self.sock.read_closed && self.wants_input() {
                 progress |= self.read_in(sh);
             }
             progress |= self.serve(sh);
-            if self.owed() > 0 && self.writable {
+            if self.owed() > 0 && self.sock.writable {
                 progress |= self.write_out(sh);
             }
-            if self.owed() == 0 && self.writable {
+            if self.owed() == 0 && self.sock.writable {
                 let before = sh.stats.bytes_out;
                 progress |= self.sendfile_body(sh);
                 sent_by_sendfile += sh.stats.bytes_out - before;
@@ -336,7 +347,9 @@ impl<T: Transport> Conn<T> {
             // still sending it is never stuck behind a full socket.
             // While waiting for a timer or a helper thread, a peer that has gone (a reset, a
             // FIN) is worth a read: a reset closes the connection now, not when the wait ends.
-            State::Delayed { .. } | State::Offloaded { .. } => self.unread.is_body() || self.rdhup,
+            State::Delayed { .. } | State::Offloaded { .. } => {
+                self.unread.is_body() || self.sock.fin_queued
+            }
             State::SendingBody { .. } => self.unread.is_body(),
             _ => false,
         }
@@ -354,17 +367,17 @@ impl<T: Transport> Conn<T> {
             Filled::Full => false,
             Filled::Eof => {
                 trace!("conn {:<4} read 0 B (peer closed its side)", self.key);
-                self.read_closed = true;
+                self.sock.read_closed = true;
                 true
             }
             Filled::Bytes { n, room } => {
                 sh.stats.bytes_in += n as u64;
-                self.read_progress = true;
+                self.timer.read_progress = true;
                 // Edge-triggered epoll: a short read means the socket buffer is drained, and new
                 // bytes will raise a new edge — so skip the read that would only say WouldBlock.
                 // Not once the FIN is known to be queued: that needs a read of its own.
-                if n < room && !self.rdhup {
-                    self.readable = false;
+                if n < room && !self.sock.fin_queued {
+                    self.sock.readable = false;
                 }
                 trace!(
                     "conn {:<4} read {} B (buffer {}/{}){}",
@@ -372,7 +385,7 @@ impl<T: Transport> Conn<T> {
                     n,
                     self.buf.unread().len(),
                     self.buf.input.len(),
-                    if self.readable {
+                    if self.sock.readable {
                         ""
                     } else {
                         "; short read, socket drained"
@@ -382,7 +395,7 @@ impl<T: Transport> Conn<T> {
             }
             Filled::WouldBlock => {
                 trace!("conn {:<4} read -> WouldBlock", self.key);
-                self.readable = false;
+                self.sock.readable = false;
                 false
             }
             Filled::Interrupted => true,
@@ -399,9 +412,9 @@ impl<T: Transport> Conn<T> {
         let cap = sh.torture.then_some(TORTURE_IO);
         let done = self.buf.flush(&mut self.io, cap, self.key);
         sh.stats.bytes_out += done.written as u64;
-        self.write_progress |= done.written > 0;
+        self.timer.write_progress |= done.written > 0;
         if done.blocked {
-            self.writable = false;
+            self.sock.writable = false;
         }
         if done.broken {
             self.set_state(State::Closed);
@@ -414,7 +427,7 @@ impl<T: Transport> Conn<T> {
     fn settle(&mut self, sh: &mut Shared) {
         if self.owed() == 0 && matches!(self.state, State::Closing) {
             let unread = self.buf.has_input();
-            if (self.linger || unread) && !self.read_closed {
+            if (self.linger || unread) && !self.sock.read_closed {
                 let _ = self.io.shutdown_write();
                 self.set_state(State::Lingering);
             } else {
@@ -462,7 +475,7 @@ impl<T: Transport> Conn<T> {
                 State::SendingBody { .. } => self.pump_body(sh),
                 State::Lingering => {
                     self.buf.consume(self.buf.unread().len());
-                    if self.read_closed {
+                    if self.sock.read_closed {
                         self.set_state(State::Closed);
                     }
                     false
@@ -484,7 +497,7 @@ impl<T: Transport> Conn<T> {
         }
         let used = self.unread.consume(self.buf.unread(), sh.limits.max_body);
         self.buf.consume(used);
-        self.read_progress |= used > 0;
+        self.timer.read_progress |= used > 0;
         trace!(
             "conn {:<4} threw away {} B of an unread body{}",
             self.key,
@@ -502,7 +515,7 @@ impl<T: Transport> Conn<T> {
         match self.unread {
             Unread::Nothing => {}
             // The rest of the last request's body must come (and go) before the next head.
-            Unread::Body { .. } if !self.read_closed => return false,
+            Unread::Body { .. } if !self.sock.read_closed => return false,
             Unread::Body { .. } => {
                 self.set_state(State::Closing);
                 return true;
@@ -514,7 +527,7 @@ impl<T: Transport> Conn<T> {
             }
         }
         if !self.buf.has_input() {
-            if self.read_closed {
+            if self.sock.read_closed {
                 self.set_state(State::Closing);
                 return true;
             }
@@ -549,9 +562,8 @@ impl<T: Transport> Conn<T> {
             }
         };
         let buf = &buf[..head_len.unwrap_or(buf.len())];
-        let mut scratch = sh.log.as_mut().map(AccessLog::take_scratch);
-        let mut split = 0;
         let (limits, handler, stats) = (&sh.limits, &mut *sh.handler, &sh.stats);
+        let (mut log, entry) = (sh.log.as_mut(), &mut self.log);
         let key = self.key;
         let parsed = parse::with_parsed_head(buf, max_head, |parsed| {
             let (head, len) = match parsed? {
@@ -571,9 +583,9 @@ impl<T: Transport> Conn<T> {
                 },
                 head.framing
             );
-            if let Some(scratch) = scratch.as_mut() {
+            if let Some(log) = log.as_mut() {
                 let (referer, ua) = (head.header("referer"), head.header("user-agent"));
-                split = AccessLog::begin(scratch, head.line, referer, ua);
+                log.start(entry, head.line, referer, ua);
             }
             let mut meta = ReqMeta {
                 version: head.version,
@@ -617,13 +629,9 @@ impl<T: Transport> Conn<T> {
                 return true;
             }
         };
-        if let Some(scratch) = scratch {
-            self.log_line = scratch;
-            self.log_split = split;
-        }
         self.buf.consume(handled.len);
         self.scanner.reset();
-        self.new_request = true;
+        self.timer.new_request = true;
         self.act(handled, is_head, sh);
         true
     }
@@ -704,7 +712,7 @@ impl<T: Transport> Conn<T> {
 
     /// The head is not all here: wait, unless the peer has finished sending.
     fn partial_head(&mut self) -> bool {
-        if self.read_closed {
+        if self.sock.read_closed {
             // This request can never complete.
             self.set_state(State::Closing);
             return true;
@@ -739,7 +747,7 @@ impl<T: Transport> Conn<T> {
         let end = loop {
             let data = self.buf.unread();
             if data.is_empty() {
-                break if self.read_closed {
+                break if self.sock.read_closed {
                     End::Truncated
                 } else {
                     End::More
@@ -803,11 +811,11 @@ impl<T: Transport> Conn<T> {
         };
         let sent = body.pump_sendfile(&mut self.io, sh.torture.then_some(TORTURE_IO), self.key);
         if sent.blocked {
-            self.writable = false; // socket buffer full: wait for its edge
+            self.sock.writable = false; // socket buffer full: wait for its edge
         }
         if sent.bytes > 0 {
             sh.stats.bytes_out += sent.bytes as u64;
-            self.write_progress = true;
+            self.timer.write_progress = true;
         }
         self.after_pump(sent.pumped)
     }
@@ -873,15 +881,7 @@ impl<T: Transport> Conn<T> {
                 Framing::Length(n) if send_body => n,
                 _ => 0,
             };
-            let line = mem::take(&mut self.log_line);
-            log.line(
-                self.peer,
-                line,
-                self.log_split,
-                resp.status,
-                bytes,
-                Instant::now(),
-            );
+            log.finish(&mut self.log, resp.status, bytes, Instant::now());
         }
         match resp.body {
             Body::Static(b) if send_body => self.buf.output.extend_from_slice(b),
@@ -959,7 +959,7 @@ impl<T: Transport> Conn<T> {
 
     /// The reactor's timer for this connection fired.
     pub fn on_timeout(&mut self, kind: TimerKind, sh: &mut Shared) {
-        self.timer = None;
+        self.timer.armed = None;
         trace!(
             "conn {:<4} {:?} timer expired in {}",
             self.key,
@@ -1025,7 +1025,7 @@ impl<T: Transport> Conn<T> {
         let want = match self.state {
             State::Closed | State::Delayed { .. } => None,
             State::Lingering => Some(TimerKind::Linger),
-            _ if self.owed() > 0 && !self.writable => Some(TimerKind::Write),
+            _ if self.owed() > 0 && !self.sock.writable => Some(TimerKind::Write),
             // A helper thread that never answers is a response that makes no progress.
             State::Offloaded { .. } | State::SendingBody { .. } | State::Closing => {
                 Some(TimerKind::Write)
@@ -1040,18 +1040,18 @@ impl<T: Transport> Conn<T> {
         };
         let restart = match want {
             // A new request restarts the head deadline; an answered one, the idle time.
-            Some(TimerKind::Request | TimerKind::Idle) => self.new_request,
-            Some(TimerKind::Body) => self.read_progress,
-            Some(TimerKind::Write) => self.write_progress,
+            Some(TimerKind::Request | TimerKind::Idle) => self.timer.new_request,
+            Some(TimerKind::Body) => self.timer.read_progress,
+            Some(TimerKind::Write) => self.timer.write_progress,
             _ => false,
         };
-        self.new_request = false;
-        self.read_progress = false;
-        self.write_progress = false;
-        if want == self.timer && !restart {
+        self.timer.new_request = false;
+        self.timer.read_progress = false;
+        self.timer.write_progress = false;
+        if want == self.timer.armed && !restart {
             return TimerChange::Keep;
         }
-        self.timer = want;
+        self.timer.armed = want;
         match want {
             Some(kind) => TimerChange::Arm(kind),
             None => TimerChange::Disarm,

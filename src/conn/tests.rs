@@ -310,7 +310,7 @@ fn head_timeout_without_bytes_closes_quietly() {
 fn timer_follows_the_state() {
     let mut rig = Rig::new();
     let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
-    assert_eq!(c.timer, Some(TimerKind::Request));
+    assert_eq!(c.timer.armed, Some(TimerKind::Request));
     rig.run(&mut c);
     assert_eq!(c.timer_change(), TimerChange::Arm(TimerKind::Idle));
     assert_eq!(
