@@ -4,6 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::http::date::civil_from_days;
+use crate::http::token::{is_digits, parse_decimal, trim_ows};
 
 /// A `Range` value longer than this is ignored (the whole representation is sent).
 const MAX_RANGE_HEADER: usize = 1024;
@@ -407,14 +408,10 @@ fn parse_range(v: &[u8], out: &mut [Spec; MAX_RANGES]) -> Option<usize> {
     (n > 0).then_some(n)
 }
 
-/// `1*DIGIT`, saturating at u64::MAX.
+/// `1*DIGIT` of any length, saturating at u64::MAX (see [`Spec`]): a number past u64 is still a
+/// number here, where the one decimal parser would refuse it.
 fn number(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    Some(v.iter().fold(0u64, |n, &d| {
-        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    }))
+    parse_decimal(v).or_else(|| is_digits(v).then_some(u64::MAX))
 }
 
 /// `a < b` for two strings of ASCII digits, of any length.
@@ -446,17 +443,6 @@ pub fn content_range(start: u64, end: u64, len: u64) -> String {
 /// `Content-Range` value for a 416 answer: `bytes */len`.
 pub fn content_range_unsatisfied(len: u64) -> String {
     format!("bytes */{len}")
-}
-
-/// Strips OWS (SP, HTAB) from both ends.
-fn trim_ows(mut v: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = v {
-        v = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = v {
-        v = rest;
-    }
-    v
 }
 
 #[cfg(test)]
