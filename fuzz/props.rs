@@ -15,7 +15,7 @@ use spindle::files::cond::{self, Precondition, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
 use spindle::files::Files;
 use spindle::http::body::BodyDecoder;
-use spindle::http::date::{format_http_date, DateCache};
+use spindle::http::date::{format_http_date, parse_http_date, DateCache};
 use spindle::http::parse::{
     leading_empty_lines, with_parsed_head, HeadScanner, ParseError, Parsed, MAX_REQUEST_LINE,
 };
@@ -348,12 +348,12 @@ pub fn range(data: &[u8]) {
         panic!("If-None-Match: * always matches an existing resource");
     }
     for v in [Some(value), other].into_iter().flatten() {
-        if let Some(secs) = cond::parse_http_date(v) {
+        if let Some(secs) = parse_http_date(v) {
             // Up to 9999-12-31T23:59:59, the last moment an IMF-fixdate can say.
             if secs <= 253_402_300_799 {
                 let mut text = [0; 29];
                 format_http_date(secs, &mut text);
-                assert_eq!(cond::parse_http_date(&text), Some(secs));
+                assert_eq!(parse_http_date(&text), Some(secs));
             }
         }
     }
