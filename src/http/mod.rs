@@ -5,6 +5,7 @@ pub mod body;
 pub mod date;
 pub mod parse;
 pub mod response;
+pub mod status;
 pub mod token;
 
 /// Request methods spindle knows. Anything else well-formed gets 501.
