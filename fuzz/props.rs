@@ -11,7 +11,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use spindle::buf::{BufPool, OUT_HIGH};
 use spindle::conn::{Ask, Conn, Drive, Limits, Shared, Transport};
-use spindle::files::cond::{self, Precondition, Ranges};
+use spindle::files::precondition::{self, Precondition};
+use spindle::files::range::{self, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
 use spindle::files::Files;
 use spindle::http::body::BodyDecoder;
@@ -325,26 +326,26 @@ pub fn range(data: &[u8]) {
         u64::MAX - sel64,
         u64::MAX,
     ] {
-        let plain = cond::ranges(Some(value), None, etag, mtime, len);
+        let plain = range::ranges(Some(value), None, etag, mtime, len);
         if let Ranges::Partial { start, end } = plain {
             assert!(start <= end && end < len, "{start}-{end}/{len}");
-            let _ = cond::content_range(start, end, len);
+            let _ = range::content_range(start, end, len);
         }
         if let Some(want) = simple_range(value, len) {
             assert_eq!(plain, want, "len {len}");
         }
-        assert_eq!(cond::ranges(None, other, etag, mtime, len), Ranges::Full);
+        assert_eq!(range::ranges(None, other, etag, mtime, len), Ranges::Full);
         if let Some(other) = other {
-            let guarded = cond::ranges(Some(value), Some(other), etag, mtime, len);
+            let guarded = range::ranges(Some(value), Some(other), etag, mtime, len);
             assert!(
                 guarded == plain || guarded == Ranges::Full,
                 "If-Range changed {plain:?} into {guarded:?}"
             );
         }
     }
-    let _ = cond::check(Some(value), other, etag, mtime);
-    let _ = cond::check(other, Some(value), etag, mtime);
-    if cond::check(Some(b"*"), other, etag, mtime) != Precondition::NotModified {
+    let _ = precondition::check(Some(value), other, etag, mtime);
+    let _ = precondition::check(other, Some(value), etag, mtime);
+    if precondition::check(Some(b"*"), other, etag, mtime) != Precondition::NotModified {
         panic!("If-None-Match: * always matches an existing resource");
     }
     for v in [Some(value), other].into_iter().flatten() {
