@@ -116,16 +116,14 @@ pub(super) fn if_range_matches(v: &[u8], current: &[u8], mtime_secs: u64) -> boo
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::files::range::{ranges, Ranges};
+    use crate::http::date::examples::{ASCTIME, IMF, RFC850, RFC_SECS};
     use proptest::prelude::*;
 
-    const RFC_SECS: u64 = 784_111_777;
-    const IMF: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-    const RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
-    const ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
-    const ETAG: &str = "\"32-2ebc3ca1-7e\"";
+    /// The current ETag of the tests' file, here and in [`crate::files::range`].
+    pub const ETAG: &str = "\"32-2ebc3ca1-7e\"";
 
     fn p(start: u64, end: u64) -> Ranges {
         Ranges::Partial { start, end }

@@ -178,21 +178,11 @@ pub fn content_range_unsatisfied(len: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::date::format_http_date;
+    use crate::files::precondition::tests::ETAG;
+    use crate::http::date::examples::{fmt, ASCTIME, IMF, RFC850, RFC_SECS};
     use proptest::prelude::*;
 
-    const RFC_SECS: u64 = 784_111_777;
-    const IMF: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-    const RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
-    const ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
-    const ETAG: &str = "\"32-2ebc3ca1-7e\"";
     const GIB: u64 = 1 << 30;
-
-    fn fmt(secs: u64) -> String {
-        let mut out = [0; 29];
-        format_http_date(secs, &mut out);
-        String::from_utf8(out.to_vec()).unwrap()
-    }
 
     fn r(range: &str, len: u64) -> Ranges {
         ranges(Some(range.as_bytes()), None, ETAG, RFC_SECS, len)

@@ -265,24 +265,31 @@ fn to_epoch(year: i64, month: u32, day: u32, secs_of_day: u64) -> Option<u64> {
     Some(days as u64 * 86_400 + secs_of_day)
 }
 
+/// RFC 9110's example moment in its three formats, for the tests of every module that reads
+/// dates.
+#[cfg(test)]
+pub(crate) mod examples {
+    pub const RFC_SECS: u64 = 784_111_777;
+    pub const IMF: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+    pub const RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
+    pub const ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
+
+    /// [`format_http_date`](super::format_http_date) as a `String`.
+    pub fn fmt(secs: u64) -> String {
+        let mut out = [0; 29];
+        super::format_http_date(secs, &mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::examples::*;
     use super::*;
     use proptest::prelude::*;
 
-    const RFC_SECS: u64 = 784_111_777;
-    const IMF: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
-    const RFC850: &str = "Sunday, 06-Nov-94 08:49:37 GMT";
-    const ASCTIME: &str = "Sun Nov  6 08:49:37 1994";
-
     fn date(v: &str) -> Option<u64> {
         parse_http_date(v.as_bytes())
-    }
-
-    fn fmt(secs: u64) -> String {
-        let mut out = [0; 29];
-        format_http_date(secs, &mut out);
-        String::from_utf8(out.to_vec()).unwrap()
     }
 
     #[test]
