@@ -11,11 +11,12 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use spindle::buf::{BufPool, OUT_HIGH};
 use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange, Transport};
-use spindle::files::cond::{self, Precondition, Ranges};
+use spindle::files::precondition::{self, Precondition};
+use spindle::files::range::{self, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
 use spindle::files::Files;
 use spindle::http::body::BodyDecoder;
-use spindle::http::date::{format_http_date, DateCache};
+use spindle::http::date::{format_http_date, parse_http_date, DateCache};
 use spindle::http::parse::{
     leading_empty_lines, with_parsed_head, HeadScanner, ParseError, Parsed, MAX_REQUEST_LINE,
 };
@@ -325,35 +326,35 @@ pub fn range(data: &[u8]) {
         u64::MAX - sel64,
         u64::MAX,
     ] {
-        let plain = cond::ranges(Some(value), None, etag, mtime, len);
+        let plain = range::ranges(Some(value), None, etag, mtime, len);
         if let Ranges::Partial { start, end } = plain {
             assert!(start <= end && end < len, "{start}-{end}/{len}");
-            let _ = cond::content_range(start, end, len);
+            let _ = range::content_range(start, end, len);
         }
         if let Some(want) = simple_range(value, len) {
             assert_eq!(plain, want, "len {len}");
         }
-        assert_eq!(cond::ranges(None, other, etag, mtime, len), Ranges::Full);
+        assert_eq!(range::ranges(None, other, etag, mtime, len), Ranges::Full);
         if let Some(other) = other {
-            let guarded = cond::ranges(Some(value), Some(other), etag, mtime, len);
+            let guarded = range::ranges(Some(value), Some(other), etag, mtime, len);
             assert!(
                 guarded == plain || guarded == Ranges::Full,
                 "If-Range changed {plain:?} into {guarded:?}"
             );
         }
     }
-    let _ = cond::check(Some(value), other, etag, mtime);
-    let _ = cond::check(other, Some(value), etag, mtime);
-    if cond::check(Some(b"*"), other, etag, mtime) != Precondition::NotModified {
+    let _ = precondition::check(Some(value), other, etag, mtime);
+    let _ = precondition::check(other, Some(value), etag, mtime);
+    if precondition::check(Some(b"*"), other, etag, mtime) != Precondition::NotModified {
         panic!("If-None-Match: * always matches an existing resource");
     }
     for v in [Some(value), other].into_iter().flatten() {
-        if let Some(secs) = cond::parse_http_date(v) {
+        if let Some(secs) = parse_http_date(v) {
             // Up to 9999-12-31T23:59:59, the last moment an IMF-fixdate can say.
             if secs <= 253_402_300_799 {
                 let mut text = [0; 29];
                 format_http_date(secs, &mut text);
-                assert_eq!(cond::parse_http_date(&text), Some(secs));
+                assert_eq!(parse_http_date(&text), Some(secs));
             }
         }
     }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::handler::{Action, Body, BodySink, Context, Request, Response, Stream};
+use crate::http::token::parse_decimal;
 use crate::http::Method;
 
 /// Largest `/-/bytes/N`.
@@ -89,12 +90,12 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
     }
 }
 
-/// A decimal number of at most 10 digits (no sign, no spaces).
+/// A decimal number of at most 10 digits (no sign, no spaces; `/-/bytes/00000000001` is 400).
 fn number(s: &[u8]) -> Option<u64> {
-    if s.is_empty() || s.len() > 10 || !s.iter().all(u8::is_ascii_digit) {
+    if s.len() > 10 {
         return None;
     }
-    Some(s.iter().fold(0, |n, &b| n * 10 + u64::from(b - b'0')))
+    parse_decimal(s)
 }
 
 /// `/-/bytes/N`: the repeating [`PATTERN`], generated as the socket drains.
@@ -184,5 +185,11 @@ mod tests {
         assert_eq!(number(b""), None);
         assert_eq!(number(b"+1"), None);
         assert_eq!(number(b"99999999999"), None);
+        assert_eq!(
+            number(b"00000000001"),
+            None,
+            "at most 10 digits, zeros included"
+        );
+        assert_eq!(number(b"0000000001"), Some(1));
     }
 }

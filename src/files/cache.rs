@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::resolve::{ResolveError, Resolved, Root};
-use super::{cond, mime};
+use super::{mime, precondition};
 use crate::http::date::format_http_date;
 use std::os::unix::ffi::OsStrExt;
 
@@ -58,7 +58,7 @@ impl FileInfo {
         let bytes = (keep_bytes && meta.len() <= SMALL_FILE)
             .then(|| read_small(&path, meta.len()))
             .flatten();
-        let etag = cond::etag(meta.len(), mtime, nanos, meta.ino());
+        let etag = precondition::etag(meta.len(), mtime, nanos, meta.ino());
         let mut validators = Vec::with_capacity(128);
         validators.extend_from_slice(b"ETag: ");
         validators.extend_from_slice(etag.as_bytes());

@@ -2,10 +2,11 @@
 //! conditional and range requests, directory listings. Nothing here touches mio.
 
 pub mod cache;
-pub mod cond;
 pub mod dircache;
 pub mod listing;
 pub mod mime;
+pub mod precondition;
+pub mod range;
 pub mod resolve;
 pub mod write;
 
@@ -20,9 +21,10 @@ use std::time::Instant;
 use crate::handler::{Action, Body, Request, Response};
 use crate::http::Method;
 use cache::{Cache, FileInfo, Target};
-use cond::{Precondition, Ranges};
 use dircache::{DirCache, Snapshot};
 use listing::{Format, Render};
+use precondition::Precondition;
+use range::Ranges;
 use resolve::{ResolveError, Root};
 
 /// Answers GET and HEAD for the files and directories under ROOT.
@@ -199,7 +201,7 @@ fn file_response(req: &Request<'_>, plain: &FileInfo, gz: Option<&FileInfo>) -> 
         resp
     };
     let size = info.size;
-    let check = cond::check(
+    let check = precondition::check(
         req.header("if-none-match"),
         req.header("if-modified-since"),
         &info.etag,
@@ -208,7 +210,7 @@ fn file_response(req: &Request<'_>, plain: &FileInfo, gz: Option<&FileInfo>) -> 
     if check == Precondition::NotModified {
         return with_fields(Response::empty(304), &info.fields_304);
     }
-    let ranges = cond::ranges(
+    let ranges = range::ranges(
         req.header("range"),
         req.header("if-range"),
         &info.etag,
@@ -220,7 +222,7 @@ fn file_response(req: &Request<'_>, plain: &FileInfo, gz: Option<&FileInfo>) -> 
         Ranges::Partial { start, end } => (206, start, end - start + 1),
         Ranges::Unsatisfiable => {
             let resp = Response::error(416)
-                .with_header("Content-Range", cond::content_range_unsatisfied(size))
+                .with_header("Content-Range", range::content_range_unsatisfied(size))
                 .with_header("Accept-Ranges", "bytes");
             return with_fields(resp, &info.fields_304);
         }
@@ -232,7 +234,7 @@ fn file_response(req: &Request<'_>, plain: &FileInfo, gz: Option<&FileInfo>) -> 
     let mut resp = with_fields(Response::empty(status), &info.fields);
     resp.body = body;
     if let Ranges::Partial { start, end } = ranges {
-        resp = resp.with_header("Content-Range", cond::content_range(start, end, size));
+        resp = resp.with_header("Content-Range", range::content_range(start, end, size));
     }
     resp
 }

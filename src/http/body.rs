@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::parse::is_tchar;
+use super::token::is_tchar;
 
 /// Longest run of chunk extensions on one chunk line.
 const MAX_CHUNK_EXT: u32 = 1024;

@@ -6,6 +6,8 @@ pub mod date;
 pub mod parse;
 pub mod plan;
 pub mod response;
+pub mod status;
+pub mod token;
 
 /// Request methods spindle knows. Anything else well-formed gets 501.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

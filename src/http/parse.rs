@@ -2,6 +2,7 @@
 //! costs O(n)), split the request line and the header fields, and apply RFC 9112's framing rules
 //! so that no request-smuggling shape gets through.
 
+use super::token::{is_tchar, parse_decimal, table, trim_ows};
 use super::{Method, Version};
 
 /// Longest request line we read; a longer one is 414.
@@ -150,7 +151,7 @@ impl HeadScanner {
             // The method is checked as it arrives, from where the last look stopped, so that
             // bytes that cannot begin a request are refused at once, however they trickle in.
             let from = self.method.min(buf.len());
-            match buf[from..].iter().position(|&b| !TCHAR[usize::from(b)]) {
+            match buf[from..].iter().position(|&b| !is_tchar(b)) {
                 None => self.method = buf.len(),
                 Some(k) => {
                     let k = from + k;
@@ -177,7 +178,7 @@ impl HeadScanner {
 /// the answer [`parse_request_line`] gives once the line is whole. A lone CR may still be the
 /// start of an empty line (RFC 9112 §2.2), which the connection skips: it waits.
 fn method_prefix(start: &[u8]) -> Result<(), ParseError> {
-    match start.iter().position(|&b| !TCHAR[usize::from(b)]) {
+    match start.iter().position(|&b| !is_tchar(b)) {
         None => Ok(()),
         Some(k) if k > 0 && start[k] == b' ' => Ok(()),
         Some(0) if start == b"\r" => Ok(()),
@@ -435,12 +436,12 @@ fn parse_fields<'a>(
 fn field_line(line: &[u8]) -> Result<(usize, &[u8]), ParseError> {
     let colon = line
         .iter()
-        .position(|&b| !TCHAR[usize::from(b)])
+        .position(|&b| !is_tchar(b))
         .ok_or(ParseError::Malformed)?;
     if colon == 0 || line[colon] != b':' {
         return Err(ParseError::Malformed);
     }
-    let value = trim(&line[colon + 1..]);
+    let value = trim_ows(&line[colon + 1..]);
     let mut i = 0;
     while let Some(c) = find_control(&value[i..], false) {
         if value[i + c] != b'\t' {
@@ -466,7 +467,7 @@ pub struct RequestLine<'a> {
 pub fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, ParseError> {
     let m_end = line
         .iter()
-        .position(|&b| !TCHAR[usize::from(b)])
+        .position(|&b| !is_tchar(b))
         .ok_or(ParseError::Malformed)?;
     if m_end == 0 || line[m_end] != b' ' {
         return Err(ParseError::Malformed);
@@ -566,29 +567,6 @@ fn strip_scheme(target: &[u8]) -> Option<&[u8]> {
     None
 }
 
-/// A 256-entry membership table: alphanumerics plus `extra`.
-const fn table(extra: &[u8]) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        t[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    let mut i = 0;
-    while i < extra.len() {
-        t[extra[i] as usize] = true;
-        i += 1;
-    }
-    t
-}
-
-/// RFC 9110 §5.6.2 token characters.
-static TCHAR: [bool; 256] = table(b"!#$%&'*+-.^_`|~");
-
-/// A token character (RFC 9110 §5.6.2).
-pub(crate) fn is_tchar(b: u8) -> bool {
-    TCHAR[usize::from(b)]
-}
 /// RFC 3986 reg-name characters: unreserved, sub-delims, and `%` (of a pct-encoded triplet).
 static REG_NAME: [bool; 256] = table(b"-._~!$&'()*+,;=%");
 
@@ -658,12 +636,7 @@ fn ip_literal(a: &[u8]) -> bool {
 
 /// `*DIGIT`, worth at most 65535 (empty is allowed: RFC 3986 §3.2.3).
 fn valid_port(p: &[u8]) -> bool {
-    p.iter()
-        .try_fold(0u32, |n, &b| {
-            let n = n * 10 + u32::from(b.wrapping_sub(b'0'));
-            (b.is_ascii_digit() && n <= 65535).then_some(n)
-        })
-        .is_some()
+    p.is_empty() || parse_decimal(p).is_some_and(|n| n <= 65535)
 }
 
 /// What the header fields say about framing, persistence, Host and Expect.
@@ -688,7 +661,7 @@ impl Fields {
         }
         if name.eq_ignore_ascii_case("host") {
             self.hosts += 1;
-            let v = trim(h.value);
+            let v = trim_ows(h.value);
             // An empty Host is what a client sends for a target without an authority.
             if !v.is_empty() && !valid_host(v) {
                 return Err(ParseError::BadHost);
@@ -696,7 +669,7 @@ impl Fields {
         } else if name.eq_ignore_ascii_case("content-length") {
             // A list of identical values ("5, 5") or repeated identical fields is one length.
             for item in h.value.split(|&b| b == b',') {
-                let n = parse_length(trim(item)).ok_or(ParseError::BadFraming)?;
+                let n = parse_length(trim_ows(item)).ok_or(ParseError::BadFraming)?;
                 if self.length.is_some_and(|l| l != n) {
                     return Err(ParseError::BadFraming);
                 }
@@ -704,7 +677,7 @@ impl Fields {
             }
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             for item in h.value.split(|&b| b == b',') {
-                let coding = trim(item);
+                let coding = trim_ows(item);
                 if coding.is_empty() || self.chunked_last {
                     // An empty element, or anything after `chunked`: framing is ambiguous.
                     return Err(ParseError::BadFraming);
@@ -720,7 +693,7 @@ impl Fields {
             }
         } else if name.eq_ignore_ascii_case("connection") {
             for item in h.value.split(|&b| b == b',') {
-                let token = trim(item);
+                let token = trim_ows(item);
                 if token.eq_ignore_ascii_case(b"close") {
                     self.close = true;
                 } else if token.eq_ignore_ascii_case(b"keep-alive") {
@@ -728,7 +701,7 @@ impl Fields {
                 }
             }
         } else if name.eq_ignore_ascii_case("expect") {
-            if trim(h.value).eq_ignore_ascii_case(b"100-continue") {
+            if trim_ows(h.value).eq_ignore_ascii_case(b"100-continue") {
                 self.expect_continue = true;
             } else {
                 return Err(ParseError::Expectation);
@@ -749,30 +722,13 @@ impl Fields {
     }
 }
 
-/// `1*DIGIT`, no sign, no overflow.
+/// `1*DIGIT`, no sign, at most 19 digits (leading zeros count): a longer value is refused even
+/// when it is worth less than `u64::MAX`, as it always has been.
 fn parse_length(v: &[u8]) -> Option<u64> {
-    if v.is_empty() || v.len() > 19 {
+    if v.len() > 19 {
         return None;
     }
-    v.iter().try_fold(0u64, |n, &b| {
-        if b.is_ascii_digit() {
-            n.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-        } else {
-            None
-        }
-    })
-}
-
-fn trim(v: &[u8]) -> &[u8] {
-    let start = v
-        .iter()
-        .position(|&b| b != b' ' && b != b'\t')
-        .unwrap_or(v.len());
-    let end = v
-        .iter()
-        .rposition(|&b| b != b' ' && b != b'\t')
-        .map_or(start, |e| e + 1);
-    &v[start..end]
+    parse_decimal(v)
 }
 
 #[cfg(test)]
@@ -1144,6 +1100,10 @@ mod tests {
             Ok(Framing::Length(5))
         );
         assert_eq!(
+            f(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0000000000000000005\r\n\r\n"),
+            Ok(Framing::Length(5))
+        );
+        assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
             Ok(Framing::Chunked)
         );
@@ -1159,6 +1119,9 @@ mod tests {
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0x10\r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+            // At most 19 digits, even when a longer value would fit in a u64.
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 00000000000000000005\r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
             b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
