@@ -10,7 +10,9 @@ use std::mem;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use super::listing::{self, Entry};
@@ -107,6 +109,31 @@ fn listed(entry: &fs::DirEntry, root: &Path, show_hidden: bool) -> Option<Entry>
         size: meta.len(),
         mtime_secs: u64::try_from(meta.mtime()).unwrap_or(0),
     })
+}
+
+/// Snapshots with at least this many entries are freed on a thread of their own.
+const RETIRE_FROM: usize = 1024;
+
+/// Lets go of `snap`; if it is the last reference to a big snapshot, the freeing — 50 000
+/// names take milliseconds — happens on a thread of its own, not on the reactor's.
+pub fn retire(snap: Arc<Snapshot>) {
+    if Arc::strong_count(&snap) > 1 || snap.entries.len() < RETIRE_FROM {
+        return; // only a count goes down, or there is little to free
+    }
+    static GRAVE: OnceLock<Option<Mutex<Sender<Arc<Snapshot>>>>> = OnceLock::new();
+    let grave = GRAVE.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<Arc<Snapshot>>();
+        thread::Builder::new()
+            .name("retire".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| Mutex::new(tx))
+    });
+    if let Some(tx) = grave {
+        if let Ok(tx) = tx.lock() {
+            let _ = tx.send(snap);
+        }
+    }
 }
 
 /// How long a snapshot is believed. A directory's mtime does not change when a file in it

@@ -135,6 +135,14 @@ impl Render {
     }
 }
 
+impl Drop for Render {
+    /// The last holder of a big snapshot frees it off the reactor thread.
+    fn drop(&mut self) {
+        let snap = std::mem::take(&mut self.snap);
+        super::dircache::retire(snap);
+    }
+}
+
 impl Stream for Render {
     /// Unknown: chunked on HTTP/1.1, close-delimited on 1.0 (and nothing to count for HEAD).
     fn length(&self) -> Option<u64> {
