@@ -5,9 +5,9 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{get, TestServer};
+use common::{eventually, get, TestServer};
 
 /// A scratch directory holding `root/` (served) and a sibling `outside/`.
 struct Scratch {
@@ -73,14 +73,8 @@ fn delete(path: &str) -> Vec<u8> {
     format!("DELETE {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes()
 }
 
-/// Waits (briefly) until `cond` holds: the server cleans up on its own thread.
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let until = Instant::now() + Duration::from_secs(3);
-    while !cond() {
-        assert!(Instant::now() < until, "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// How long the server's own thread may take to clean up.
+const CLEANUP: Duration = Duration::from_secs(3);
 
 #[test]
 fn without_the_flag_put_and_delete_are_405_and_touch_nothing() {
@@ -190,11 +184,11 @@ fn an_interrupted_put_leaves_nothing_behind() {
     c.send(b"PUT /dir/half.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n");
     c.send(&[b'x'; 20000]);
     std::thread::sleep(Duration::from_millis(100));
-    eventually("the temporary file appears", || {
+    eventually(CLEANUP, "the temporary file appears", || {
         !Scratch::names(&s.root.join("dir")).is_empty()
     });
     drop(c);
-    eventually("the temporary file is removed", || {
+    eventually(CLEANUP, "the temporary file is removed", || {
         Scratch::names(&s.root.join("dir")).is_empty()
     });
     // Half a body, then silence: the body timeout ends it the same way.
@@ -203,14 +197,14 @@ fn an_interrupted_put_leaves_nothing_behind() {
     c.send(&[b'y'; 1000]);
     let r = c.read_response();
     assert_eq!(r.status, 408);
-    eventually("nothing left after the timeout", || {
+    eventually(CLEANUP, "nothing left after the timeout", || {
         Scratch::names(&s.root.join("dir")).is_empty()
     });
     // Too large a body: 413, no file.
     let mut c = srv.connect();
     let r = c.request(&put("/dir/big.bin", &vec![b'z'; 70 * 1024]));
     assert_eq!(r.status, 413);
-    eventually("nothing left after 413", || {
+    eventually(CLEANUP, "nothing left after 413", || {
         Scratch::names(&s.root.join("dir")).is_empty()
     });
     srv.assert_alive();

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -66,15 +66,6 @@ fn fd_list() -> String {
         .collect();
     v.sort();
     v.join(" ")
-}
-
-/// Waits until `cond` holds, or fails with `what()` after [`SETTLE`].
-fn eventually(cond: impl Fn() -> bool, what: impl Fn() -> String) {
-    let until = Instant::now() + SETTLE;
-    while !cond() {
-        assert!(Instant::now() < until, "after {SETTLE:?}: {}", what());
-        thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// The served file's bytes: not periodic, so a byte from the wrong offset shows.
@@ -244,8 +235,9 @@ impl Other {
         let at = self.served.load(Ordering::Relaxed);
         let finished = || self.join.as_ref().is_none_or(|j| j.is_finished());
         eventually(
-            || self.served.load(Ordering::Relaxed) > at || finished(),
+            SETTLE,
             || format!("the other client is stuck at {at} responses"),
+            || self.served.load(Ordering::Relaxed) > at || finished(),
         );
         assert!(
             !finished(),
@@ -315,10 +307,9 @@ impl Bench {
         // The server closes the warm-up connection when it reads our FIN. Once the stats say
         // that only the other client and the probe are left, the server has closed every other
         // socket (it counts a connection out as it drops it): the count is exact.
-        eventually(
-            || stats(&probe).count("connections_open") == 2,
-            || "the warm-up connection never closed".into(),
-        );
+        eventually(SETTLE, "the warm-up connection never closed", || {
+            stats(&probe).count("connections_open") == 2
+        });
         let fds = open_fds();
         Bench {
             other: Some(other),
@@ -374,7 +365,7 @@ impl Bench {
     fn descriptors_back(&self, fds: usize, conns: u64, what: &str) {
         let open = || stats(&self.probe).count("connections_open");
         eventually(
-            || open() == conns && open_fds() == fds,
+            SETTLE,
             || {
                 format!(
                     "{what}: {} descriptors open, {fds} before the resets; the server has {} \
@@ -385,6 +376,7 @@ impl Bench {
                     self.fd_list
                 )
             },
+            || open() == conns && open_fds() == fds,
         );
     }
 }
@@ -499,21 +491,23 @@ fn resets_in_the_middle_of_a_stream_or_a_pipelined_batch() {
 /// then known to be in the middle of that body.
 fn upload_reaches(up: &Path, size: u64) {
     eventually(
+        SETTLE,
+        || format!("no temporary file of {size} B in {up:?}: {:?}", names(up)),
         || {
             let n = names(up);
             n.len() == 1
                 && n[0].starts_with(".spindle-upload-")
                 && fs::metadata(up.join(&n[0])).is_ok_and(|m| m.len() == size)
         },
-        || format!("no temporary file of {size} B in {up:?}: {:?}", names(up)),
     );
 }
 
 /// Waits until the upload directory is empty: no file, no temporary file.
 fn upload_gone(up: &Path, what: &str) {
     eventually(
-        || names(up).is_empty(),
+        SETTLE,
         || format!("{what}: left behind in {up:?}: {:?}", names(up)),
+        || names(up).is_empty(),
     );
 }
 

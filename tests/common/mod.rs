@@ -5,6 +5,7 @@
 //! - [`client`]: a raw, strict HTTP/1.1 [`Client`] that reads exactly one [`Response`] at a
 //!   time from a persistent buffer (so pipelined responses can be read one after another),
 //!   and the request builders;
+//! - [`wait`]: [`eventually`], for what the server does on its own time;
 //! - [`fs`]: scratch directories removed on drop, FIFOs, the empty ROOT.
 
 #![allow(dead_code)]
@@ -12,10 +13,11 @@
 pub mod client;
 pub mod fs;
 pub mod server;
+pub mod wait;
 
 // Every test file takes what it needs from here; none takes all of it.
 #[allow(unused_imports)]
-pub use {client::*, fs::*, server::*};
+pub use {client::*, fs::*, server::*, wait::*};
 
 use std::time::Duration;
 
