@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{get, TestServer};
+use common::{get, ScratchDir, TestServer};
 
 #[test]
 fn one_escaped_combined_line_per_request() {
-    let path = std::env::temp_dir().join(format!("spindle-test-access-{}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let dir = ScratchDir::new("access-log");
+    let path = dir.join("access.log");
     let dest = path.to_str().unwrap().to_owned();
     let mut srv = TestServer::with(move |c| c.access_log = Some(dest));
     let mut c = srv.connect();
@@ -46,7 +46,6 @@ fn one_escaped_combined_line_per_request() {
     );
     let refused = find(" 400 ");
     assert!(refused.ends_with("\"-\" 400 16 \"-\" \"-\""), "{refused}");
-    std::fs::remove_file(path).unwrap();
 }
 
 #[test]
@@ -85,7 +84,8 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
     use std::io::Read;
     use std::sync::mpsc;
     use std::time::Duration;
-    let path = std::env::temp_dir().join(format!("spindle-test-fifo-{}", std::process::id()));
+    let dir = ScratchDir::new("access-log-fifo");
+    let path = dir.join("access.fifo");
     common::mkfifo(&path);
     let root = common::empty_root();
     let mut srv = common::spawn_binary_piped(&[
@@ -122,5 +122,4 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
         "{text}"
     );
     assert!(text.contains("\"GET /-/json HTTP/1.1\" 200"), "{text}");
-    std::fs::remove_file(path).unwrap();
 }

@@ -193,18 +193,17 @@ fn answered_count(clients: &mut [Waiting]) -> usize {
         .count()
 }
 
-fn root_with_big_file(name: &str) -> std::path::PathBuf {
-    let root = std::env::temp_dir().join(format!("spindle-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
+fn root_with_big_file(name: &str) -> common::ScratchDir {
+    let root = common::ScratchDir::new(name);
     // Larger than the open-file cache keeps in memory, so every GET opens it.
-    std::fs::write(root.join("big.bin"), vec![b'x'; 64 * 1024]).unwrap();
+    root.write("big.bin", vec![b'x'; 64 * 1024]);
     root
 }
 
 #[test]
 fn out_of_descriptors_accepting_pauses_without_spinning_or_stalling() {
     let root = root_with_big_file("emfile");
-    let srv = Limited::spawn(64, &["--max-connections", "1000"], &root);
+    let srv = Limited::spawn(64, &["--max-connections", "1000"], root.path());
     let base_fds = srv.fds_below(64);
 
     // 100 clients, each with a request sent: the kernel queues them all, the server can take
@@ -309,7 +308,7 @@ fn out_of_descriptors_accepting_pauses_without_spinning_or_stalling() {
 #[test]
 fn max_connections_caps_open_connections_and_resumes_on_close() {
     let root = root_with_big_file("maxconn");
-    let srv = Limited::spawn(1024, &["--max-connections", "10"], &root);
+    let srv = Limited::spawn(1024, &["--max-connections", "10"], root.path());
     let base_fds = srv.fds_below(1024);
 
     // Ten get in; twenty more arrive while they are open and wait in the kernel's queue.

@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -150,41 +150,12 @@ fn file_len() -> usize {
     scaled(MIB).max(256 * 1024)
 }
 
-/// A scratch ROOT holding `big.bin` ([`file_len`] bytes) and an empty
-/// `up/` for uploads; removed on drop.
-struct Scratch {
-    root: PathBuf,
-}
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let root =
-            std::env::temp_dir().join(format!("spindle-resets-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(root.join("up")).unwrap();
-        fs::write(root.join("big.bin"), file_bytes(file_len())).unwrap();
-        Scratch { root }
-    }
-
-    fn up(&self) -> PathBuf {
-        self.root.join("up")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Every name in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+/// A scratch ROOT holding `big.bin` ([`file_len`] bytes) and an empty `up/` for uploads.
+fn scratch_root(test: &str) -> ScratchDir {
+    let root = ScratchDir::new(&format!("resets-{test}"));
+    root.mkdir("up");
+    root.write("big.bin", file_bytes(file_len()));
+    root
 }
 
 /// Another client, on one keep-alive connection, asking and checking in a loop on its own
@@ -277,7 +248,7 @@ struct Bench {
     /// Asks `/-/stats` without opening a connection that would then have to close.
     probe: RefCell<Client>,
     srv: TestServer,
-    scratch: Scratch,
+    scratch: ScratchDir,
     file: Vec<u8>,
     /// Descriptors open once settled, and what they are.
     fds: usize,
@@ -288,8 +259,8 @@ struct Bench {
 impl Bench {
     fn new(test: &str) -> Bench {
         let serial = serial();
-        let scratch = Scratch::new(test);
-        let root = scratch.root.clone();
+        let scratch = scratch_root(test);
+        let root = scratch.path().to_owned();
         let srv = TestServer::with(|c| {
             c.root = root;
             c.allow_write = true;
@@ -297,7 +268,7 @@ impl Bench {
             c.keep_alive_timeout = FAR;
             c.write_timeout = FAR;
         });
-        let file = fs::read(scratch.root.join("big.bin")).unwrap();
+        let file = fs::read(scratch.join("big.bin")).unwrap();
         // A first download of the file, on a connection closed before counting.
         let r = srv.get("/big.bin");
         assert_eq!(r.status, 200);
@@ -541,7 +512,7 @@ fn resets_in_the_middle_of_a_request_body() {
     }
     b.settled("20 echo bodies reset");
     // A PUT streams into a temporary file: the reset must remove it (and close it).
-    let up = b.scratch.up();
+    let up = b.scratch.join("up");
     for (i, &k) in sent.iter().enumerate() {
         let mut s = dial(b.addr(), None);
         let head =
@@ -627,7 +598,7 @@ fn resets_in_the_middle_of_a_chunked_upload() {
         }
     }
     b.settled("chunked echo bodies reset");
-    let up = b.scratch.up();
+    let up = b.scratch.join("up");
     for (i, &(at, data_bytes, where_)) in points.iter().enumerate() {
         let mut s = dial(b.addr(), None);
         s.write_all(head(&format!("PUT /up/chunked-{i}.bin")).as_bytes())

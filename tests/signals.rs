@@ -36,8 +36,8 @@ fn wait(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
 
 #[test]
 fn sigterm_finishes_the_download_in_flight_and_flushes_the_log() {
-    let log = std::env::temp_dir().join(format!("spindle-signal-log-{}", std::process::id()));
-    let _ = std::fs::remove_file(&log);
+    let dir = common::ScratchDir::new("signal-log");
+    let log = dir.join("access.log");
     let (mut child, addr) = start(&["--access-log", log.to_str().unwrap()]);
     // A 8 MiB download, read slowly through a small receive buffer so it is still in flight.
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
@@ -82,7 +82,6 @@ fn sigterm_finishes_the_download_in_flight_and_flushes_the_log() {
         text.contains("\"GET /-/bytes/8388608 HTTP/1.1\" 200 8388608"),
         "{text}"
     );
-    std::fs::remove_file(log).unwrap();
 }
 
 #[test]
@@ -151,22 +150,24 @@ fn fill_the_log(addr: &str) {
     panic!("2000 requests and no access-log line dropped: the log never stalled");
 }
 
-/// A FIFO for the access log, with a reader that holds it open and never reads.
-fn stalled_fifo(name: &str) -> (std::path::PathBuf, std::fs::File) {
+/// A FIFO for the access log (in its scratch directory), with a reader that holds it open and
+/// never reads.
+fn stalled_fifo(name: &str) -> (common::ScratchDir, std::path::PathBuf, std::fs::File) {
     use std::os::unix::fs::OpenOptionsExt;
-    let path = std::env::temp_dir().join(format!("spindle-{name}-{}", std::process::id()));
+    let dir = common::ScratchDir::new(name);
+    let path = dir.join("access.fifo");
     common::mkfifo(&path);
     let reader = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(&path)
         .unwrap();
-    (path, reader)
+    (dir, path, reader)
 }
 
 #[test]
 fn a_stalled_access_log_fifo_holds_the_exit_no_longer_than_the_grace() {
-    let (path, reader) = stalled_fifo("stalled-fifo");
+    let (_dir, path, reader) = stalled_fifo("stalled-fifo");
     let mut srv = common::spawn_binary_piped(&[
         "--bind",
         "127.0.0.1:0",
@@ -191,12 +192,11 @@ fn a_stalled_access_log_fifo_holds_the_exit_no_longer_than_the_grace() {
         .unwrap();
     assert!(err.contains("lines not written at exit"), "{err}");
     drop(reader);
-    std::fs::remove_file(path).unwrap();
 }
 
 #[test]
 fn a_second_signal_cuts_the_wait_for_a_stalled_access_log() {
-    let (path, reader) = stalled_fifo("stalled-fifo-2");
+    let (_dir, path, reader) = stalled_fifo("stalled-fifo-2");
     let mut srv = common::spawn_binary_piped(&[
         "--bind",
         "127.0.0.1:0",
@@ -218,7 +218,6 @@ fn a_second_signal_cuts_the_wait_for_a_stalled_access_log() {
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
     assert_eq!(status.code(), Some(1));
     drop(reader);
-    std::fs::remove_file(path).unwrap();
 }
 
 #[test]
@@ -243,7 +242,8 @@ fn a_stalled_reader_of_the_access_log_on_stdout_holds_the_exit_no_longer_than_th
 
 #[test]
 fn an_access_log_fifo_that_never_gets_a_reader_holds_the_exit_no_longer_than_the_grace() {
-    let path = std::env::temp_dir().join(format!("spindle-readerless-{}", std::process::id()));
+    let dir = common::ScratchDir::new("readerless");
+    let path = dir.join("access.fifo");
     common::mkfifo(&path);
     let mut srv = common::spawn_binary_piped(&[
         "--bind",
@@ -272,5 +272,4 @@ fn an_access_log_fifo_that_never_gets_a_reader_holds_the_exit_no_longer_than_the
         .read_to_string(&mut err)
         .unwrap();
     assert!(err.contains("1 lines not written at exit"), "{err}");
-    std::fs::remove_file(path).unwrap();
 }
