@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{eventually, within};
+
 /// The binary, listening on a free port, under `RLIMIT_NOFILE = nofile` (soft and hard), its
 /// log lines collected from stderr as they come.
 struct Limited {
@@ -173,18 +175,6 @@ fn read_answer(s: &mut TcpStream) -> Vec<u8> {
     }
 }
 
-/// Polls until `cond` holds or `limit` passes; how long it took, or None.
-fn within(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
-    let t = Instant::now();
-    while t.elapsed() < limit {
-        if cond() {
-            return Some(t.elapsed());
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
-
 fn answered_count(clients: &mut [Waiting]) -> usize {
     clients
         .iter_mut()
@@ -291,17 +281,23 @@ fn out_of_descriptors_accepting_pauses_without_spinning_or_stalling() {
     );
     assert!(t.elapsed() < Duration::from_secs(5));
     assert!(clients.iter().all(|c| c.status() == b"200"));
-    within(Duration::from_secs(2), || {
-        srv.logged("accepting again") == 1
-    })
-    .unwrap_or_else(|| panic!("no 'accepting again': {:#?}", srv.log));
+    eventually(
+        Duration::from_secs(2),
+        || format!("no 'accepting again': {:#?}", srv.log),
+        || srv.logged("accepting again") == 1,
+    );
 
     // Everything freed, the server is whole: a file opens again.
     drop(clients);
-    within(Duration::from_secs(5), || srv.fds_below(64) == base_fds)
-        .unwrap_or_else(|| panic!("{} descriptors, {base_fds} at start", srv.fds_below(64)));
+    eventually(
+        Duration::from_secs(5),
+        || format!("{} descriptors, {base_fds} at start", srv.fds_below(64)),
+        || srv.fds_below(64) == base_fds,
+    );
     let mut c = Waiting::send(&srv.addr, "/big.bin");
-    within(Duration::from_secs(5), || c.answered()).unwrap();
+    eventually(Duration::from_secs(5), "GET /big.bin answered", || {
+        c.answered()
+    });
     assert_eq!(c.status(), b"200");
 }
 
@@ -315,10 +311,9 @@ fn max_connections_caps_open_connections_and_resumes_on_close() {
     let mut clients: Vec<Waiting> = (0..10)
         .map(|_| Waiting::send(&srv.addr, "/-/plaintext"))
         .collect();
-    within(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(5), "10 answered", || {
         answered_count(&mut clients) == 10
-    })
-    .unwrap();
+    });
     clients.extend((0..20).map(|_| Waiting::send(&srv.addr, "/-/plaintext")));
     thread::sleep(Duration::from_millis(300));
     assert_eq!(answered_count(&mut clients), 10, "only 10 may be open");
