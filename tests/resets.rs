@@ -16,8 +16,7 @@ mod common;
 
 use std::cell::RefCell;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -75,69 +74,14 @@ fn file_bytes(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// A client socket whose receive buffer is set before it connects.
-fn dial(addr: SocketAddr, rcvbuf: Option<usize>) -> TcpStream {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        None,
-    )
-    .unwrap();
-    if let Some(n) = rcvbuf {
-        socket.set_recv_buffer_size(n).unwrap();
-        // An Ethernet-sized MSS: on loopback (64 KiB segments) the server's send buffer would
-        // otherwise grow at once to more than a megabyte, swallow the whole file, and leave the
-        // server done with it long before the reset comes.
-        socket.set_tcp_mss(1400).unwrap();
-    }
-    socket.connect(&addr.into()).expect("connect");
-    let s: TcpStream = socket.into();
-    s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
-    s.set_nodelay(true).unwrap();
-    s
-}
-
-/// `SO_LINGER` {on, 0} and close: the kernel throws away what is queued and sends an RST.
-fn reset(s: TcpStream) {
-    socket2::SockRef::from(&s)
-        .set_linger(Some(Duration::ZERO))
-        .expect("SO_LINGER");
-    drop(s);
-}
-
-/// Reads a response head a byte at a time, so that no body byte is taken: the test decides
-/// how much of the body is read before the reset.
-fn read_head(s: &mut TcpStream) -> String {
-    let mut buf = Vec::new();
-    while !buf.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        let n = s.read(&mut byte).expect("reading a head");
-        assert!(
-            n > 0,
-            "closed before a head: {:?}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.push(byte[0]);
-    }
-    String::from_utf8(buf).expect("head is not UTF-8")
-}
-
-/// Reads exactly `n` bytes.
-fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
-    let mut v = vec![0; n];
-    s.read_exact(&mut v).expect("reading a body");
-    v
-}
-
 /// Reads one response's head (200 with `Content-Length: len`) and the first `depth` body bytes,
-/// which must be `want[..depth]`.
-fn read_into_body(s: &mut TcpStream, len: usize, depth: usize, want: &[u8], what: &str) {
-    let head = read_head(s);
+/// which must be `want[..depth]`; nothing more is taken from the socket.
+fn read_into_body(s: &mut Client, len: usize, depth: usize, want: &[u8], what: &str) {
+    let head = s.read_head_bytewise();
     assert!(head.starts_with("HTTP/1.1 200 "), "{what}: {head}");
     let cl = format!("\r\ncontent-length: {len}\r\n");
     assert!(head.to_ascii_lowercase().contains(&cl), "{what}: {head}");
-    let body = read_n(s, depth);
+    let body = s.read_exact(depth);
     assert!(
         body == want[..depth],
         "{what}: wrong bytes in the first {depth}"
@@ -379,17 +323,17 @@ fn resets_in_the_middle_of_a_1mib_file_response() {
     let len = b.file.len();
     // One at a time, at many depths.
     for (i, depth) in depths(len, 50).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get("/big.bin").as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get("/big.bin").as_bytes());
         read_into_body(&mut s, len, depth, &b.file, &format!("download {i}"));
-        reset(s);
+        s.reset();
     }
     b.settled("50 downloads reset one by one");
     // Twenty at once: the resets arrive in the same batch of events.
     let mut all = Vec::new();
     for i in 0..20 {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get("/big.bin").as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get("/big.bin").as_bytes());
         read_into_body(
             &mut s,
             len,
@@ -399,15 +343,15 @@ fn resets_in_the_middle_of_a_1mib_file_response() {
         );
         all.push(s);
     }
-    all.into_iter().for_each(reset);
+    all.into_iter().for_each(Client::reset);
     b.settled("20 downloads reset together");
     // Half-closed first, then reset.
     for (i, depth) in depths(len, 10).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get("/big.bin").as_bytes()).unwrap();
-        s.shutdown(Shutdown::Write).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get("/big.bin").as_bytes());
+        s.shutdown_write();
         read_into_body(&mut s, len, depth, &b.file, &format!("half-closed {i}"));
-        reset(s);
+        s.reset();
     }
     b.settled("10 half-closed downloads reset");
     b.finish();
@@ -420,11 +364,10 @@ fn resets_in_the_middle_of_a_stream_or_a_pipelined_batch() {
     let n = scaled(64 * MIB);
     let want = pattern(scaled(2 * MIB));
     for (i, depth) in depths(want.len(), 20).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get(&format!("/-/bytes/{n}")).as_bytes())
-            .unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get(&format!("/-/bytes/{n}")).as_bytes());
         read_into_body(&mut s, n, depth, &want, &format!("/-/bytes {i}"));
-        reset(s);
+        s.reset();
     }
     b.settled("20 streams reset");
     // A pipelined batch of file, stream and small answers, reset partway through.
@@ -440,19 +383,19 @@ fn resets_in_the_middle_of_a_stream_or_a_pipelined_batch() {
         .collect();
     let len = b.file.len();
     for (i, depth) in depths(len, 12).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(batch.as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(batch.as_bytes());
         read_into_body(&mut s, len, depth, &b.file, &format!("pipelined batch {i}"));
-        reset(s);
+        s.reset();
     }
     // The same batch, reset without reading a byte, and before the server has read it all.
     for i in 0..10 {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(batch.as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(batch.as_bytes());
         if i % 2 == 1 {
             thread::sleep(Duration::from_millis(5));
         }
-        reset(s);
+        s.reset();
     }
     b.settled("pipelined batches reset");
     b.finish();
@@ -491,7 +434,7 @@ fn resets_in_the_middle_of_a_request_body() {
     let sent = [0, 1, 1000, half, scaled(MIB) - 1];
     // `/-/echo` keeps the body in memory until it is all there.
     for (i, &k) in sent.iter().cycle().take(20).enumerate() {
-        let mut s = dial(b.addr(), None);
+        let mut s = Client::connect(b.addr());
         let expect = if i % 4 == 3 {
             "Expect: 100-continue\r\n"
         } else {
@@ -499,28 +442,28 @@ fn resets_in_the_middle_of_a_request_body() {
         };
         let head =
             format!("POST /-/echo HTTP/1.1\r\nHost: x\r\n{expect}Content-Length: {MIB}\r\n\r\n");
-        s.write_all(head.as_bytes()).unwrap();
+        s.send(head.as_bytes());
         if !expect.is_empty() {
-            let head = read_head(&mut s);
+            let head = s.read_head_bytewise();
             assert!(head.starts_with("HTTP/1.1 100 "), "{head}");
         }
-        s.write_all(&body[..k]).unwrap();
+        s.send(&body[..k]);
         if i % 2 == 0 {
             thread::sleep(Duration::from_millis(5)); // let the server take it in first
         }
-        reset(s);
+        s.reset();
     }
     b.settled("20 echo bodies reset");
     // A PUT streams into a temporary file: the reset must remove it (and close it).
     let up = b.scratch.join("up");
     for (i, &k) in sent.iter().enumerate() {
-        let mut s = dial(b.addr(), None);
+        let mut s = Client::connect(b.addr());
         let head =
             format!("PUT /up/put-{i}.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {MIB}\r\n\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body[..k]).unwrap();
+        s.send(head.as_bytes());
+        s.send(&body[..k]);
         upload_reaches(&up, k as u64);
-        reset(s);
+        s.reset();
         upload_gone(&up, &format!("PUT reset after {k} B"));
     }
     b.settled("5 uploads reset");
@@ -588,24 +531,23 @@ fn resets_in_the_middle_of_a_chunked_upload() {
     drop(c);
     for round in 0..4 {
         for &(at, _, _) in &points {
-            let mut s = dial(b.addr(), None);
-            s.write_all(head("POST /-/echo").as_bytes()).unwrap();
-            s.write_all(&wire[..at]).unwrap();
+            let mut s = Client::connect(b.addr());
+            s.send(head("POST /-/echo").as_bytes());
+            s.send(&wire[..at]);
             if round % 2 == 1 {
                 thread::sleep(Duration::from_millis(5)); // let the server take it in first
             }
-            reset(s);
+            s.reset();
         }
     }
     b.settled("chunked echo bodies reset");
     let up = b.scratch.join("up");
     for (i, &(at, data_bytes, where_)) in points.iter().enumerate() {
-        let mut s = dial(b.addr(), None);
-        s.write_all(head(&format!("PUT /up/chunked-{i}.bin")).as_bytes())
-            .unwrap();
-        s.write_all(&wire[..at]).unwrap();
+        let mut s = Client::connect(b.addr());
+        s.send(head(&format!("PUT /up/chunked-{i}.bin")).as_bytes());
+        s.send(&wire[..at]);
         upload_reaches(&up, data_bytes as u64);
-        reset(s);
+        s.reset();
         upload_gone(&up, &format!("chunked PUT reset {where_}"));
     }
     b.settled("chunked uploads reset");

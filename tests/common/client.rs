@@ -479,19 +479,75 @@ fn parse_field(line: &[u8]) -> Result<(String, String), String> {
     Ok((name.to_string(), value.trim().to_string()))
 }
 
+/// Socket-level control, for the tests that decide exactly how much is read and how a
+/// connection ends.
 impl Client {
     /// Like [`Client::connect`], with `SO_RCVBUF` set to `bytes` before connecting, so that the
     /// window the client advertises is small from the first segment: the server's writes then
     /// stop short while the client is not reading.
     pub fn connect_with_recv_buffer(addr: SocketAddr, bytes: usize) -> Client {
+        Client::dial(addr, |s| s.set_recv_buffer_size(bytes).expect("SO_RCVBUF"))
+    }
+
+    /// Like [`Client::connect_with_recv_buffer`], with an Ethernet-sized MSS too: on loopback
+    /// (64 KiB segments) the server's send buffer would otherwise grow at once to more than a
+    /// megabyte, swallow a whole file, and leave the server done with it long before the
+    /// client stops reading or resets.
+    pub fn connect_narrow(addr: SocketAddr, recv_buffer: usize) -> Client {
+        Client::dial(addr, |s| {
+            s.set_recv_buffer_size(recv_buffer).expect("SO_RCVBUF");
+            s.set_tcp_mss(1400).expect("TCP_MAXSEG");
+        })
+    }
+
+    /// A socket that `setup` may tune before it connects.
+    fn dial(addr: SocketAddr, setup: impl FnOnce(&socket2::Socket)) -> Client {
         let socket = socket2::Socket::new(
             socket2::Domain::for_address(addr),
             socket2::Type::STREAM,
             None,
         )
         .expect("socket");
-        socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+        setup(&socket);
         socket.connect(&addr.into()).expect("connect");
         Client::over(socket.into())
+    }
+
+    /// `SO_LINGER` {on, 0} and close: the kernel throws away what is queued and sends an RST.
+    pub fn reset(self) {
+        socket2::SockRef::from(&self.stream)
+            .set_linger(Some(Duration::ZERO))
+            .expect("SO_LINGER");
+    }
+
+    /// Reads a response head a byte at a time, so that no body byte is taken from the socket:
+    /// the test decides how much of the body is read (with [`Client::read_exact`]).
+    pub fn read_head_bytewise(&mut self) -> String {
+        let mut byte = [0u8; 1];
+        loop {
+            if let Some(at) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head: Vec<u8> = self.buf.drain(..at + 4).collect();
+                return String::from_utf8(head).expect("head is not UTF-8");
+            }
+            let n = self.stream.read(&mut byte).expect("reading a head");
+            assert!(
+                n > 0,
+                "closed before a head: {:?}",
+                String::from_utf8_lossy(&self.buf)
+            );
+            self.buf.push(byte[0]);
+        }
+    }
+
+    /// Exactly `n` bytes: those buffered first, then no more from the socket than it takes.
+    pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
+        let from_buf = n.min(self.buf.len());
+        let mut v: Vec<u8> = self.buf.drain(..from_buf).collect();
+        let have = v.len();
+        v.resize(n, 0);
+        self.stream
+            .read_exact(&mut v[have..])
+            .expect("reading a body");
+        v
     }
 }
