@@ -173,6 +173,19 @@ impl Client {
         self.stream.write_all(bytes).expect("send");
     }
 
+    /// Sends `bytes` cut at the offsets `cuts` (ascending), one write a piece, with `pause`
+    /// between them, so that the server may read each piece on its own.
+    pub fn send_split(&mut self, bytes: &[u8], cuts: &[usize], pause: Duration) {
+        let mut from = 0;
+        for &at in cuts {
+            assert!(from <= at && at <= bytes.len(), "bad cut {at} in {cuts:?}");
+            self.send(&bytes[from..at]);
+            thread::sleep(pause);
+            from = at;
+        }
+        self.send(&bytes[from..]);
+    }
+
     /// Sends one byte per write, with `pause` between them.
     pub fn send_bytewise(&mut self, bytes: &[u8], pause: Duration) {
         for b in bytes {
