@@ -95,8 +95,7 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
         path.to_str().unwrap(),
         root.to_str().unwrap(),
     ]);
-    let addr: std::net::SocketAddr = srv.addr.parse().unwrap();
-    let mut c = common::Client::connect(addr);
+    let mut c = srv.connect();
     assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
     // Now the reader comes (`cat log`).
     let (tx, rx) = mpsc::channel();
@@ -110,8 +109,7 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
     drop(c);
     // Give the writer's open a moment to meet the reader, then stop: the log is flushed on exit.
     std::thread::sleep(Duration::from_millis(200));
-    common::signal(&srv.child, libc::SIGTERM);
-    let status = common::wait_exit(&mut srv.child, Duration::from_secs(5));
+    let (status, _) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(5));
     assert_eq!(status.code(), Some(0));
     let text = rx
         .recv_timeout(Duration::from_secs(5))

@@ -51,11 +51,7 @@ impl Limited {
         let mut out = io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
-        let addr = line
-            .strip_prefix("listening on http://")
-            .and_then(|r| r.split('/').next())
-            .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
-            .to_owned();
+        let addr = common::listening_addr(&line);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
         let err = io::BufReader::new(child.stderr.take().unwrap());

@@ -2,6 +2,7 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
+use std::process::ExitStatus;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -182,12 +183,15 @@ pub fn spawn_binary(extra: &[&str], root: &std::path::Path) -> (std::process::Ch
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line
-        .strip_prefix("listening on http://")
+    (child, listening_addr(&line))
+}
+
+/// The address of a `listening on http://ADDR/` start-up line.
+pub fn listening_addr(line: &str) -> String {
+    line.strip_prefix("listening on http://")
         .and_then(|r| r.split('/').next())
         .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
-        .to_owned();
-    (child, addr)
+        .to_owned()
 }
 
 /// The binary with exactly `args` (no `-q`, no ROOT added), stdout and stderr piped, and the
@@ -226,16 +230,39 @@ pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
     }
     let (r, line, stdout) = reader.join().unwrap();
     r.unwrap();
-    let addr = line
-        .strip_prefix("listening on http://")
-        .and_then(|r| r.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
-        .to_owned();
     Spawned {
         child,
-        addr,
+        addr: listening_addr(&line),
         first_line: line,
         stdout,
+    }
+}
+
+impl Spawned {
+    /// A client on a fresh connection to the child.
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr.parse().expect("listening address"))
+    }
+
+    /// Sends `sig` and waits for the exit, at most `limit`: the status, and how long the exit
+    /// took from the signal.
+    pub fn signal_and_wait(&mut self, sig: i32, limit: Duration) -> (ExitStatus, Duration) {
+        let t = Instant::now();
+        signal(&self.child, sig);
+        let status = wait_exit(&mut self.child, limit);
+        (status, t.elapsed())
+    }
+
+    /// All of stderr, to its end (once the child has exited).
+    pub fn read_stderr(&mut self) -> String {
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .expect("stderr already taken")
+            .read_to_string(&mut err)
+            .unwrap();
+        err
     }
 }
 
