@@ -331,16 +331,7 @@ impl Client {
         let status: u16 = code
             .parse()
             .map_err(|_| format!("bad status line {status_line:?}"))?;
-        let mut headers = Vec::new();
-        loop {
-            let line = self.line("header")?;
-            raw_head.extend_from_slice(&line);
-            raw_head.extend_from_slice(b"\r\n");
-            if line.is_empty() {
-                break;
-            }
-            headers.push(parse_field(&line)?);
-        }
+        let headers = self.fields("header", &mut raw_head)?;
         let mut resp = Response {
             version,
             status,
@@ -384,15 +375,7 @@ impl Client {
             let size = usize::from_str_radix(size_text, 16)
                 .map_err(|_| format!("bad chunk size line {text:?}"))?;
             if size == 0 {
-                loop {
-                    let t = self.line("trailer")?;
-                    raw.extend_from_slice(&t);
-                    raw.extend_from_slice(b"\r\n");
-                    if t.is_empty() {
-                        break;
-                    }
-                    resp.trailers.push(parse_field(&t)?);
-                }
+                resp.trailers = self.fields("trailer", &mut raw)?;
                 resp.raw_chunked = Some(raw);
                 return Ok(());
             }
@@ -407,20 +390,29 @@ impl Client {
         }
     }
 
+    /// Header (or trailer) lines up to the empty line, each also appended to `raw` with its
+    /// CRLF, the empty line included.
+    fn fields(&mut self, what: &str, raw: &mut Vec<u8>) -> Result<Vec<(String, String)>, String> {
+        let mut fields = Vec::new();
+        loop {
+            let line = self.line(what)?;
+            raw.extend_from_slice(&line);
+            raw.extend_from_slice(b"\r\n");
+            if line.is_empty() {
+                return Ok(fields);
+            }
+            fields.push(parse_field(&line)?);
+        }
+    }
+
     /// Everything until the peer closes (buffered bytes included).
     fn read_rest(&mut self) -> Result<Vec<u8>, String> {
-        loop {
-            match self.fill() {
-                Ok(0) => return Ok(std::mem::take(&mut self.buf)),
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(format!(
-                        "read error before close: {e}; have {} bytes",
-                        self.buf.len()
-                    ))
-                }
-            }
-        }
+        self.try_read_to_close().map_err(|e| {
+            format!(
+                "read error before close: {e}; have {} bytes",
+                self.buf.len()
+            )
+        })
     }
 
     /// Reads everything until the server closes the connection. Panics on a read error

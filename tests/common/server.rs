@@ -209,12 +209,7 @@ pub struct Spawned {
 pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
     use std::io::BufRead;
     use std::sync::mpsc;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn spindle");
+    let mut child = spawn_piped(args);
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = mpsc::channel();
     let reader = thread::spawn(move || {
@@ -266,6 +261,16 @@ impl Spawned {
     }
 }
 
+/// The binary with exactly `args`, stdout and stderr piped.
+fn spawn_piped(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spindle")
+}
+
 /// Sends `sig` to the child.
 pub fn signal(child: &std::process::Child, sig: i32) {
     // SAFETY: kill(2) on our own child's pid.
@@ -291,12 +296,7 @@ pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::proce
 /// Runs the binary with `args` to its end, at most `READ_TIMEOUT` (a server that starts
 /// instead of failing is killed and the test fails): its status, stdout and stderr.
 pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn spindle");
+    let mut child = spawn_piped(args);
     let status = wait_exit(&mut child, READ_TIMEOUT);
     let (mut out, mut err) = (String::new(), String::new());
     child
