@@ -116,7 +116,7 @@ impl Response {
 }
 
 /// `Sun, 06 Nov 1994 08:49:37 GMT`: 29 bytes, fixed positions.
-pub fn assert_imf_fixdate(d: &str) {
+fn assert_imf_fixdate(d: &str) {
     let b = d.as_bytes();
     assert_eq!(b.len(), 29, "Date {d:?} is not 29 bytes");
     let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
