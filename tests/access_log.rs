@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::{get, TestServer};
+use common::{get, ScratchDir, TestServer};
 
 #[test]
 fn one_escaped_combined_line_per_request() {
-    let path = std::env::temp_dir().join(format!("spindle-test-access-{}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let dir = ScratchDir::new("access-log");
+    let path = dir.join("access.log");
     let dest = path.to_str().unwrap().to_owned();
     let mut srv = TestServer::with(move |c| c.access_log = Some(dest));
     let mut c = srv.connect();
@@ -46,7 +46,6 @@ fn one_escaped_combined_line_per_request() {
     );
     let refused = find(" 400 ");
     assert!(refused.ends_with("\"-\" 400 16 \"-\" \"-\""), "{refused}");
-    std::fs::remove_file(path).unwrap();
 }
 
 #[test]
@@ -85,7 +84,8 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
     use std::io::Read;
     use std::sync::mpsc;
     use std::time::Duration;
-    let path = std::env::temp_dir().join(format!("spindle-test-fifo-{}", std::process::id()));
+    let dir = ScratchDir::new("access-log-fifo");
+    let path = dir.join("access.fifo");
     common::mkfifo(&path);
     let root = common::empty_root();
     let mut srv = common::spawn_binary_piped(&[
@@ -95,8 +95,7 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
         path.to_str().unwrap(),
         root.to_str().unwrap(),
     ]);
-    let addr: std::net::SocketAddr = srv.addr.parse().unwrap();
-    let mut c = common::Client::connect(addr);
+    let mut c = srv.connect();
     assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
     // Now the reader comes (`cat log`).
     let (tx, rx) = mpsc::channel();
@@ -110,8 +109,7 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
     drop(c);
     // Give the writer's open a moment to meet the reader, then stop: the log is flushed on exit.
     std::thread::sleep(Duration::from_millis(200));
-    common::signal(&srv.child, libc::SIGTERM);
-    let status = common::wait_exit(&mut srv.child, Duration::from_secs(5));
+    let (status, _) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(5));
     assert_eq!(status.code(), Some(0));
     let text = rx
         .recv_timeout(Duration::from_secs(5))
@@ -122,5 +120,4 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
         "{text}"
     );
     assert!(text.contains("\"GET /-/json HTTP/1.1\" 200"), "{text}");
-    std::fs::remove_file(path).unwrap();
 }

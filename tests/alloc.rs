@@ -1,6 +1,8 @@
 //! Steady-state serving allocates nothing: a counting allocator (its own test binary, so no
 //! other test's allocations mix in) counts allocations made on the server's thread only.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{Read, Write};
@@ -63,12 +65,11 @@ fn exchange(s: &mut TcpStream, one: &[u8], batch: usize, rounds: usize, buf: &mu
 
 #[test]
 fn plaintext_and_cached_files_allocate_nothing_per_request() {
-    let root = std::env::temp_dir().join(format!("spindle-alloc-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("hello.txt"), RESP_END).unwrap();
+    let root = common::ScratchDir::new("alloc");
+    root.write("hello.txt", RESP_END);
     let config = spindle::Config {
         binds: vec!["127.0.0.1:0".parse().unwrap()],
-        root: root.clone(),
+        root: root.path().to_owned(),
         ..Default::default()
     };
     let server = spindle::Server::bind(&config).unwrap();
@@ -125,5 +126,4 @@ fn plaintext_and_cached_files_allocate_nothing_per_request() {
     );
     handle.shutdown();
     join.join().unwrap().unwrap();
-    std::fs::remove_dir_all(root).unwrap();
 }

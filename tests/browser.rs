@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::TestServer;
+use common::{ScratchDir, TestServer};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -60,16 +60,15 @@ fn chromium_follows_every_link_of_a_listing() {
         Path::new(CHROMIUM).exists(),
         "apt-get install -y chromium first"
     );
-    let root = std::env::temp_dir().join(format!("spindle-browser-{}", std::process::id()));
-    let sub = root.join("sub");
-    std::fs::create_dir_all(sub.join("a dir ☃")).unwrap();
+    let root = ScratchDir::new("browser");
+    root.mkdir("sub/a dir ☃");
     for name in NAMES {
-        std::fs::write(sub.join(name), name).unwrap();
+        root.write(Path::new("sub").join(name), name);
     }
-    std::fs::write(root.join("check.html"), CHECK).unwrap();
-    let srv = TestServer::with(|c| c.root = root.clone());
+    root.write("check.html", CHECK);
+    let srv = TestServer::with(|c| c.root = root.path().to_owned());
 
-    let profile = tempdir("spindle-chromium-profile");
+    let profile = ScratchDir::new("chromium-profile");
     let out = Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -83,13 +82,12 @@ fn chromium_follows_every_link_of_a_listing() {
             "--virtual-time-budget=10000",
             "--dump-dom",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("http://{}/check.html", srv.addr))
         .output()
         .expect("run chromium");
     let dom = String::from_utf8_lossy(&out.stdout);
-    let _ = std::fs::remove_dir_all(&root);
-    let _ = std::fs::remove_dir_all(&profile);
+    drop((root, profile));
 
     // The report is what the script wrote into <pre id="out">.
     let text = dom
@@ -108,10 +106,4 @@ fn chromium_follows_every_link_of_a_listing() {
         "{text}"
     );
     assert_eq!(text.matches("OK 200").count(), NAMES.len() + 2, "{text}");
-}
-
-fn tempdir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }

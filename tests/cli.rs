@@ -8,7 +8,7 @@ use std::io::Read;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{get, Client};
+use common::get;
 
 fn assert_usage_error(args: &[&str], option: &str) {
     let root = common::empty_root();
@@ -67,20 +67,16 @@ fn max_body_0_means_no_bodies() {
         "0",
         common::empty_root().to_str().unwrap(),
     ]);
-    let addr = srv.addr.parse().unwrap();
-    let mut c = Client::connect(addr);
+    let mut c = srv.connect();
     assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
-    let mut c = Client::connect(addr);
+    let mut c = srv.connect();
     let r = c.request(&common::post("/-/echo", "text/plain", b""));
     assert_eq!(r.status, 200, "an empty body is no body");
-    let mut c = Client::connect(addr);
+    let mut c = srv.connect();
     let r = c.request(&common::post("/-/echo", "text/plain", b"x"));
     assert_eq!(r.status, 413);
-    common::signal(&srv.child, libc::SIGTERM);
-    assert_eq!(
-        common::wait_exit(&mut srv.child, Duration::from_secs(5)).code(),
-        Some(0)
-    );
+    let (status, _) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
     let help = Command::new(env!("CARGO_BIN_EXE_spindle"))
         .arg("--help")
         .output()
@@ -99,22 +95,14 @@ fn log_lines_go_to_stderr_and_stdout_has_only_listening_and_access_lines() {
         "-",
         common::empty_root().to_str().unwrap(),
     ]);
-    let addr = srv.addr.parse().unwrap();
-    let mut c = Client::connect(addr);
+    let mut c = srv.connect();
     assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
     drop(c);
-    common::signal(&srv.child, libc::SIGTERM);
-    let status = common::wait_exit(&mut srv.child, Duration::from_secs(5));
+    let (status, _) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(5));
     assert_eq!(status.code(), Some(0));
     let mut out = String::new();
     srv.stdout.read_to_string(&mut out).unwrap();
-    let mut err = String::new();
-    srv.child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    let err = srv.read_stderr();
     assert!(srv.first_line.starts_with("listening on http://"));
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 1, "stdout after the listening line: {out:?}");

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::{eventually, within};
+
 /// The binary, listening on a free port, under `RLIMIT_NOFILE = nofile` (soft and hard), its
 /// log lines collected from stderr as they come.
 struct Limited {
@@ -49,11 +51,7 @@ impl Limited {
         let mut out = io::BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
-        let addr = line
-            .strip_prefix("listening on http://")
-            .and_then(|r| r.split('/').next())
-            .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
-            .to_owned();
+        let addr = common::listening_addr(&line);
         let log = Arc::new(Mutex::new(Vec::new()));
         let sink = log.clone();
         let err = io::BufReader::new(child.stderr.take().unwrap());
@@ -173,18 +171,6 @@ fn read_answer(s: &mut TcpStream) -> Vec<u8> {
     }
 }
 
-/// Polls until `cond` holds or `limit` passes; how long it took, or None.
-fn within(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
-    let t = Instant::now();
-    while t.elapsed() < limit {
-        if cond() {
-            return Some(t.elapsed());
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    None
-}
-
 fn answered_count(clients: &mut [Waiting]) -> usize {
     clients
         .iter_mut()
@@ -193,18 +179,17 @@ fn answered_count(clients: &mut [Waiting]) -> usize {
         .count()
 }
 
-fn root_with_big_file(name: &str) -> std::path::PathBuf {
-    let root = std::env::temp_dir().join(format!("spindle-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
+fn root_with_big_file(name: &str) -> common::ScratchDir {
+    let root = common::ScratchDir::new(name);
     // Larger than the open-file cache keeps in memory, so every GET opens it.
-    std::fs::write(root.join("big.bin"), vec![b'x'; 64 * 1024]).unwrap();
+    root.write("big.bin", vec![b'x'; 64 * 1024]);
     root
 }
 
 #[test]
 fn out_of_descriptors_accepting_pauses_without_spinning_or_stalling() {
     let root = root_with_big_file("emfile");
-    let srv = Limited::spawn(64, &["--max-connections", "1000"], &root);
+    let srv = Limited::spawn(64, &["--max-connections", "1000"], root.path());
     let base_fds = srv.fds_below(64);
 
     // 100 clients, each with a request sent: the kernel queues them all, the server can take
@@ -292,34 +277,39 @@ fn out_of_descriptors_accepting_pauses_without_spinning_or_stalling() {
     );
     assert!(t.elapsed() < Duration::from_secs(5));
     assert!(clients.iter().all(|c| c.status() == b"200"));
-    within(Duration::from_secs(2), || {
-        srv.logged("accepting again") == 1
-    })
-    .unwrap_or_else(|| panic!("no 'accepting again': {:#?}", srv.log));
+    eventually(
+        Duration::from_secs(2),
+        || format!("no 'accepting again': {:#?}", srv.log),
+        || srv.logged("accepting again") == 1,
+    );
 
     // Everything freed, the server is whole: a file opens again.
     drop(clients);
-    within(Duration::from_secs(5), || srv.fds_below(64) == base_fds)
-        .unwrap_or_else(|| panic!("{} descriptors, {base_fds} at start", srv.fds_below(64)));
+    eventually(
+        Duration::from_secs(5),
+        || format!("{} descriptors, {base_fds} at start", srv.fds_below(64)),
+        || srv.fds_below(64) == base_fds,
+    );
     let mut c = Waiting::send(&srv.addr, "/big.bin");
-    within(Duration::from_secs(5), || c.answered()).unwrap();
+    eventually(Duration::from_secs(5), "GET /big.bin answered", || {
+        c.answered()
+    });
     assert_eq!(c.status(), b"200");
 }
 
 #[test]
 fn max_connections_caps_open_connections_and_resumes_on_close() {
     let root = root_with_big_file("maxconn");
-    let srv = Limited::spawn(1024, &["--max-connections", "10"], &root);
+    let srv = Limited::spawn(1024, &["--max-connections", "10"], root.path());
     let base_fds = srv.fds_below(1024);
 
     // Ten get in; twenty more arrive while they are open and wait in the kernel's queue.
     let mut clients: Vec<Waiting> = (0..10)
         .map(|_| Waiting::send(&srv.addr, "/-/plaintext"))
         .collect();
-    within(Duration::from_secs(5), || {
+    eventually(Duration::from_secs(5), "10 answered", || {
         answered_count(&mut clients) == 10
-    })
-    .unwrap();
+    });
     clients.extend((0..20).map(|_| Waiting::send(&srv.addr, "/-/plaintext")));
     thread::sleep(Duration::from_millis(300));
     assert_eq!(answered_count(&mut clients), 10, "only 10 may be open");

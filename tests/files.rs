@@ -22,46 +22,36 @@ const T_IMF: &str = "Sun, 09 Sep 2001 01:46:40 GMT";
 const T_LISTING: &str = "2001-09-09 01:46:40";
 const T_RFC3339: &str = "2001-09-09T01:46:40Z";
 
-/// A scratch ROOT under the temp directory, removed on drop.
+/// A scratch ROOT whose files all get mtime [`T`].
 struct Scratch {
-    root: PathBuf,
+    dir: ScratchDir,
 }
 
 impl Scratch {
     fn new(test: &str) -> Scratch {
-        let root =
-            std::env::temp_dir().join(format!("spindle-files-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).unwrap();
-        Scratch { root }
+        Scratch {
+            dir: ScratchDir::new(&format!("files-{test}")),
+        }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
-        self.root.join(rel)
+        self.dir.join(rel)
     }
 
     /// Writes `rel` (creating its parents) with mtime [`T`].
     fn write(&self, rel: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.path(rel);
-        fs::create_dir_all(p.parent().unwrap()).unwrap();
-        fs::write(&p, bytes).unwrap();
+        let p = self.dir.write(rel, bytes);
         set_mtime(&p, T, 0);
         p
     }
 
     /// A server with this ROOT and `tweak` applied.
     fn serve(&self, tweak: impl FnOnce(&mut spindle::Config)) -> TestServer {
-        let root = self.root.clone();
+        let root = self.dir.path().to_owned();
         TestServer::with(move |c| {
             c.root = root;
             tweak(c);
         })
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
     }
 }
 
@@ -1199,10 +1189,7 @@ fn file_with_a_trailing_dot_segment_is_404() {
 fn fifo_is_404_without_blocking() {
     let s = Scratch::new("fifo");
     s.write("pipes/regular.txt", b"regular");
-    let fifo = s.path("pipes/fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    // SAFETY: mkfifo reads a NUL-terminated path that lives across the call.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    mkfifo(&s.path("pipes/fifo"));
     let srv = s.serve(|_| {});
     for (method, target) in [
         ("GET", "/pipes/fifo"),
@@ -1233,10 +1220,7 @@ fn fifo_is_404_without_blocking() {
 fn fifo_is_not_listed() {
     let s = Scratch::new("fifo_listing");
     s.write("pipes/regular.txt", b"regular");
-    let fifo = s.path("pipes/fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_bytes()).unwrap();
-    // SAFETY: as above.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    mkfifo(&s.path("pipes/fifo"));
     let srv = s.serve(|_| {});
     let page = get_h(&srv, "/pipes/", &[]).body_str();
     assert_eq!(hrefs(&page), ["../", "./regular.txt"], "{page}");

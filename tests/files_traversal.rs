@@ -15,18 +15,15 @@ use common::*;
 
 /// A scratch directory holding ROOT (`base/root`) and things outside it; removed on drop.
 struct Scratch {
-    base: PathBuf,
+    base: ScratchDir,
     root: PathBuf,
     secret: Vec<u8>,
 }
 
 impl Scratch {
     fn new(test: &str) -> Scratch {
-        let base =
-            std::env::temp_dir().join(format!("spindle-traversal-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&base);
-        let root = base.join("root");
-        fs::create_dir_all(&root).unwrap();
+        let base = ScratchDir::new(&format!("traversal-{test}"));
+        let root = base.mkdir("root");
         let secret = format!("TOP-SECRET-{test}").into_bytes();
         fs::write(base.join("secret"), &secret).unwrap();
         fs::write(base.join("secret.txt"), &secret).unwrap();
@@ -52,12 +49,6 @@ impl Scratch {
 
     fn leaks(&self, bytes: &[u8]) -> bool {
         bytes.windows(self.secret.len()).any(|w| w == self.secret)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.base);
     }
 }
 

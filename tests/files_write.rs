@@ -5,30 +5,25 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{get, TestServer};
+use common::{eventually, get, mkfifo, names, ScratchDir, TestServer};
 
 /// A scratch directory holding `root/` (served) and a sibling `outside/`.
 struct Scratch {
-    base: PathBuf,
+    _base: ScratchDir,
     root: PathBuf,
     outside: PathBuf,
 }
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let base =
-            std::env::temp_dir().join(format!("spindle-write-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&base);
-        let root = base.join("root");
-        let outside = base.join("outside");
-        fs::create_dir_all(root.join("dir")).unwrap();
-        fs::create_dir_all(&outside).unwrap();
+        let base = ScratchDir::new(&format!("write-{name}"));
+        base.mkdir("root/dir");
         Scratch {
-            base,
-            root,
-            outside,
+            root: base.join("root"),
+            outside: base.mkdir("outside"),
+            _base: base,
         }
     }
 
@@ -40,22 +35,6 @@ impl Scratch {
             c.max_body = 64 * 1024;
             c.request_timeout = Duration::from_millis(400);
         })
-    }
-
-    /// Every name in `dir`, sorted.
-    fn names(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.base);
     }
 }
 
@@ -73,14 +52,8 @@ fn delete(path: &str) -> Vec<u8> {
     format!("DELETE {path} HTTP/1.1\r\nHost: x\r\n\r\n").into_bytes()
 }
 
-/// Waits (briefly) until `cond` holds: the server cleans up on its own thread.
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    let until = Instant::now() + Duration::from_secs(3);
-    while !cond() {
-        assert!(Instant::now() < until, "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+/// How long the server's own thread may take to clean up.
+const CLEANUP: Duration = Duration::from_secs(3);
 
 #[test]
 fn without_the_flag_put_and_delete_are_405_and_touch_nothing() {
@@ -98,7 +71,7 @@ fn without_the_flag_put_and_delete_are_405_and_touch_nothing() {
         assert_eq!(r.header("allow"), Some("GET, HEAD"));
     }
     assert_eq!(fs::read(s.root.join("keep.txt")).unwrap(), b"keep");
-    assert_eq!(Scratch::names(&s.root), ["dir", "keep.txt"]);
+    assert_eq!(names(&s.root), ["dir", "keep.txt"]);
 }
 
 #[test]
@@ -113,7 +86,7 @@ fn put_creates_then_replaces_and_get_sees_it_at_once() {
     assert_eq!(c.request(get("/dir/a.txt").as_bytes()).body, b"second!");
     assert_eq!(fs::read(s.root.join("dir/a.txt")).unwrap(), b"second!");
     assert_eq!(
-        Scratch::names(&s.root.join("dir")),
+        names(&s.root.join("dir")),
         ["a.txt"],
         "no temporary file left"
     );
@@ -137,7 +110,7 @@ fn put_needs_an_existing_directory_and_never_replaces_one() {
     assert_eq!(c.request(&put("/dir", b"x")).status, 405);
     assert_eq!(c.request(&put("/dir/", b"x")).status, 405);
     assert!(s.root.join("dir").is_dir());
-    assert_eq!(Scratch::names(&s.root), ["dir"]);
+    assert_eq!(names(&s.root), ["dir"]);
 }
 
 #[test]
@@ -178,7 +151,7 @@ fn writes_stay_inside_root() {
     assert_eq!(fs::read(s.outside.join("victim.txt")).unwrap(), b"safe");
     assert_eq!(fs::read(s.root.join("link.txt")).unwrap(), b"mine");
     assert_eq!(c.request(&delete("/out/victim.txt")).status, 404);
-    assert_eq!(Scratch::names(&s.outside), ["victim.txt"]);
+    assert_eq!(names(&s.outside), ["victim.txt"]);
 }
 
 #[test]
@@ -190,12 +163,12 @@ fn an_interrupted_put_leaves_nothing_behind() {
     c.send(b"PUT /dir/half.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n");
     c.send(&[b'x'; 20000]);
     std::thread::sleep(Duration::from_millis(100));
-    eventually("the temporary file appears", || {
-        !Scratch::names(&s.root.join("dir")).is_empty()
+    eventually(CLEANUP, "the temporary file appears", || {
+        !names(&s.root.join("dir")).is_empty()
     });
     drop(c);
-    eventually("the temporary file is removed", || {
-        Scratch::names(&s.root.join("dir")).is_empty()
+    eventually(CLEANUP, "the temporary file is removed", || {
+        names(&s.root.join("dir")).is_empty()
     });
     // Half a body, then silence: the body timeout ends it the same way.
     let mut c = srv.connect();
@@ -203,15 +176,15 @@ fn an_interrupted_put_leaves_nothing_behind() {
     c.send(&[b'y'; 1000]);
     let r = c.read_response();
     assert_eq!(r.status, 408);
-    eventually("nothing left after the timeout", || {
-        Scratch::names(&s.root.join("dir")).is_empty()
+    eventually(CLEANUP, "nothing left after the timeout", || {
+        names(&s.root.join("dir")).is_empty()
     });
     // Too large a body: 413, no file.
     let mut c = srv.connect();
     let r = c.request(&put("/dir/big.bin", &vec![b'z'; 70 * 1024]));
     assert_eq!(r.status, 413);
-    eventually("nothing left after 413", || {
-        Scratch::names(&s.root.join("dir")).is_empty()
+    eventually(CLEANUP, "nothing left after 413", || {
+        names(&s.root.join("dir")).is_empty()
     });
     srv.assert_alive();
 }
@@ -263,14 +236,6 @@ fn put_keeps_the_mode_of_the_file_it_replaces() {
     let want = 0o666 & !umask();
     let got = mode_of(&s.root.join("dir/new.txt"));
     assert_eq!(got, want, "new file is {got:o}, want {want:o}");
-}
-
-/// A FIFO at `p`.
-fn mkfifo(p: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(p.as_os_str().as_bytes()).unwrap();
-    // SAFETY: mkfifo reads a NUL-terminated path that lives across the call.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
 }
 
 #[test]

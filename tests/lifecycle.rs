@@ -24,10 +24,9 @@ fn address_in_use_is_a_start_error() {
 
 #[test]
 fn root_must_be_a_directory() {
-    let dir = std::env::temp_dir().join(format!("spindle-test-root-{}", std::process::id()));
-    std::fs::write(&dir, b"not a directory").unwrap();
-    let result = TestServer::try_with(|c| c.root = dir.clone());
-    std::fs::remove_file(&dir).unwrap();
+    let scratch = ScratchDir::new("root-file");
+    let file = scratch.write("root", b"not a directory");
+    let result = TestServer::try_with(|c| c.root = file);
     match result {
         Err(e @ StartError::NotADirectory(_)) => {
             assert!(e.to_string().contains("is not a directory"), "{e}");

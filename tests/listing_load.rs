@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Client, TestServer};
+use common::{Client, ScratchDir, TestServer};
 
 const ENTRIES: usize = 50_000;
 
@@ -21,15 +21,14 @@ fn plaintext_is_answered_within_20_ms_while_huge_listings_run() {
     let base = Some(std::path::PathBuf::from("/dev/shm"))
         .filter(|p| p.is_dir())
         .unwrap_or_else(std::env::temp_dir);
-    let root = base.join(format!("spindle-listing-load-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&root);
-    fs::create_dir_all(root.join("big")).unwrap();
+    let root = ScratchDir::under(&base, "listing-load");
+    let big = root.mkdir("big");
     let made = Instant::now();
     for i in 0..ENTRIES {
-        fs::File::create(root.join(format!("big/file-{i:06}-with-a-longish-name.txt"))).unwrap();
+        fs::File::create(big.join(format!("file-{i:06}-with-a-longish-name.txt"))).unwrap();
     }
     eprintln!("{ENTRIES} files made in {:?}", made.elapsed());
-    let dir = root.clone();
+    let dir = root.path().to_owned();
     let srv = TestServer::with(|c| c.root = dir);
     let stop = Arc::new(AtomicBool::new(false));
     let (listings, heads) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
@@ -75,7 +74,6 @@ fn plaintext_is_answered_within_20_ms_while_huge_listings_run() {
     for c in clients {
         c.join().unwrap();
     }
-    let _ = fs::remove_dir_all(&root);
     eprintln!(
         "{probes} probes, worst {worst:?}; {} listings, {} HEADs meanwhile",
         listings.load(Ordering::Relaxed),

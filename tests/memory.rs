@@ -19,10 +19,9 @@ fn rss_kib(child: &Child) -> u64 {
 
 #[test]
 fn a_client_that_pipelines_without_reading_cannot_grow_the_server() {
-    let root = std::env::temp_dir().join(format!("spindle-memory-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("1m.bin"), vec![7u8; 1 << 20]).unwrap();
-    let (mut child, addr) = common::spawn_binary(&[], &root);
+    let root = common::ScratchDir::new("memory");
+    root.write("1m.bin", vec![7u8; 1 << 20]);
+    let (mut child, addr) = common::spawn_binary(&[], root.path());
     let get = |path: &str| {
         let mut s = TcpStream::connect(&addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -81,7 +80,6 @@ fn a_client_that_pipelines_without_reading_cannot_grow_the_server() {
     );
     let _ = child.kill();
     let _ = child.wait();
-    std::fs::remove_dir_all(&root).unwrap();
     eprintln!("flood wrote {written} B; RSS {before} KiB before, {during} KiB during");
     assert!(
         during < before + 8 * 1024,

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -153,15 +152,12 @@ fn an_answer_never_reaches_a_new_connection_on_the_same_key() {
     for _ in 0..3 {
         // A client asks for a job and resets: the server closes it at once, its slab key is
         // free, and the next client gets it while the first job still runs.
-        let gone = std::net::TcpStream::connect(srv.addr).unwrap();
-        (&gone).write_all(&get("/slow/200")).unwrap();
+        let mut gone = Client::connect(srv.addr);
+        gone.send(&get("/slow/200"));
         while srv.started.load(Ordering::SeqCst) == 0 {
             thread::sleep(Duration::from_millis(1));
         }
-        socket2::SockRef::from(&gone)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(gone);
+        gone.reset();
         thread::sleep(Duration::from_millis(50));
         let mut fresh = Client::connect(srv.addr);
         fresh.send(&get("/slow/400"));

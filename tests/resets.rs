@@ -16,13 +16,12 @@ mod common;
 
 use std::cell::RefCell;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -68,15 +67,6 @@ fn fd_list() -> String {
     v.join(" ")
 }
 
-/// Waits until `cond` holds, or fails with `what()` after [`SETTLE`].
-fn eventually(cond: impl Fn() -> bool, what: impl Fn() -> String) {
-    let until = Instant::now() + SETTLE;
-    while !cond() {
-        assert!(Instant::now() < until, "after {SETTLE:?}: {}", what());
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// The served file's bytes: not periodic, so a byte from the wrong offset shows.
 fn file_bytes(len: usize) -> Vec<u8> {
     (0..len)
@@ -84,69 +74,14 @@ fn file_bytes(len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// A client socket whose receive buffer is set before it connects.
-fn dial(addr: SocketAddr, rcvbuf: Option<usize>) -> TcpStream {
-    let socket = socket2::Socket::new(
-        socket2::Domain::for_address(addr),
-        socket2::Type::STREAM,
-        None,
-    )
-    .unwrap();
-    if let Some(n) = rcvbuf {
-        socket.set_recv_buffer_size(n).unwrap();
-        // An Ethernet-sized MSS: on loopback (64 KiB segments) the server's send buffer would
-        // otherwise grow at once to more than a megabyte, swallow the whole file, and leave the
-        // server done with it long before the reset comes.
-        socket.set_tcp_mss(1400).unwrap();
-    }
-    socket.connect(&addr.into()).expect("connect");
-    let s: TcpStream = socket.into();
-    s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(READ_TIMEOUT)).unwrap();
-    s.set_nodelay(true).unwrap();
-    s
-}
-
-/// `SO_LINGER` {on, 0} and close: the kernel throws away what is queued and sends an RST.
-fn reset(s: TcpStream) {
-    socket2::SockRef::from(&s)
-        .set_linger(Some(Duration::ZERO))
-        .expect("SO_LINGER");
-    drop(s);
-}
-
-/// Reads a response head a byte at a time, so that no body byte is taken: the test decides
-/// how much of the body is read before the reset.
-fn read_head(s: &mut TcpStream) -> String {
-    let mut buf = Vec::new();
-    while !buf.ends_with(b"\r\n\r\n") {
-        let mut byte = [0u8; 1];
-        let n = s.read(&mut byte).expect("reading a head");
-        assert!(
-            n > 0,
-            "closed before a head: {:?}",
-            String::from_utf8_lossy(&buf)
-        );
-        buf.push(byte[0]);
-    }
-    String::from_utf8(buf).expect("head is not UTF-8")
-}
-
-/// Reads exactly `n` bytes.
-fn read_n(s: &mut TcpStream, n: usize) -> Vec<u8> {
-    let mut v = vec![0; n];
-    s.read_exact(&mut v).expect("reading a body");
-    v
-}
-
 /// Reads one response's head (200 with `Content-Length: len`) and the first `depth` body bytes,
-/// which must be `want[..depth]`.
-fn read_into_body(s: &mut TcpStream, len: usize, depth: usize, want: &[u8], what: &str) {
-    let head = read_head(s);
+/// which must be `want[..depth]`; nothing more is taken from the socket.
+fn read_into_body(s: &mut Client, len: usize, depth: usize, want: &[u8], what: &str) {
+    let head = s.read_head_bytewise();
     assert!(head.starts_with("HTTP/1.1 200 "), "{what}: {head}");
     let cl = format!("\r\ncontent-length: {len}\r\n");
     assert!(head.to_ascii_lowercase().contains(&cl), "{what}: {head}");
-    let body = read_n(s, depth);
+    let body = s.read_exact(depth);
     assert!(
         body == want[..depth],
         "{what}: wrong bytes in the first {depth}"
@@ -159,41 +94,12 @@ fn file_len() -> usize {
     scaled(MIB).max(256 * 1024)
 }
 
-/// A scratch ROOT holding `big.bin` ([`file_len`] bytes) and an empty
-/// `up/` for uploads; removed on drop.
-struct Scratch {
-    root: PathBuf,
-}
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let root =
-            std::env::temp_dir().join(format!("spindle-resets-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(root.join("up")).unwrap();
-        fs::write(root.join("big.bin"), file_bytes(file_len())).unwrap();
-        Scratch { root }
-    }
-
-    fn up(&self) -> PathBuf {
-        self.root.join("up")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Every name in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
+/// A scratch ROOT holding `big.bin` ([`file_len`] bytes) and an empty `up/` for uploads.
+fn scratch_root(test: &str) -> ScratchDir {
+    let root = ScratchDir::new(&format!("resets-{test}"));
+    root.mkdir("up");
+    root.write("big.bin", file_bytes(file_len()));
+    root
 }
 
 /// Another client, on one keep-alive connection, asking and checking in a loop on its own
@@ -244,8 +150,9 @@ impl Other {
         let at = self.served.load(Ordering::Relaxed);
         let finished = || self.join.as_ref().is_none_or(|j| j.is_finished());
         eventually(
-            || self.served.load(Ordering::Relaxed) > at || finished(),
+            SETTLE,
             || format!("the other client is stuck at {at} responses"),
+            || self.served.load(Ordering::Relaxed) > at || finished(),
         );
         assert!(
             !finished(),
@@ -285,7 +192,7 @@ struct Bench {
     /// Asks `/-/stats` without opening a connection that would then have to close.
     probe: RefCell<Client>,
     srv: TestServer,
-    scratch: Scratch,
+    scratch: ScratchDir,
     file: Vec<u8>,
     /// Descriptors open once settled, and what they are.
     fds: usize,
@@ -296,8 +203,8 @@ struct Bench {
 impl Bench {
     fn new(test: &str) -> Bench {
         let serial = serial();
-        let scratch = Scratch::new(test);
-        let root = scratch.root.clone();
+        let scratch = scratch_root(test);
+        let root = scratch.path().to_owned();
         let srv = TestServer::with(|c| {
             c.root = root;
             c.allow_write = true;
@@ -305,7 +212,7 @@ impl Bench {
             c.keep_alive_timeout = FAR;
             c.write_timeout = FAR;
         });
-        let file = fs::read(scratch.root.join("big.bin")).unwrap();
+        let file = fs::read(scratch.join("big.bin")).unwrap();
         // A first download of the file, on a connection closed before counting.
         let r = srv.get("/big.bin");
         assert_eq!(r.status, 200);
@@ -315,10 +222,9 @@ impl Bench {
         // The server closes the warm-up connection when it reads our FIN. Once the stats say
         // that only the other client and the probe are left, the server has closed every other
         // socket (it counts a connection out as it drops it): the count is exact.
-        eventually(
-            || stats(&probe).count("connections_open") == 2,
-            || "the warm-up connection never closed".into(),
-        );
+        eventually(SETTLE, "the warm-up connection never closed", || {
+            stats(&probe).count("connections_open") == 2
+        });
         let fds = open_fds();
         Bench {
             other: Some(other),
@@ -374,7 +280,7 @@ impl Bench {
     fn descriptors_back(&self, fds: usize, conns: u64, what: &str) {
         let open = || stats(&self.probe).count("connections_open");
         eventually(
-            || open() == conns && open_fds() == fds,
+            SETTLE,
             || {
                 format!(
                     "{what}: {} descriptors open, {fds} before the resets; the server has {} \
@@ -385,6 +291,7 @@ impl Bench {
                     self.fd_list
                 )
             },
+            || open() == conns && open_fds() == fds,
         );
     }
 }
@@ -416,17 +323,17 @@ fn resets_in_the_middle_of_a_1mib_file_response() {
     let len = b.file.len();
     // One at a time, at many depths.
     for (i, depth) in depths(len, 50).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get("/big.bin").as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get("/big.bin").as_bytes());
         read_into_body(&mut s, len, depth, &b.file, &format!("download {i}"));
-        reset(s);
+        s.reset();
     }
     b.settled("50 downloads reset one by one");
     // Twenty at once: the resets arrive in the same batch of events.
     let mut all = Vec::new();
     for i in 0..20 {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get("/big.bin").as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get("/big.bin").as_bytes());
         read_into_body(
             &mut s,
             len,
@@ -436,15 +343,15 @@ fn resets_in_the_middle_of_a_1mib_file_response() {
         );
         all.push(s);
     }
-    all.into_iter().for_each(reset);
+    all.into_iter().for_each(Client::reset);
     b.settled("20 downloads reset together");
     // Half-closed first, then reset.
     for (i, depth) in depths(len, 10).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get("/big.bin").as_bytes()).unwrap();
-        s.shutdown(Shutdown::Write).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get("/big.bin").as_bytes());
+        s.shutdown_write();
         read_into_body(&mut s, len, depth, &b.file, &format!("half-closed {i}"));
-        reset(s);
+        s.reset();
     }
     b.settled("10 half-closed downloads reset");
     b.finish();
@@ -457,11 +364,10 @@ fn resets_in_the_middle_of_a_stream_or_a_pipelined_batch() {
     let n = scaled(64 * MIB);
     let want = pattern(scaled(2 * MIB));
     for (i, depth) in depths(want.len(), 20).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(get(&format!("/-/bytes/{n}")).as_bytes())
-            .unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(get(&format!("/-/bytes/{n}")).as_bytes());
         read_into_body(&mut s, n, depth, &want, &format!("/-/bytes {i}"));
-        reset(s);
+        s.reset();
     }
     b.settled("20 streams reset");
     // A pipelined batch of file, stream and small answers, reset partway through.
@@ -477,19 +383,19 @@ fn resets_in_the_middle_of_a_stream_or_a_pipelined_batch() {
         .collect();
     let len = b.file.len();
     for (i, depth) in depths(len, 12).into_iter().enumerate() {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(batch.as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(batch.as_bytes());
         read_into_body(&mut s, len, depth, &b.file, &format!("pipelined batch {i}"));
-        reset(s);
+        s.reset();
     }
     // The same batch, reset without reading a byte, and before the server has read it all.
     for i in 0..10 {
-        let mut s = dial(b.addr(), Some(SMALL_RCVBUF));
-        s.write_all(batch.as_bytes()).unwrap();
+        let mut s = Client::connect_narrow(b.addr(), SMALL_RCVBUF);
+        s.send(batch.as_bytes());
         if i % 2 == 1 {
             thread::sleep(Duration::from_millis(5));
         }
-        reset(s);
+        s.reset();
     }
     b.settled("pipelined batches reset");
     b.finish();
@@ -499,21 +405,23 @@ fn resets_in_the_middle_of_a_stream_or_a_pipelined_batch() {
 /// then known to be in the middle of that body.
 fn upload_reaches(up: &Path, size: u64) {
     eventually(
+        SETTLE,
+        || format!("no temporary file of {size} B in {up:?}: {:?}", names(up)),
         || {
             let n = names(up);
             n.len() == 1
                 && n[0].starts_with(".spindle-upload-")
                 && fs::metadata(up.join(&n[0])).is_ok_and(|m| m.len() == size)
         },
-        || format!("no temporary file of {size} B in {up:?}: {:?}", names(up)),
     );
 }
 
 /// Waits until the upload directory is empty: no file, no temporary file.
 fn upload_gone(up: &Path, what: &str) {
     eventually(
-        || names(up).is_empty(),
+        SETTLE,
         || format!("{what}: left behind in {up:?}: {:?}", names(up)),
+        || names(up).is_empty(),
     );
 }
 
@@ -526,7 +434,7 @@ fn resets_in_the_middle_of_a_request_body() {
     let sent = [0, 1, 1000, half, scaled(MIB) - 1];
     // `/-/echo` keeps the body in memory until it is all there.
     for (i, &k) in sent.iter().cycle().take(20).enumerate() {
-        let mut s = dial(b.addr(), None);
+        let mut s = Client::connect(b.addr());
         let expect = if i % 4 == 3 {
             "Expect: 100-continue\r\n"
         } else {
@@ -534,28 +442,28 @@ fn resets_in_the_middle_of_a_request_body() {
         };
         let head =
             format!("POST /-/echo HTTP/1.1\r\nHost: x\r\n{expect}Content-Length: {MIB}\r\n\r\n");
-        s.write_all(head.as_bytes()).unwrap();
+        s.send(head.as_bytes());
         if !expect.is_empty() {
-            let head = read_head(&mut s);
+            let head = s.read_head_bytewise();
             assert!(head.starts_with("HTTP/1.1 100 "), "{head}");
         }
-        s.write_all(&body[..k]).unwrap();
+        s.send(&body[..k]);
         if i % 2 == 0 {
             thread::sleep(Duration::from_millis(5)); // let the server take it in first
         }
-        reset(s);
+        s.reset();
     }
     b.settled("20 echo bodies reset");
     // A PUT streams into a temporary file: the reset must remove it (and close it).
-    let up = b.scratch.up();
+    let up = b.scratch.join("up");
     for (i, &k) in sent.iter().enumerate() {
-        let mut s = dial(b.addr(), None);
+        let mut s = Client::connect(b.addr());
         let head =
             format!("PUT /up/put-{i}.bin HTTP/1.1\r\nHost: x\r\nContent-Length: {MIB}\r\n\r\n");
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(&body[..k]).unwrap();
+        s.send(head.as_bytes());
+        s.send(&body[..k]);
         upload_reaches(&up, k as u64);
-        reset(s);
+        s.reset();
         upload_gone(&up, &format!("PUT reset after {k} B"));
     }
     b.settled("5 uploads reset");
@@ -623,24 +531,23 @@ fn resets_in_the_middle_of_a_chunked_upload() {
     drop(c);
     for round in 0..4 {
         for &(at, _, _) in &points {
-            let mut s = dial(b.addr(), None);
-            s.write_all(head("POST /-/echo").as_bytes()).unwrap();
-            s.write_all(&wire[..at]).unwrap();
+            let mut s = Client::connect(b.addr());
+            s.send(head("POST /-/echo").as_bytes());
+            s.send(&wire[..at]);
             if round % 2 == 1 {
                 thread::sleep(Duration::from_millis(5)); // let the server take it in first
             }
-            reset(s);
+            s.reset();
         }
     }
     b.settled("chunked echo bodies reset");
-    let up = b.scratch.up();
+    let up = b.scratch.join("up");
     for (i, &(at, data_bytes, where_)) in points.iter().enumerate() {
-        let mut s = dial(b.addr(), None);
-        s.write_all(head(&format!("PUT /up/chunked-{i}.bin")).as_bytes())
-            .unwrap();
-        s.write_all(&wire[..at]).unwrap();
+        let mut s = Client::connect(b.addr());
+        s.send(head(&format!("PUT /up/chunked-{i}.bin")).as_bytes());
+        s.send(&wire[..at]);
         upload_reaches(&up, data_bytes as u64);
-        reset(s);
+        s.reset();
         upload_gone(&up, &format!("chunked PUT reset {where_}"));
     }
     b.settled("chunked uploads reset");

@@ -500,9 +500,7 @@ fn framing_header_names_are_case_insensitive() {
 fn refused_at_every_split(srv: &TestServer, req: &[u8], status: u16) {
     for at in 1..req.len() {
         let mut c = srv.connect();
-        c.send(&req[..at]);
-        std::thread::sleep(Duration::from_micros(300));
-        c.send(&req[at..]);
+        c.send_split(req, &[at], Duration::from_micros(300));
         c.send(HIDDEN);
         let r = c.read_response();
         assert_eq!(r.status, status, "split at {at}");

@@ -267,13 +267,11 @@ fn slow_reader_making_progress_is_not_cut() {
 #[test]
 fn stalled_file_download_is_closed() {
     // The same for a file going out by sendfile: the descriptor must not be held for ever.
-    let root = std::env::temp_dir().join(format!("spindle-stall-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(root.join("big.bin"), vec![b'z'; scaled(32 << 20)]).unwrap();
+    let root = ScratchDir::new("stall");
+    root.write("big.bin", vec![b'z'; scaled(32 << 20)]);
     let srv = TestServer::with(|c| {
-        c.root = root.clone();
+        c.root = root.path().to_owned();
         c.write_timeout = SHORT;
     });
     stall(&srv, "/big.bin");
-    let _ = std::fs::remove_dir_all(&root);
 }

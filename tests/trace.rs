@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use common::{empty_root, signal, spawn_binary_piped, wait_exit, Client};
+use common::{empty_root, spawn_binary_piped, Client};
 
 #[test]
 fn trace_narrates_partial_heads_delays_short_writes_and_unread_events() {
@@ -50,8 +50,8 @@ fn trace_narrates_partial_heads_delays_short_writes_and_unread_events() {
     drop(slow);
     drop(c);
 
-    signal(&srv.child, libc::SIGTERM);
-    assert!(wait_exit(&mut srv.child, Duration::from_secs(10)).success());
+    let (status, _) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(10));
+    assert!(status.success());
     drain.join().unwrap();
     let mut stdout = String::new();
     srv.stdout.read_to_string(&mut stdout).unwrap();

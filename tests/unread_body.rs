@@ -6,11 +6,9 @@
 
 mod common;
 
-use std::fs;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use common::{Client, TestServer};
+use common::{Client, ScratchDir, TestServer};
 
 /// The request hidden in the body: answering it would be request smuggling.
 const HIDDEN: &[u8] = b"GET /-/status/418 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -20,25 +18,13 @@ const NEXT: &[u8] = b"GET /-/status/204 HTTP/1.1\r\nHost: x\r\n\r\n";
 /// A file bigger than the file cache keeps in memory, so it goes out with `sendfile`.
 const BIG: usize = 200_000;
 
-struct Root(PathBuf);
-
-impl Root {
-    fn new(test: &str) -> Root {
-        let dir =
-            std::env::temp_dir().join(format!("spindle-unread-body-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("dir")).unwrap();
-        fs::write(dir.join("small.txt"), b"small file\n").unwrap();
-        fs::write(dir.join("big.bin"), vec![b'b'; BIG]).unwrap();
-        fs::write(dir.join("dir/a.txt"), b"a").unwrap();
-        Root(dir)
-    }
-}
-
-impl Drop for Root {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// A scratch ROOT: `small.txt`, `big.bin` ([`BIG`] bytes) and `dir/a.txt`.
+fn scratch_root(test: &str) -> ScratchDir {
+    let dir = ScratchDir::new(&format!("unread-body-{test}"));
+    dir.write("small.txt", b"small file\n");
+    dir.write("big.bin", vec![b'b'; BIG]);
+    dir.write("dir/a.txt", b"a");
+    dir
 }
 
 /// One kind of response: the request line, extra headers, and the status it gets.
@@ -192,8 +178,8 @@ fn etag(srv: &TestServer) -> String {
 
 #[test]
 fn no_answer_is_ever_made_from_an_unread_body() {
-    let root = Root::new("no_answer_is_ever_made_from_an_unread_body");
-    let dir = root.0.clone();
+    let root = scratch_root("no_answer_is_ever_made_from_an_unread_body");
+    let dir = root.path().to_owned();
     let srv = TestServer::with(|c| c.root = dir);
     let etag = etag(&srv);
     let mut served = Vec::new();
@@ -213,8 +199,8 @@ fn no_answer_is_ever_made_from_an_unread_body() {
 
 #[test]
 fn a_body_split_at_every_byte_after_a_sendfile_answer() {
-    let root = Root::new("a_body_split_at_every_byte_after_a_sendfile_answer");
-    let dir = root.0.clone();
+    let root = scratch_root("a_body_split_at_every_byte_after_a_sendfile_answer");
+    let dir = root.path().to_owned();
     let srv = TestServer::with(|c| c.root = dir);
     for (framing, header, body) in bodies() {
         let mut all = format!("GET /big.bin HTTP/1.1\r\nHost: x\r\n{header}\r\n").into_bytes();
@@ -233,8 +219,8 @@ fn a_body_split_at_every_byte_after_a_sendfile_answer() {
 #[test]
 fn a_client_that_waits_for_100_continue_is_closed_after_the_answer() {
     // It may never send the body it announced: where the next request begins is unknowable.
-    let root = Root::new("a_client_that_waits_for_100_continue_is_closed_after_the_answer");
-    let dir = root.0.clone();
+    let root = scratch_root("a_client_that_waits_for_100_continue_is_closed_after_the_answer");
+    let dir = root.path().to_owned();
     let srv = TestServer::with(|c| c.root = dir);
     let mut c = srv.connect();
     c.send(
@@ -250,8 +236,8 @@ fn a_client_that_waits_for_100_continue_is_closed_after_the_answer() {
 
 #[test]
 fn a_broken_unread_body_closes_after_the_answer() {
-    let root = Root::new("a_broken_unread_body_closes_after_the_answer");
-    let dir = root.0.clone();
+    let root = scratch_root("a_broken_unread_body_closes_after_the_answer");
+    let dir = root.path().to_owned();
     let srv = TestServer::with(|c| c.root = dir);
     for target in ["/big.bin", "/small.txt", "/-/bytes/70000", "/dir/"] {
         let mut c = srv.connect();
@@ -273,8 +259,8 @@ fn a_broken_unread_body_closes_after_the_answer() {
 
 #[test]
 fn an_unread_body_over_max_body_closes_after_the_answer() {
-    let root = Root::new("an_unread_body_over_max_body_closes_after_the_answer");
-    let dir = root.0.clone();
+    let root = scratch_root("an_unread_body_over_max_body_closes_after_the_answer");
+    let dir = root.path().to_owned();
     let srv = TestServer::with(|c| {
         c.root = dir;
         c.max_body = 100;

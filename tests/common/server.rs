@@ -1,0 +1,315 @@
+//! A server in this process on an ephemeral port, and the `spindle` binary as a child.
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::process::ExitStatus;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use spindle::{Config, Server, ShutdownHandle, StartError};
+
+use super::{empty_root, get, Client, Response, READ_TIMEOUT};
+
+/// A server running on its own thread; shut down gracefully and joined on drop.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub addrs: Vec<SocketAddr>,
+    handle: ShutdownHandle,
+    join: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl TestServer {
+    /// A server with the default configuration (on 127.0.0.1:0).
+    pub fn start() -> TestServer {
+        TestServer::with(|_| {})
+    }
+
+    /// A server whose configuration `tweak` may change before it binds.
+    pub fn with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::try_with(tweak).expect("server failed to start")
+    }
+
+    pub fn try_with(tweak: impl FnOnce(&mut Config)) -> Result<TestServer, StartError> {
+        let mut config = Config {
+            binds: vec!["127.0.0.1:0".parse().unwrap()],
+            root: empty_root(),
+            // Keep a test's teardown short even if it leaves a response in flight.
+            shutdown_grace: Duration::from_millis(500),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let server = Server::bind(&config)?;
+        let addrs = server.local_addrs();
+        let handle = server.shutdown_handle();
+        let join = thread::spawn(move || server.run());
+        Ok(TestServer {
+            addr: addrs[0],
+            addrs,
+            handle,
+            join: Some(join),
+        })
+    }
+
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    /// Asks the server to shut down gracefully (without waiting for it).
+    pub fn begin_shutdown(&self) {
+        self.handle.shutdown();
+    }
+
+    /// Shuts down and waits for `run` to return; returns its result.
+    pub fn shutdown_and_join(&mut self) -> io::Result<()> {
+        self.handle.shutdown();
+        let join = self.join.take().expect("already joined");
+        join.join().expect("server thread panicked")
+    }
+
+    /// Whether the server thread has returned.
+    pub fn is_finished(&self) -> bool {
+        self.join.as_ref().is_none_or(|j| j.is_finished())
+    }
+
+    /// One GET on a fresh connection.
+    pub fn get(&self, path: &str) -> Response {
+        let mut c = self.connect();
+        c.send(get(path).as_bytes());
+        c.read_response()
+    }
+
+    /// `/-/stats`, parsed into a flat map of counters (`status.200` for the status object).
+    pub fn stats(&self) -> Stats {
+        let r = self.get("/-/stats");
+        assert_eq!(r.status, 200);
+        Stats::parse(&r.body_str())
+    }
+
+    /// Asserts that the server still answers a fresh connection.
+    pub fn assert_alive(&self) {
+        let r = self.get("/-/plaintext");
+        assert_eq!(r.status, 200, "server stopped serving new connections");
+        assert_eq!(r.body, b"Hello, World!");
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+        if let Some(join) = self.join.take() {
+            let result = join.join();
+            if !thread::panicking() {
+                match result {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => panic!("server returned an error: {e}"),
+                    Err(_) => panic!("server thread panicked"),
+                }
+            }
+        }
+    }
+}
+
+/// `/-/stats` as a flat map: top-level numbers by name, status counts as `status.CODE`.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub values: Vec<(String, u64)>,
+}
+
+impl Stats {
+    /// A tiny parser for the flat JSON `/-/stats` returns (numbers and one nested object).
+    pub fn parse(json: &str) -> Stats {
+        let s = json.trim();
+        assert!(s.starts_with('{') && s.ends_with('}'), "not an object: {s}");
+        let mut values = Vec::new();
+        let mut prefix = String::new();
+        let b = s.as_bytes();
+        let mut i = 1;
+        while i < b.len() {
+            match b[i] {
+                b'"' => {
+                    let end = i + 1 + s[i + 1..].find('"').expect("unterminated key");
+                    let key = &s[i + 1..end];
+                    i = end + 1;
+                    assert_eq!(b[i], b':', "expected ':' after key {key} in {s}");
+                    i += 1;
+                    if b[i] == b'{' {
+                        prefix = format!("{key}.");
+                        i += 1;
+                    } else {
+                        let start = i;
+                        while i < b.len() && b[i].is_ascii_digit() {
+                            i += 1;
+                        }
+                        let n: u64 = s[start..i]
+                            .parse()
+                            .unwrap_or_else(|_| panic!("value of {key} is not a number in {s}"));
+                        values.push((format!("{prefix}{key}"), n));
+                    }
+                }
+                b'}' => {
+                    prefix.clear();
+                    i += 1;
+                }
+                b',' => i += 1,
+                c => panic!("unexpected {:?} at {i} in {s}", c as char),
+            }
+        }
+        Stats { values }
+    }
+
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.values.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+
+    /// The value of `key`, 0 if absent (a status code never seen is absent).
+    pub fn count(&self, key: &str) -> u64 {
+        self.get(key).unwrap_or(0)
+    }
+}
+
+/// Starts the `spindle` binary on 127.0.0.1:0 serving `root`, with `extra` arguments, and
+/// returns it with the address from its start-up line.
+pub fn spawn_binary(extra: &[&str], root: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["--bind", "127.0.0.1:0", "-q"])
+        .args(extra)
+        .arg(root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn spindle");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, listening_addr(&line))
+}
+
+/// The address of a `listening on http://ADDR/` start-up line.
+pub fn listening_addr(line: &str) -> String {
+    line.strip_prefix("listening on http://")
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected start-up line {line:?}"))
+        .to_owned()
+}
+
+/// The binary with exactly `args` (no `-q`, no ROOT added), stdout and stderr piped, and the
+/// address of its first `listening` line, waited for at most `READ_TIMEOUT` (the child is
+/// killed and the test fails if it never comes). The rest of stdout stays unread in the
+/// returned reader: a test that never reads it plays a reader that stalls.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub addr: String,
+    /// The `listening` line as printed.
+    pub first_line: String,
+    pub stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
+    use std::io::BufRead;
+    use std::sync::mpsc;
+    let mut child = spawn_piped(args);
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut line = String::new();
+        let r = out.read_line(&mut line);
+        let _ = tx.send(());
+        (r, line, out)
+    });
+    if rx.recv_timeout(READ_TIMEOUT).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no listening line within {READ_TIMEOUT:?}");
+    }
+    let (r, line, stdout) = reader.join().unwrap();
+    r.unwrap();
+    Spawned {
+        child,
+        addr: listening_addr(&line),
+        first_line: line,
+        stdout,
+    }
+}
+
+impl Spawned {
+    /// A client on a fresh connection to the child.
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr.parse().expect("listening address"))
+    }
+
+    /// Sends `sig` and waits for the exit, at most `limit`: the status, and how long the exit
+    /// took from the signal.
+    pub fn signal_and_wait(&mut self, sig: i32, limit: Duration) -> (ExitStatus, Duration) {
+        let t = Instant::now();
+        signal(&self.child, sig);
+        let status = wait_exit(&mut self.child, limit);
+        (status, t.elapsed())
+    }
+
+    /// All of stderr, to its end (once the child has exited).
+    pub fn read_stderr(&mut self) -> String {
+        let mut err = String::new();
+        self.child
+            .stderr
+            .take()
+            .expect("stderr already taken")
+            .read_to_string(&mut err)
+            .unwrap();
+        err
+    }
+}
+
+/// The binary with exactly `args`, stdout and stderr piped.
+fn spawn_piped(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spindle")
+}
+
+/// Sends `sig` to the child.
+pub fn signal(child: &std::process::Child, sig: i32) {
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
+
+/// Waits for the child to exit, at most `limit` (then kills it and fails).
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("spindle did not exit within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs the binary with `args` to its end, at most `READ_TIMEOUT` (a server that starts
+/// instead of failing is killed and the test fails): its status, stdout and stderr.
+pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let mut child = spawn_piped(args);
+    let status = wait_exit(&mut child, READ_TIMEOUT);
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status, out, err)
+}
