@@ -9,7 +9,7 @@ use log::trace;
 
 use crate::access_log::{AccessLog, Entry};
 use crate::buf::{BufPool, OUT_HIGH};
-use crate::handler::{Action, BodySink, Context, Handler, Job};
+use crate::handler::{Action, BodySink, Context, Handler, Job, Request};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
@@ -84,6 +84,64 @@ pub enum Drive {
     Again,
     /// Finished: remove it.
     Closed,
+}
+
+/// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
+/// body is over `--max-body`: 413), what the response must remember.
+fn decide(
+    head: &Request<'_>,
+    len: usize,
+    sh: &mut Shared,
+    entry: &mut Entry,
+    key: usize,
+) -> Handled {
+    trace!(
+        "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
+        key,
+        head.method.as_str(),
+        String::from_utf8_lossy(head.target),
+        head.version,
+        if head.keep_alive {
+            "keep-alive"
+        } else {
+            "close"
+        },
+        head.framing
+    );
+    if let Some(log) = sh.log.as_mut() {
+        log.start(
+            entry,
+            head.line,
+            head.header("referer"),
+            head.header("user-agent"),
+        );
+    }
+    let mut meta = ReqMeta {
+        version: head.version,
+        keep_alive: head.keep_alive,
+        head_method: head.method == Method::Head,
+    };
+    let action = match head.framing {
+        ReqFraming::Length(n) if n > sh.limits.max_body => None,
+        _ => {
+            let cx = Context {
+                stats: &sh.stats,
+                max_body: sh.limits.max_body,
+            };
+            let handler = &mut sh.handler;
+            Some(guarded(|| handler.handle(head, &cx)).unwrap_or_else(|| {
+                meta.keep_alive = false;
+                Action::Respond(Response::error(500))
+            }))
+        }
+    };
+    Handled {
+        len,
+        action,
+        meta,
+        framing: head.framing,
+        expect_continue: head.expect_continue,
+    }
 }
 
 /// What the reactor must do with a connection's timer after a turn ([`Conn::timer_change`]).
@@ -519,106 +577,29 @@ impl<T: Transport> Conn<T> {
     }
 
     fn serve_head(&mut self, sh: &mut Shared) -> bool {
-        match self.unread {
-            Unread::Nothing => {}
-            // The rest of the last request's body must come (and go) before the next head.
-            Unread::Body { .. } if !self.sock.read_closed => return false,
-            Unread::Body { .. } => {
-                self.set_state(State::Closing);
-                return true;
-            }
-            Unread::Unframed => {
-                self.linger = true;
-                self.set_state(State::Closing);
-                return true;
-            }
-        }
-        if !self.buf.has_input() {
-            if self.sock.read_closed {
-                self.set_state(State::Closing);
-                return true;
-            }
-            return false;
-        }
-        if self.scanner.before_request_line() {
-            let skip = parse::leading_empty_lines(self.buf.unread());
-            if skip > 0 {
-                self.buf.consume(skip);
-                self.scanner.reset();
-                return true;
-            }
+        if let Some(progress) = self.before_head() {
+            return progress;
         }
         let max_head = sh.limits.max_head;
-        let buf = self.buf.unread();
         // Error answers to HEAD carry no body either, even when the head did not parse.
-        let is_head = buf.starts_with(b"HEAD ");
-        // Usually the whole head is here: parse it straight away. Once a head is found partial,
-        // the scanner takes over until it ends, remembering how far it has looked, so that a
-        // head trickling in byte by byte is not re-parsed from its start on every read.
-        let head_len = if self.scanner.is_fresh() {
-            None
-        } else {
-            match self.scanner.scan(buf, max_head) {
-                Ok(Some(len)) => Some(len),
-                Ok(None) => return self.partial_head(),
-                Err(e) => {
-                    trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-                    self.fail(e.status(), is_head, sh);
-                    return true;
-                }
+        let is_head = self.buf.unread().starts_with(b"HEAD ");
+        let head_len = match self.head_end(max_head) {
+            Ok(len) => len,
+            Err(Some(e)) => {
+                trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+                self.fail(e.status(), is_head, sh);
+                return true;
             }
+            Err(None) => return self.partial_head(),
         };
+        let buf = self.buf.unread();
         let buf = &buf[..head_len.unwrap_or(buf.len())];
-        let (limits, handler, stats) = (&sh.limits, &mut *sh.handler, &sh.stats);
-        let (mut log, entry) = (sh.log.as_mut(), &mut self.log);
-        let key = self.key;
+        let (key, entry) = (self.key, &mut self.log);
         let parsed = parse::with_parsed_head(buf, max_head, |parsed| {
-            let (head, len) = match parsed? {
-                parse::Parsed::Complete { head, len } => (head, len),
-                parse::Parsed::Partial => return Ok(None),
-            };
-            trace!(
-                "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
-                key,
-                head.method.as_str(),
-                String::from_utf8_lossy(head.target),
-                head.version,
-                if head.keep_alive {
-                    "keep-alive"
-                } else {
-                    "close"
-                },
-                head.framing
-            );
-            if let Some(log) = log.as_mut() {
-                let (referer, ua) = (head.header("referer"), head.header("user-agent"));
-                log.start(entry, head.line, referer, ua);
-            }
-            let mut meta = ReqMeta {
-                version: head.version,
-                keep_alive: head.keep_alive,
-                head_method: head.method == Method::Head,
-            };
-            let action = match head.framing {
-                ReqFraming::Length(n) if n > limits.max_body => None,
-                _ => {
-                    let cx = Context {
-                        stats,
-                        max_body: limits.max_body,
-                    };
-                    Some(guarded(|| handler.handle(&head, &cx)).unwrap_or_else(|| {
-                        meta.keep_alive = false;
-                        Action::Respond(Response::error(500))
-                    }))
-                }
-            };
-            Ok::<_, parse::ParseError>(Some(Handled {
-                len,
-                action,
-                meta,
-                framing: head.framing,
-                expect_continue: head.expect_continue,
-            }))
+            Ok::<_, parse::ParseError>(match parsed? {
+                parse::Parsed::Complete { head, len } => Some(decide(&head, len, sh, entry, key)),
+                parse::Parsed::Partial => None,
+            })
         });
         let handled = match parsed {
             Ok(Some(h)) => h,
@@ -641,6 +622,56 @@ impl<T: Transport> Conn<T> {
         self.timer.new_request = true;
         self.act(handled, is_head, sh);
         true
+    }
+
+    /// What stands before a head can be read: the rest of an unread body, nothing buffered, or
+    /// the empty lines a client may send first. `Some(progress)` if `serve_head` stops here.
+    fn before_head(&mut self) -> Option<bool> {
+        match self.unread {
+            Unread::Nothing => {}
+            // The rest of the last request's body must come (and go) before the next head.
+            Unread::Body { .. } if !self.sock.read_closed => return Some(false),
+            Unread::Body { .. } => {
+                self.set_state(State::Closing);
+                return Some(true);
+            }
+            Unread::Unframed => {
+                self.linger = true;
+                self.set_state(State::Closing);
+                return Some(true);
+            }
+        }
+        if !self.buf.has_input() {
+            if self.sock.read_closed {
+                self.set_state(State::Closing);
+                return Some(true);
+            }
+            return Some(false);
+        }
+        if self.scanner.before_request_line() {
+            let skip = parse::leading_empty_lines(self.buf.unread());
+            if skip > 0 {
+                self.buf.consume(skip);
+                self.scanner.reset();
+                return Some(true);
+            }
+        }
+        None
+    }
+
+    /// Where the head ends, if the scanner knows: `Ok(None)` to parse what is buffered straight
+    /// away (usually the whole head is there). Once a head is found partial, the scanner takes
+    /// over until it ends, remembering how far it has looked, so that a head trickling in byte
+    /// by byte is not re-parsed from its start on every read. `Err(None)`: not all here yet.
+    fn head_end(&mut self, max_head: usize) -> Result<Option<usize>, Option<parse::ParseError>> {
+        if self.scanner.is_fresh() {
+            return Ok(None);
+        }
+        match self.scanner.scan(self.buf.unread(), max_head) {
+            Ok(Some(len)) => Ok(Some(len)),
+            Ok(None) => Err(None),
+            Err(e) => Err(Some(e)),
+        }
     }
 
     /// Carries out what the handler decided for a request whose head has been consumed.
