@@ -13,7 +13,7 @@ use crate::handler::{Action, BodySink, Context, Handler, Job, Request};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
-use crate::http::plan::{plan, Plan};
+use crate::http::plan::plan;
 use crate::http::response::{encode_head, Body, Framing, Response};
 use crate::http::{Method, Version};
 use crate::stats::Stats;
@@ -886,102 +886,95 @@ impl<T: Transport> Conn<T> {
     /// Encodes a response; decides keep-alive; moves to the next state.
     fn respond(&mut self, resp: Response, meta: ReqMeta, sh: &mut Shared) {
         let keep_alive = meta.keep_alive && !self.draining;
-        let Plan {
-            framing,
-            connection,
-            keep_alive,
-            send_body,
-        } = plan(
+        let plan = plan(
             resp.status,
             resp.body.len(),
             meta.version,
             keep_alive,
             meta.head_method,
         );
-        self.buf.output(&mut sh.pool);
-        let before = self.buf.output.len();
+        let before = self.buf.output(&mut sh.pool).len();
         encode_head(
             &mut self.buf.output,
             &resp,
             sh.date.get(),
-            framing,
-            connection,
+            plan.framing,
+            plan.connection,
         );
         sh.stats.count_response(resp.status);
         self.requests += 1;
-        let next = if keep_alive {
-            State::ReadingHead
-        } else {
-            State::Closing
-        };
         if let Some(log) = sh.log.as_mut() {
-            let bytes = match framing {
-                Framing::Length(n) if send_body => n,
+            let bytes = match plan.framing {
+                Framing::Length(n) if plan.send_body => n,
                 _ => 0,
             };
             log.finish(&mut self.log, resp.status, bytes, Instant::now());
         }
-        match resp.body {
-            Body::Static(b) if send_body => self.buf.output.extend_from_slice(b),
-            Body::Shared(b, range) if send_body => self
-                .buf
-                .output
-                .extend_from_slice(b.get(range).unwrap_or_default()),
-            Body::Owned(b) if send_body => self.buf.output.extend_from_slice(&b),
-            Body::File { file, offset, len } if send_body && len > 0 => {
+        let status = resp.status;
+        let later = if plan.send_body {
+            self.copy_body(resp.body, plan.framing)
+        } else {
+            None
+        };
+        let head_len = self.buf.output.len() - before;
+        let reason = crate::http::response::reason(status);
+        match later {
+            Some(body) => {
                 trace!(
-                    "conn {:<4} queued {} {} head ({} B), then {} B of a file",
-                    self.key,
-                    resp.status,
-                    crate::http::response::reason(resp.status),
-                    self.buf.output.len() - before,
-                    len
+                    "conn {:<4} queued {status} {reason} head ({head_len} B), the body to follow",
+                    self.key
                 );
-                let body = BodyOut::File {
+                self.set_state(State::SendingBody {
+                    body,
+                    keep_alive: plan.keep_alive,
+                });
+            }
+            None => {
+                trace!(
+                    "conn {:<4} queued {status} {reason} ({head_len} B, {} owed)",
+                    self.key,
+                    self.owed()
+                );
+                if !plan.keep_alive {
+                    self.set_state(State::Closing);
+                } else if !matches!(self.state, State::ReadingHead) {
+                    self.set_state(State::ReadingHead);
+                }
+            }
+        }
+    }
+
+    /// Copies a body that is all in memory in behind its head; a generated or file body is
+    /// handed back, to be sent as the socket drains.
+    fn copy_body(&mut self, body: Body, framing: Framing) -> Option<BodyOut> {
+        let out = &mut self.buf.output;
+        match body {
+            Body::Empty => {}
+            Body::Static(b) => out.extend_from_slice(b),
+            Body::Shared(b, range) => out.extend_from_slice(b.get(range).unwrap_or_default()),
+            Body::Owned(b) => out.extend_from_slice(&b),
+            Body::File { len: 0, .. } => {}
+            Body::File { file, offset, len } => {
+                return Some(BodyOut::File {
                     file,
                     offset,
                     remaining: len,
                     how: FileSend::FirstPiece,
-                };
-                self.set_state(State::SendingBody { body, keep_alive });
-                return;
+                })
             }
-            Body::Stream(stream) if send_body => {
-                trace!(
-                    "conn {:<4} queued {} {} head ({} B), streaming the body",
-                    self.key,
-                    resp.status,
-                    crate::http::response::reason(resp.status),
-                    self.buf.output.len() - before
-                );
+            Body::Stream(stream) => {
                 let remaining = match framing {
                     Framing::Length(n) => n,
                     _ => 0,
                 };
-                let body = BodyOut::Stream {
+                return Some(BodyOut::Stream {
                     stream,
                     framing,
                     remaining,
-                };
-                self.set_state(State::SendingBody { body, keep_alive });
-                return;
+                });
             }
-            _ => {}
         }
-        trace!(
-            "conn {:<4} queued {} {} ({} B, {} owed)",
-            self.key,
-            resp.status,
-            crate::http::response::reason(resp.status),
-            self.buf.output.len() - before,
-            self.owed()
-        );
-        if !matches!(
-            (&self.state, &next),
-            (State::ReadingHead, State::ReadingHead)
-        ) {
-            self.set_state(next);
-        }
+        None
     }
 
     /// An error answer that ends the connection (gracefully: the client gets to read it).
