@@ -917,12 +917,14 @@ impl<T: Transport> Conn<T> {
             None
         };
         let head_len = self.buf.output.len() - before;
-        let reason = crate::http::response::reason(status);
+        // Looked up only when the trace is on.
+        let reason = || crate::http::response::reason(status);
         match later {
             Some(body) => {
                 trace!(
-                    "conn {:<4} queued {status} {reason} head ({head_len} B), the body to follow",
-                    self.key
+                    "conn {:<4} queued {status} {} head ({head_len} B), the body to follow",
+                    self.key,
+                    reason()
                 );
                 self.set_state(State::SendingBody {
                     body,
@@ -931,8 +933,9 @@ impl<T: Transport> Conn<T> {
             }
             None => {
                 trace!(
-                    "conn {:<4} queued {status} {reason} ({head_len} B, {} owed)",
+                    "conn {:<4} queued {status} {} ({head_len} B, {} owed)",
                     self.key,
+                    reason(),
                     self.owed()
                 );
                 if !plan.keep_alive {

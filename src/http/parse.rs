@@ -587,29 +587,26 @@ fn valid_host(v: &[u8]) -> bool {
         };
         (ip_literal(&rest[..close]), port)
     } else {
-        let (host, port) = match v.iter().position(|&b| b == b':') {
-            Some(c) => (&v[..c], Some(&v[c + 1..])),
-            None => (v, None),
-        };
-        (reg_name(host), port)
+        return reg_name_and_port(v);
     };
     host_ok && port.is_none_or(valid_port)
 }
 
-/// `*( unreserved / pct-encoded / sub-delims )`, not empty.
-fn reg_name(h: &[u8]) -> bool {
-    if h.is_empty() || !h.iter().all(|&b| REG_NAME[usize::from(b)]) {
-        return false;
-    }
+/// `reg-name [ ":" port ]` in one pass over the bytes: this runs on every request.
+fn reg_name_and_port(v: &[u8]) -> bool {
     let mut i = 0;
-    while let Some(p) = h[i..].iter().position(|&b| b == b'%') {
-        let at = i + p;
-        match h.get(at + 1..at + 3) {
-            Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i = at + 3,
+    while let Some(&b) = v.get(i) {
+        match b {
+            b':' => return i > 0 && valid_port(&v[i + 1..]),
+            b'%' => match v.get(i + 1..i + 3) {
+                Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i += 3,
+                _ => return false,
+            },
+            _ if REG_NAME[usize::from(b)] => i += 1,
             _ => return false,
         }
     }
-    true
+    i > 0
 }
 
 /// What is between the brackets: an IPv6address or `v` 1*HEXDIG `.` 1*( unreserved /

@@ -31,7 +31,7 @@ macro_rules! table {
 }
 
 /// Every named status, in code order. `text` marks those whose error answer has a body.
-static TABLE: &[Status] = table! {
+const TABLE: &[Status] = table! {
     100 "Continue";
     101 "Switching Protocols";
     200 "OK";
@@ -81,12 +81,24 @@ static TABLE: &[Status] = table! {
     507 "Insufficient Storage";
 };
 
+/// For each code below 600, 1 + its row in [`TABLE`] (0: not named), made at compile time, so
+/// that a lookup on every response is one load rather than a search.
+static INDEX: [u8; 600] = {
+    let mut index = [0u8; 600];
+    let mut i = 0;
+    while i < TABLE.len() {
+        index[TABLE[i].code as usize] = (i + 1) as u8;
+        i += 1;
+    }
+    index
+};
+
 /// The row for `code`, if it is one spindle names.
 pub fn lookup(code: u16) -> Option<&'static Status> {
-    TABLE
-        .binary_search_by_key(&code, |s| s.code)
-        .ok()
-        .map(|i| &TABLE[i])
+    match INDEX.get(usize::from(code)) {
+        Some(&row) if row > 0 => TABLE.get(usize::from(row) - 1),
+        _ => None,
+    }
 }
 
 /// The reason phrase for a status code ("" for codes without one, which HTTP allows).
