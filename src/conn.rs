@@ -33,7 +33,7 @@ const ROUNDS: usize = 16;
 /// Bytes written from the output buffer in one turn after which the others get theirs,
 /// whatever the rounds left: a generated body (a 50 000-entry listing, `/-/bytes`) costs reactor
 /// time per byte. (`sendfile` is bounded by `FILE_ROUND` per round instead: the kernel copies.)
-const TURN_BYTES: u64 = 32 * 1024;
+const TURN_BYTES: u64 = 128 * 1024;
 /// The most one read or write moves in torture mode (odd, so splits fall everywhere).
 pub const TORTURE_IO: usize = 61;
 
@@ -530,14 +530,7 @@ impl<T: Transport> Conn<T> {
             step |= match self.state {
                 State::ReadingHead => self.serve_head(sh),
                 State::ReadingBody { .. } => self.serve_body(sh),
-                // One piece per round: it is written before the next is made, so that the
-                // turn budget bounds what a generated body costs the reactor.
-                State::SendingBody { .. } => {
-                    if self.pump_body(sh) {
-                        return true;
-                    }
-                    false
-                }
+                State::SendingBody { .. } => self.pump_body(sh),
                 State::Lingering => {
                     self.buf.consume(self.buf.unread().len());
                     if self.sock.read_closed {
