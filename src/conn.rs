@@ -530,7 +530,14 @@ impl<T: Transport> Conn<T> {
             step |= match self.state {
                 State::ReadingHead => self.serve_head(sh),
                 State::ReadingBody { .. } => self.serve_body(sh),
-                State::SendingBody { .. } => self.pump_body(sh),
+                // One piece per round: it is written before the next is made, so that the
+                // turn budget bounds what a generated body costs the reactor.
+                State::SendingBody { .. } => {
+                    if self.pump_body(sh) {
+                        return true;
+                    }
+                    false
+                }
                 State::Lingering => {
                     self.buf.consume(self.buf.unread().len());
                     if self.sock.read_closed {

@@ -15,9 +15,6 @@ use crate::http::response::{frame_chunk, Framing, Stream};
 
 /// Most bytes of a file sent in one round, so one download cannot hold the reactor.
 pub const FILE_ROUND: usize = 256 * 1024;
-/// Most bytes generated in one piece: a generated body costs reactor time per byte, and a
-/// 50 000-entry listing must not hold the reactor for a whole output buffer at a time.
-const STREAM_PIECE: usize = 16 * 1024;
 
 /// How the next bytes of a file body leave.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +87,7 @@ impl BodyOut {
                 stream,
                 framing,
                 remaining,
-            } => pump_stream(stream, *framing, remaining, out, room.min(STREAM_PIECE)),
+            } => pump_stream(stream, *framing, remaining, out, room),
             BodyOut::File {
                 file,
                 offset,
