@@ -79,7 +79,7 @@ struct HpHead<'a> {
     query: Option<&'a [u8]>,
     version: Version,
     headers: &'a [httparse::Header<'a>],
-    framing: parse::Framing,
+    framing: parse::BodyFraming,
     keep_alive: bool,
     expect_continue: bool,
 }
@@ -273,7 +273,7 @@ fn find_newline(hay: &[u8]) -> Option<usize> {
 /// Private pieces of `src/http/parse.rs`, copied as they are: the target's form, the Host
 /// grammar, and what the fields say about framing, persistence and Expect.
 mod copied {
-    use spindle::http::parse::{Framing, ParseError};
+    use spindle::http::parse::{BodyFraming as Framing, ParseError};
     use spindle::http::{Method, Version};
 
     /// Origin-form (`/p?q`), absolute-form (`http://host/p?q`) or `*` for OPTIONS.

@@ -12,7 +12,7 @@ use crate::buf::{BufPool, OUT_HIGH};
 use crate::handler::{Action, BodySink, Context, Handler, Job, Request};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
-use crate::http::parse::{self, Framing as ReqFraming, HeadScanner};
+use crate::http::parse::{self, BodyFraming, HeadScanner};
 use crate::http::plan::plan;
 use crate::http::response::{encode_head, Body, Framing, Response};
 use crate::http::{Method, Version};
@@ -122,7 +122,7 @@ fn decide(
         head_method: head.method == Method::Head,
     };
     let action = match head.framing {
-        ReqFraming::Length(n) if n > sh.limits.max_body => None,
+        BodyFraming::Length(n) if n > sh.limits.max_body => None,
         _ => {
             let cx = Context {
                 stats: &sh.stats,
@@ -190,7 +190,7 @@ struct Handled {
     /// The handler's decision; `None` when the declared body is over `--max-body` (413).
     action: Option<Action>,
     meta: ReqMeta,
-    framing: ReqFraming,
+    framing: BodyFraming,
     expect_continue: bool,
 }
 
@@ -684,10 +684,10 @@ impl<T: Transport> Conn<T> {
             ..
         } = handled;
         let decoder = match framing {
-            ReqFraming::None => None,
-            ReqFraming::Length(0) => None,
-            ReqFraming::Length(n) => Some(BodyDecoder::length(n)),
-            ReqFraming::Chunked => Some(BodyDecoder::chunked()),
+            BodyFraming::None => None,
+            BodyFraming::Length(0) => None,
+            BodyFraming::Length(n) => Some(BodyDecoder::length(n)),
+            BodyFraming::Chunked => Some(BodyDecoder::chunked()),
         };
         let Some(action) = action else {
             return self.fail(413, is_head, sh);

@@ -12,7 +12,7 @@ pub const MAX_HEADERS: usize = 100;
 
 /// How the body of a request is framed (RFC 9112 §6.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Framing {
+pub enum BodyFraming {
     /// No body.
     None,
     /// `Content-Length: n`.
@@ -222,7 +222,7 @@ pub struct Head<'a> {
     pub query: Option<&'a [u8]>,
     pub version: Version,
     pub headers: &'a [httparse::Header<'a>],
-    pub framing: Framing,
+    pub framing: BodyFraming,
     /// Whether the connection may stay open after this request (RFC 9112 §9.3).
     pub keep_alive: bool,
     pub expect_continue: bool,
@@ -707,14 +707,14 @@ impl Fields {
         Ok(())
     }
 
-    fn framing(&self, version: Version) -> Result<Framing, ParseError> {
+    fn framing(&self, version: Version) -> Result<BodyFraming, ParseError> {
         match (self.codings, self.length) {
-            (0, None) => Ok(Framing::None),
-            (0, Some(n)) => Ok(Framing::Length(n)),
+            (0, None) => Ok(BodyFraming::None),
+            (0, Some(n)) => Ok(BodyFraming::Length(n)),
             // TE with CL, or TE on HTTP/1.0 (RFC 9112 §6.1): the framing is faulty.
             (_, Some(_)) => Err(ParseError::BadFraming),
             (_, None) if version == Version::Http10 => Err(ParseError::BadFraming),
-            (_, None) => Ok(Framing::Chunked),
+            (_, None) => Ok(BodyFraming::Chunked),
         }
     }
 }
@@ -732,7 +732,7 @@ fn parse_length(v: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
 
-    fn parse(raw: &[u8]) -> Result<(Method, Vec<u8>, Version, Framing, bool), ParseError> {
+    fn parse(raw: &[u8]) -> Result<(Method, Vec<u8>, Version, BodyFraming, bool), ParseError> {
         // The scanner and the parser must agree on where the head ends.
         let mut scanner = HeadScanner::default();
         let scanned = scanner.scan(raw, 32768);
@@ -766,7 +766,7 @@ mod tests {
                 Method::Get,
                 &b"/a"[..],
                 Version::Http11,
-                Framing::None,
+                BodyFraming::None,
                 true
             )
         );
@@ -1086,27 +1086,27 @@ mod tests {
         let f = |raw: &[u8]| parse(raw).map(|r| r.3);
         assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"),
-            Ok(Framing::Length(5))
+            Ok(BodyFraming::Length(5))
         );
         assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n"),
-            Ok(Framing::Length(5))
+            Ok(BodyFraming::Length(5))
         );
         assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\n"),
-            Ok(Framing::Length(5))
+            Ok(BodyFraming::Length(5))
         );
         assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0000000000000000005\r\n\r\n"),
-            Ok(Framing::Length(5))
+            Ok(BodyFraming::Length(5))
         );
         assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            Ok(Framing::Chunked)
+            Ok(BodyFraming::Chunked)
         );
         assert_eq!(
             f(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: CHUNKED\r\n\r\n"),
-            Ok(Framing::Chunked)
+            Ok(BodyFraming::Chunked)
         );
         for bad in [
             &b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"[..],
