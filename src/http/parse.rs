@@ -523,7 +523,7 @@ fn parse_version(v: &[u8]) -> Result<Version, ParseError> {
 }
 
 /// Origin-form (`/p?q`), absolute-form (`http://host/p?q`) or `*` for OPTIONS.
-fn split_target(
+pub fn split_target(
     method: Method,
     target: &[u8],
     query_at: Option<usize>,
@@ -638,19 +638,19 @@ fn valid_port(p: &[u8]) -> bool {
 
 /// What the header fields say about framing, persistence, Host and Expect.
 #[derive(Default)]
-struct Fields {
-    hosts: u32,
+pub struct Fields {
+    pub hosts: u32,
     length: Option<u64>,
     /// Transfer codings seen, in order: only a single `chunked` is acceptable.
     codings: u32,
     chunked_last: bool,
-    close: bool,
-    keep_alive: bool,
-    expect_continue: bool,
+    pub close: bool,
+    pub keep_alive: bool,
+    pub expect_continue: bool,
 }
 
 impl Fields {
-    fn add(&mut self, h: &httparse::Header<'_>) -> Result<(), ParseError> {
+    pub fn add(&mut self, h: &httparse::Header<'_>) -> Result<(), ParseError> {
         let name = h.name;
         // Most fields are none of ours: their length alone says so.
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
@@ -707,7 +707,7 @@ impl Fields {
         Ok(())
     }
 
-    fn framing(&self, version: Version) -> Result<BodyFraming, ParseError> {
+    pub fn framing(&self, version: Version) -> Result<BodyFraming, ParseError> {
         match (self.codings, self.length) {
             (0, None) => Ok(BodyFraming::None),
             (0, Some(n)) => Ok(BodyFraming::Length(n)),
