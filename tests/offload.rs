@@ -189,3 +189,20 @@ fn a_full_queue_is_answered_503_at_once() {
     }
     assert!((10..=10 + threads).contains(&refused), "{refused} refused");
 }
+
+#[test]
+fn a_client_that_resets_during_a_delay_is_closed_at_once() {
+    // While a connection waits for a timer (or a helper thread) it still reads a peer that
+    // has gone, so a reset frees it now rather than when the wait ends.
+    let srv = common::TestServer::start();
+    let before = srv.stats().count("connections_open");
+    let mut c = srv.connect();
+    c.send(b"GET /-/delay/5000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    thread::sleep(Duration::from_millis(100));
+    c.reset();
+    common::eventually(
+        Duration::from_millis(1000),
+        "the reset connection to close",
+        || srv.stats().count("connections_open") == before,
+    );
+}
