@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::http::body::BodyDecoder;
 use spindle::http::date::DateCache;
 use spindle::http::parse::{
-    self, Head, HeadScanner, ParseError, Parsed, MAX_HEADERS, MAX_REQUEST_LINE,
+    self, Head, HeadScanner, ParseError, Slots, MAX_HEADERS, MAX_REQUEST_LINE,
 };
 use spindle::http::response::{encode_head, Body, ConnectionHeader, Framing, Response};
 use spindle::http::{Method, Version};
@@ -40,37 +40,34 @@ Cache-Control: max-age=0\r\n\
 const MAX_HEAD: usize = 32768;
 
 /// Something derived from a parsed head, so that nothing is optimised away.
-fn digest(head: &Head<'_>, len: usize) -> usize {
-    len + head.path.len() + head.headers.len() + usize::from(head.keep_alive)
+fn digest(head: &Head<'_>) -> usize {
+    head.summary.len + head.path.len() + head.headers.len() + usize::from(head.summary.keep_alive)
 }
 
-/// What a connection does with a complete head in its buffer: parse it in place, with a few
-/// header slots first (`with_parsed_head`).
+/// What a connection does with a complete head in its buffer: parse it in place (the request
+/// line by hand, the fields by `httparse::parse_headers`, a few header slots first).
 fn parse_in_place(raw: &[u8]) -> usize {
-    parse::with_parsed_head(raw, MAX_HEAD, |r| match r.expect("parse failed") {
-        Parsed::Complete { head, len } => digest(&head, len),
-        Parsed::Partial => panic!("incomplete head"),
-    })
+    let mut slots = Slots::default();
+    match parse::parse_head(raw, MAX_HEAD, &mut slots).expect("parse failed") {
+        Some(head) => digest(&head),
+        None => panic!("incomplete head"),
+    }
 }
 
-/// Find the end of the head with the incremental scanner, then parse it into a full
-/// `[httparse::EMPTY_HEADER; MAX_HEADERS]` storage.
+/// Find the end of the head with the incremental scanner (which checks each line), then parse
+/// it: the two steps a head that arrived in pieces goes through.
 fn scan_then_parse(raw: &[u8]) -> usize {
     let mut scanner = HeadScanner::default();
     let len = scanner
         .scan(raw, MAX_HEAD)
         .expect("scan failed")
         .expect("incomplete head");
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match parse::parse_head(&raw[..len], MAX_HEAD, &mut storage).expect("parse failed") {
-        Parsed::Complete { head, len } => digest(&head, len),
-        Parsed::Partial => panic!("incomplete head"),
-    }
+    parse_in_place(&raw[..len])
 }
 
-/// Issue 9 §5: the same work with httparse doing the tokenizing, and spindle's head-level rules
-/// (target form, Host, framing, persistence, Expect) applied on top by [`on_top`]. What these
-/// produce, field for field the same as [`Head`].
+/// Issue 9 §5's other shape, measured and not taken: httparse for the whole head, request line
+/// included, and spindle's head-level rules (target form, Host, framing, persistence, Expect)
+/// applied on top by [`on_top`]. What it produces, field for field the same as [`Head`].
 struct HpHead<'a> {
     line: &'a [u8],
     method: Method,
@@ -98,8 +95,8 @@ fn hp_error(e: httparse::Error) -> ParseError {
 
 /// Shape (a): `httparse::Request::parse_with_uninit_headers` on the whole head, into 100
 /// uninitialised slots (nothing zeroed). httparse takes only `HTTP/1.0` and `HTTP/1.1`: on
-/// `Error::Version` the head goes to shape (b), whose version check is spindle's (1.2 is 1.1,
-/// 2.0 is 505).
+/// `Error::Version` the head goes to spindle's parser, whose version check is spindle's (1.2 is
+/// 1.1, 2.0 is 505).
 fn hp_whole<R>(
     raw: &[u8],
     max_head: usize,
@@ -110,7 +107,14 @@ fn hp_whole<R>(
     let len = match req.parse_with_uninit_headers(raw, &mut slots) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => panic!("incomplete head"),
-        Err(httparse::Error::Version) => return hp_headers(raw, max_head, f),
+        Err(httparse::Error::Version) => {
+            let mut slots = Slots::default();
+            return f(match parse::parse_head(raw, max_head, &mut slots) {
+                Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
+                Ok(None) => panic!("incomplete head"),
+                Err(e) => Err(e),
+            });
+        }
         Err(e) => return f(Err(hp_error(e))),
     };
     let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
@@ -144,53 +148,20 @@ fn hp_whole<R>(
     f(r.map(|h| (h, len)))
 }
 
-/// Shape (b): the request line split by hand (spindle's own `parse_request_line`), then
-/// `httparse::parse_headers` for the field block — 16 zeroed slots first, and 100 only if
-/// that is not enough, as `with_parsed_head` does (`parse_headers` wants initialised slots).
-fn hp_headers<R>(
-    raw: &[u8],
-    max_head: usize,
-    f: impl FnOnce(Result<(HpHead<'_>, usize), ParseError>) -> R,
-) -> R {
-    let Some(nl) = find_newline(raw) else {
-        panic!("incomplete head");
-    };
-    let line = raw[..nl].strip_suffix(b"\r").unwrap_or(&raw[..nl]);
-    if line.len() > MAX_REQUEST_LINE {
-        return f(Err(ParseError::UriTooLong));
+/// spindle's parse of a head, in the [`HpHead`] shape.
+fn as_hp<'a>(h: &Head<'a>) -> HpHead<'a> {
+    HpHead {
+        line: h.line,
+        method: h.method,
+        target: h.target,
+        path: h.path,
+        query: h.query,
+        version: h.summary.version,
+        headers: h.headers,
+        framing: h.summary.framing,
+        keep_alive: h.summary.keep_alive,
+        expect_continue: h.summary.expect_continue,
     }
-    let rl = match parse::parse_request_line(line) {
-        Ok(rl) => rl,
-        Err(e) => return f(Err(e)),
-    };
-    let block = &raw[nl + 1..];
-    let mut few = [httparse::EMPTY_HEADER; 16];
-    let mut all;
-    let (hlen, headers) = match httparse::parse_headers(block, &mut few) {
-        Ok(httparse::Status::Complete(r)) => r,
-        Err(httparse::Error::TooManyHeaders) => {
-            all = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            match httparse::parse_headers(block, &mut all) {
-                Ok(httparse::Status::Complete(r)) => r,
-                Ok(httparse::Status::Partial) => panic!("incomplete head"),
-                Err(e) => return f(Err(hp_error(e))),
-            }
-        }
-        Ok(httparse::Status::Partial) => panic!("incomplete head"),
-        Err(e) => return f(Err(hp_error(e))),
-    };
-    let len = nl + 1 + hlen;
-    let r = on_top(
-        line,
-        rl.method,
-        rl.target,
-        rl.query_at,
-        rl.version,
-        headers,
-        len,
-        max_head,
-    );
-    f(r.map(|h| (h, len)))
 }
 
 /// What `parse_head` does after tokenizing, over fields httparse has split: the limits, the
@@ -215,18 +186,7 @@ fn on_top<'a>(
         return Err(ParseError::HeadTooLarge);
     }
     let (path, query) = spindle::http::parse::split_target(method, target, query_at)?;
-    let mut fields = spindle::http::parse::Fields::default();
-    for h in headers {
-        fields.add(h)?;
-    }
-    let framing = fields.framing(version)?;
-    if fields.hosts > 1 || (fields.hosts == 0 && version == Version::Http11) {
-        return Err(ParseError::BadHost);
-    }
-    let keep_alive = match version {
-        Version::Http11 => !fields.close,
-        Version::Http10 => fields.keep_alive && !fields.close,
-    };
+    let said = parse::read_fields(headers, version)?;
     Ok(HpHead {
         line,
         method,
@@ -235,39 +195,10 @@ fn on_top<'a>(
         query,
         version,
         headers,
-        framing,
-        keep_alive,
-        expect_continue: fields.expect_continue,
+        framing: said.framing,
+        keep_alive: said.keep_alive,
+        expect_continue: said.expect_continue,
     })
-}
-
-/// Index of the first `\n`, a word at a time (as `src/http/parse.rs` finds it).
-fn find_newline(hay: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let hit = |at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&hay[at..at + 8]);
-        let x = u64::from_le_bytes(w) ^ (LO * u64::from(b'\n'));
-        x.wrapping_sub(LO) & !x & HI
-    };
-    if hay.len() < 8 {
-        return hay.iter().position(|&b| b == b'\n');
-    }
-    let mut at = 0;
-    while at + 8 <= hay.len() {
-        let found = hit(at);
-        if found != 0 {
-            return Some(at + (found.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    if at == hay.len() {
-        return None;
-    }
-    let last = hay.len() - 8;
-    let found = hit(last);
-    (found != 0).then(|| last + (found.trailing_zeros() / 8) as usize)
 }
 
 /// `hp_whole` as a connection would use it, reduced to a number.
@@ -278,39 +209,15 @@ fn httparse_whole(raw: &[u8]) -> usize {
     })
 }
 
-/// `hp_headers` as a connection would use it, reduced to a number.
-fn httparse_headers(raw: &[u8]) -> usize {
-    hp_headers(raw, MAX_HEAD, |r| {
-        let (head, len) = r.expect("parse failed");
-        hp_digest(&head, len)
-    })
-}
-
 /// Everything a head parses to, or the status it is refused with, comparable across parsers.
 type Outcome = Result<String, u16>;
 
 fn outcome_spindle(raw: &[u8]) -> Outcome {
-    parse::with_parsed_head(raw, MAX_HEAD, |r| match r {
-        Ok(Parsed::Complete { head: h, len }) => Ok(format!(
-            "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {}",
-            h.line,
-            h.method,
-            h.target,
-            h.path,
-            h.query,
-            h.version,
-            h.framing,
-            h.headers
-                .iter()
-                .map(|f| (f.name, f.value))
-                .collect::<Vec<_>>(),
-            h.keep_alive,
-            h.expect_continue,
-            len,
-            h.header("host").is_some()
-        )),
-        Ok(Parsed::Partial) => panic!("incomplete head"),
-        Err(e) => Err(e.status()),
+    let mut slots = Slots::default();
+    outcome_hp(match parse::parse_head(raw, MAX_HEAD, &mut slots) {
+        Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
+        Ok(None) => panic!("incomplete head"),
+        Err(e) => Err(e),
     })
 }
 
@@ -338,7 +245,7 @@ fn outcome_hp(r: Result<(HpHead<'_>, usize), ParseError>) -> Outcome {
     }
 }
 
-/// Heads on which all three parsers must agree (outside the timing): framing, persistence,
+/// Heads on which both parsers must agree (outside the timing): framing, persistence,
 /// Host, Expect, versions, field syntax. Not a conformance suite, a check that the httparse
 /// variants do the same work.
 const AGREE: &[&[u8]] = &[
@@ -386,7 +293,7 @@ const AGREE: &[&[u8]] = &[
 ];
 
 /// Checks, outside the timing, that the httparse variants answer every head in [`AGREE`] (and
-/// the two benchmarked heads) exactly as `with_parsed_head` does, plus 17 and 101 fields.
+/// the two benchmarked heads) exactly as `parse_head` does, plus 17 and 101 fields.
 fn check_agreement() {
     let many = |n: usize| {
         let mut raw = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
@@ -405,11 +312,6 @@ fn check_agreement() {
             hp_whole(raw, MAX_HEAD, outcome_hp),
             want,
             "whole: {shown:?}"
-        );
-        assert_eq!(
-            hp_headers(raw, MAX_HEAD, outcome_hp),
-            want,
-            "headers: {shown:?}"
         );
     }
     // The one known difference: httparse wants a UTF-8 target, spindle takes any byte >= 0x80
@@ -430,7 +332,6 @@ fn parse(c: &mut Criterion) {
         );
         assert_eq!(parse_in_place(raw), scan_then_parse(raw), "{name}");
         assert_eq!(parse_in_place(raw), httparse_whole(raw), "{name}");
-        assert_eq!(parse_in_place(raw), httparse_headers(raw), "{name}");
     }
     check_agreement();
     let mut g = c.benchmark_group("parse");
@@ -449,12 +350,6 @@ fn parse(c: &mut Criterion) {
     for (name, raw) in heads {
         g.throughput(Throughput::Bytes(raw.len() as u64));
         g.bench_function(name, |b| b.iter(|| httparse_whole(black_box(raw))));
-    }
-    g.finish();
-    let mut g = c.benchmark_group("httparse_headers");
-    for (name, raw) in heads {
-        g.throughput(Throughput::Bytes(raw.len() as u64));
-        g.bench_function(name, |b| b.iter(|| httparse_headers(black_box(raw))));
     }
     g.finish();
 }

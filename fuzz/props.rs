@@ -18,7 +18,7 @@ use spindle::files::Files;
 use spindle::http::body::BodyDecoder;
 use spindle::http::date::{format_http_date, parse_http_date, DateCache};
 use spindle::http::parse::{
-    leading_empty_lines, with_parsed_head, HeadScanner, ParseError, Parsed, MAX_REQUEST_LINE,
+    leading_empty_lines, parse_head, HeadScanner, ParseError, Slots, MAX_REQUEST_LINE,
 };
 use spindle::router::Router;
 use spindle::stats::Stats;
@@ -81,15 +81,16 @@ enum HeadOutcome {
 }
 
 fn parse_outcome(buf: &[u8], max_head: usize) -> HeadOutcome {
-    let outcome = with_parsed_head(buf, max_head, |r| match r {
-        Ok(Parsed::Complete { head, len }) => {
+    let mut slots = Slots::default();
+    let outcome = match parse_head(buf, max_head, &mut slots) {
+        Ok(Some(head)) => {
             assert!(buf.starts_with(head.line), "the request line is the start");
             assert!(head.path.starts_with(b"/") || head.path == b"*", "{head:?}");
-            HeadOutcome::Complete(len)
+            HeadOutcome::Complete(head.summary.len)
         }
-        Ok(Parsed::Partial) => HeadOutcome::Partial,
+        Ok(None) => HeadOutcome::Partial,
         Err(e) => HeadOutcome::Refused(e),
-    });
+    };
     if let HeadOutcome::Complete(len) = outcome {
         assert!(len > 0 && len <= buf.len() && len <= max_head, "{len}");
     }

@@ -12,10 +12,10 @@ use crate::buf::{BufPool, OUT_HIGH};
 use crate::handler::{Action, BodySink, Context, Handler, Job, Request};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
-use crate::http::parse::{self, BodyFraming, HeadScanner};
+use crate::http::parse::{self, BodyFraming, HeadScanner, Slots, Summary};
 use crate::http::plan::plan;
 use crate::http::response::{encode_head, Body, Framing, Response};
-use crate::http::{Method, Version};
+use crate::http::Version;
 use crate::stats::Stats;
 use crate::timer::TimerKind;
 use body_out::{BodyOut, FileSend, Pumped};
@@ -88,25 +88,20 @@ pub enum Drive {
 
 /// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
 /// body is over `--max-body`: 413), what the response must remember.
-fn decide(
-    head: &Request<'_>,
-    len: usize,
-    sh: &mut Shared,
-    entry: &mut Entry,
-    key: usize,
-) -> Handled {
+fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, key: usize) -> Handled {
+    let summary = head.summary;
     trace!(
         "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
         key,
         head.method.as_str(),
         String::from_utf8_lossy(head.target),
-        head.version,
-        if head.keep_alive {
+        summary.version,
+        if summary.keep_alive {
             "keep-alive"
         } else {
             "close"
         },
-        head.framing
+        summary.framing
     );
     if let Some(log) = sh.log.as_mut() {
         log.start(
@@ -116,12 +111,8 @@ fn decide(
             head.header("user-agent"),
         );
     }
-    let mut meta = ReqMeta {
-        version: head.version,
-        keep_alive: head.keep_alive,
-        head_method: head.method == Method::Head,
-    };
-    let action = match head.framing {
+    let mut meta = ReqMeta::of(&summary);
+    let action = match summary.framing {
         BodyFraming::Length(n) if n > sh.limits.max_body => None,
         _ => {
             let cx = Context {
@@ -136,11 +127,9 @@ fn decide(
         }
     };
     Handled {
-        len,
+        summary,
         action,
         meta,
-        framing: head.framing,
-        expect_continue: head.expect_continue,
     }
 }
 
@@ -178,20 +167,29 @@ pub enum Ask {
 #[derive(Clone, Copy, Debug)]
 struct ReqMeta {
     version: Version,
+    /// Whether the answer may keep the connection open: the request's word, until something
+    /// (a panicking handler, an unread body after `Expect`) takes it back.
     keep_alive: bool,
     /// The request was a `HEAD`: the answer's head only.
     head_method: bool,
 }
 
+impl ReqMeta {
+    fn of(summary: &Summary) -> ReqMeta {
+        ReqMeta {
+            version: summary.version,
+            keep_alive: summary.keep_alive,
+            head_method: summary.head_method,
+        }
+    }
+}
+
 /// What became of a parsed request head, kept once the head's bytes are released.
 struct Handled {
-    /// Length of the head in the input buffer.
-    len: usize,
+    summary: Summary,
     /// The handler's decision; `None` when the declared body is over `--max-body` (413).
     action: Option<Action>,
     meta: ReqMeta,
-    framing: BodyFraming,
-    expect_continue: bool,
 }
 
 /// A handler's body sink, waiting for the rest of the body.
@@ -585,42 +583,34 @@ impl<T: Transport> Conn<T> {
         let is_head = self.buf.unread().starts_with(b"HEAD ");
         let head_len = match self.head_end(max_head) {
             Ok(len) => len,
-            Err(Some(e)) => {
-                trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-                self.fail(e.status(), is_head, sh);
-                return true;
-            }
+            Err(Some(e)) => return self.refuse(e, is_head, sh),
             Err(None) => return self.partial_head(),
         };
         let buf = self.buf.unread();
         let buf = &buf[..head_len.unwrap_or(buf.len())];
-        let (key, entry) = (self.key, &mut self.log);
-        let parsed = parse::with_parsed_head(buf, max_head, |parsed| {
-            Ok::<_, parse::ParseError>(match parsed? {
-                parse::Parsed::Complete { head, len } => Some(decide(&head, len, sh, entry, key)),
-                parse::Parsed::Partial => None,
-            })
-        });
-        let handled = match parsed {
-            Ok(Some(h)) => h,
+        let mut slots = Slots::default();
+        let handled = match parse::parse_head(buf, max_head, &mut slots) {
+            Ok(Some(head)) => decide(&head, sh, &mut self.log, self.key),
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.
                 if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
-                    self.fail(e.status(), is_head, sh);
-                    return true;
+                    return self.refuse(e, is_head, sh);
                 }
                 return self.partial_head();
             }
-            Err(e) => {
-                trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-                self.fail(e.status(), is_head, sh);
-                return true;
-            }
+            Err(e) => return self.refuse(e, is_head, sh),
         };
-        self.buf.consume(handled.len);
+        self.buf.consume(handled.summary.len);
         self.scanner.reset();
         self.timer.new_request = true;
         self.act(handled, is_head, sh);
+        true
+    }
+
+    /// A head that breaks the rules: its error answer, and the close.
+    fn refuse(&mut self, e: parse::ParseError, is_head: bool, sh: &mut Shared) -> bool {
+        trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+        self.fail(e.status(), is_head, sh);
         true
     }
 
@@ -677,13 +667,12 @@ impl<T: Transport> Conn<T> {
     /// Carries out what the handler decided for a request whose head has been consumed.
     fn act(&mut self, handled: Handled, is_head: bool, sh: &mut Shared) {
         let Handled {
+            summary,
             action,
             mut meta,
-            framing,
-            expect_continue: expect,
-            ..
         } = handled;
-        let decoder = match framing {
+        let expect = summary.expect_continue;
+        let decoder = match summary.framing {
             BodyFraming::None => None,
             BodyFraming::Length(0) => None,
             BodyFraming::Length(n) => Some(BodyDecoder::length(n)),

@@ -311,14 +311,15 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::parse::{with_parsed_head, Parsed};
+    use crate::http::parse::{parse_head, Slots};
 
     /// What `files` does with the request `req` (a whole head).
     fn ask(files: &mut Files, req: &str) -> Action {
-        with_parsed_head(req.as_bytes(), 32 * 1024, |p| match p {
-            Ok(Parsed::Complete { head, .. }) => files.handle(&head),
+        let mut slots = Slots::default();
+        match parse_head(req.as_bytes(), 32 * 1024, &mut slots) {
+            Ok(Some(head)) => files.handle(&head),
             other => panic!("{other:?}"),
-        })
+        }
     }
 
     /// The body a listing answer renders, whole.

@@ -1,0 +1,73 @@
+//! The `Host` grammar (RFC 9112 §3.2, RFC 3986 §3.2.2), for the `Host` field and the authority
+//! of an absolute-form target. It runs on every request, so it is one pass over the bytes.
+
+use crate::http::token::{parse_decimal, table};
+
+/// RFC 3986 reg-name characters: unreserved, sub-delims, and `%` (of a pct-encoded triplet).
+static REG_NAME: [bool; 256] = table(b"-._~!$&'()*+,;=%");
+
+/// A `Host` value or an absolute-form authority (RFC 9112 §3.2, RFC 3986 §3.2.2):
+/// `uri-host [ ":" port ]`, uri-host an IP-literal (`[` IPv6address or IPvFuture `]`), an
+/// IPv4address or a reg-name (an IPv4 address is a reg-name too, syntactically), port digits
+/// worth at most 65535. The empty port RFC 3986 allows (`host:`) is accepted; an empty host
+/// is not (RFC 9110 §4.2.1). No userinfo. An empty *value* is the caller's to allow.
+pub fn valid_host(v: &[u8]) -> bool {
+    let (host_ok, port) = if let Some(rest) = v.strip_prefix(b"[") {
+        let Some(close) = rest.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let port = match &rest[close + 1..] {
+            [] => None,
+            [b':', port @ ..] => Some(port),
+            _ => return false,
+        };
+        (ip_literal(&rest[..close]), port)
+    } else {
+        return reg_name_and_port(v);
+    };
+    host_ok && port.is_none_or(valid_port)
+}
+
+/// `reg-name [ ":" port ]` in one pass over the bytes: this runs on every request.
+fn reg_name_and_port(v: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&b) = v.get(i) {
+        match b {
+            b':' => return i > 0 && valid_port(&v[i + 1..]),
+            b'%' => match v.get(i + 1..i + 3) {
+                Some([a, b]) if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => i += 3,
+                _ => return false,
+            },
+            _ if REG_NAME[usize::from(b)] => i += 1,
+            _ => return false,
+        }
+    }
+    i > 0
+}
+
+/// What is between the brackets: an IPv6address or `v` 1*HEXDIG `.` 1*( unreserved /
+/// sub-delims / `:` ). (No zone identifier: RFC 9110 does not allow one in a URI.)
+fn ip_literal(a: &[u8]) -> bool {
+    if let [b'v' | b'V', rest @ ..] = a {
+        let Some(dot) = rest.iter().position(|&b| b == b'.') else {
+            return false;
+        };
+        let (ver, tail) = (&rest[..dot], &rest[dot + 1..]);
+        return !ver.is_empty()
+            && ver.iter().all(u8::is_ascii_hexdigit)
+            && !tail.is_empty()
+            && tail
+                .iter()
+                .all(|&b| b != b'%' && (REG_NAME[usize::from(b)] || b == b':'));
+    }
+    // Only hex digits, colons and dots get as far as the standard library's parser, which
+    // takes exactly RFC 4291's text forms (with a dotted-quad tail): those of RFC 3986.
+    a.iter()
+        .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        && std::str::from_utf8(a).is_ok_and(|s| s.parse::<std::net::Ipv6Addr>().is_ok())
+}
+
+/// `*DIGIT`, worth at most 65535 (empty is allowed: RFC 3986 §3.2.3).
+fn valid_port(p: &[u8]) -> bool {
+    p.is_empty() || parse_decimal(p).is_some_and(|n| n <= 65535)
+}
