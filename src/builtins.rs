@@ -29,30 +29,12 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
     let respond = Action::Respond;
     match (name, arg) {
         // The load generators' favourites first.
-        (b"plaintext", None) if get => {
-            respond(Response::new(200, "text/plain", Body::Static(HELLO)))
-        }
+        (b"plaintext", None) if get => respond(hello()),
         (b"json", None) if get => {
             respond(Response::new(200, "application/json", Body::Static(JSON)))
         }
-        (b"status", Some(code)) => match number(code) {
-            Some(c @ 200..=599) => respond(Response::empty(c as u16)),
-            _ => respond(Response::error(400)),
-        },
-        (b"echo", None) => match req.method {
-            Method::Post | Method::Put => {
-                let content_type = req
-                    .header("content-type")
-                    .and_then(|v| std::str::from_utf8(v).ok())
-                    .unwrap_or("application/octet-stream")
-                    .to_owned();
-                Action::ReadBody(Box::new(Echo {
-                    content_type,
-                    body: Vec::new(),
-                }))
-            }
-            _ => respond(Response::method_not_allowed("POST, PUT")),
-        },
+        (b"status", Some(code)) => respond(status(code)),
+        (b"echo", None) => echo(req),
         (b"plaintext" | b"json" | b"stats", None) | (b"bytes" | b"stream" | b"delay", Some(_))
             if !get =>
         {
@@ -63,31 +45,71 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
             "application/json",
             Body::Owned(cx.stats.to_json().into_bytes()),
         )),
-        (b"bytes", Some(n)) => match number(n) {
-            Some(n) if n <= MAX_BYTES => respond(Response::new(
-                200,
-                "application/octet-stream",
-                Body::Stream(Box::new(Pattern { sent: 0, len: n })),
-            )),
-            _ => respond(Response::error(400)),
-        },
-        (b"stream", Some(n)) => match number(n) {
-            Some(n) if n <= MAX_CHUNKS => respond(Response::new(
-                200,
-                "application/x-ndjson",
-                Body::Stream(Box::new(Lines { next: 0, count: n })),
-            )),
-            _ => respond(Response::error(400)),
-        },
-        (b"delay", Some(ms)) => match number(ms) {
-            Some(ms) if ms <= MAX_DELAY_MS => Action::Delay(
-                Duration::from_millis(ms),
-                Response::new(200, "text/plain", Body::Static(HELLO)),
-            ),
-            _ => respond(Response::error(400)),
+        (b"bytes", Some(n)) => respond(generated(n, MAX_BYTES, bytes)),
+        (b"stream", Some(n)) => respond(generated(n, MAX_CHUNKS, stream)),
+        (b"delay", Some(ms)) => match at_most(ms, MAX_DELAY_MS) {
+            Some(ms) => Action::Delay(Duration::from_millis(ms), hello()),
+            None => respond(Response::error(400)),
         },
         _ => respond(Response::error(404)),
     }
+}
+
+/// `/-/plaintext`, and what a `/-/delay` answers once its time is up.
+fn hello() -> Response {
+    Response::new(200, "text/plain", Body::Static(HELLO))
+}
+
+/// `/-/status/CODE`: an empty answer with that status, for any method; 400 outside 200-599.
+fn status(code: &[u8]) -> Response {
+    match number(code) {
+        Some(c @ 200..=599) => Response::empty(c as u16),
+        _ => Response::error(400),
+    }
+}
+
+/// `/-/echo`: a POST or PUT body sent back with its own `Content-Type`.
+fn echo(req: &Request<'_>) -> Action {
+    match req.method {
+        Method::Post | Method::Put => {
+            let content_type = req
+                .header("content-type")
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .unwrap_or("application/octet-stream")
+                .to_owned();
+            Action::ReadBody(Box::new(Echo {
+                content_type,
+                body: Vec::new(),
+            }))
+        }
+        _ => Action::Respond(Response::method_not_allowed("POST, PUT")),
+    }
+}
+
+/// A generated body of `arg` units, by `make`; 400 for a bad number or one over `max`.
+fn generated(arg: &[u8], max: u64, make: fn(u64) -> Response) -> Response {
+    at_most(arg, max).map_or_else(|| Response::error(400), make)
+}
+
+/// `/-/bytes/N`: N bytes of [`PATTERN`].
+fn bytes(len: u64) -> Response {
+    let pattern = Pattern { sent: 0, len };
+    Response::new(
+        200,
+        "application/octet-stream",
+        Body::Stream(Box::new(pattern)),
+    )
+}
+
+/// `/-/stream/N`: N chunks of one JSON line each.
+fn stream(count: u64) -> Response {
+    let lines = Lines { next: 0, count };
+    Response::new(200, "application/x-ndjson", Body::Stream(Box::new(lines)))
+}
+
+/// [`number`], if it is at most `max`.
+fn at_most(arg: &[u8], max: u64) -> Option<u64> {
+    number(arg).filter(|&n| n <= max)
 }
 
 /// A decimal number of at most 10 digits (no sign, no spaces; `/-/bytes/00000000001` is 400).

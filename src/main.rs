@@ -107,6 +107,21 @@ fn count(s: &str) -> Result<usize, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    start_logging(&cli);
+    let mut config = config(cli);
+    fit_descriptor_limit(&mut config);
+    match serve(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(reason) => {
+            eprintln!("spindle: {reason}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `-q`, `-v`, `-vv` and `--trace` set the level of our own narration; other crates log only
+/// when they have something to warn about.
+fn start_logging(cli: &Cli) {
     let level = if cli.quiet {
         LevelFilter::Error
     } else if cli.trace || cli.verbose >= 2 {
@@ -116,12 +131,15 @@ fn main() -> ExitCode {
     } else {
         LevelFilter::Info
     };
-    // Our own narration at `level`; other crates only when they have something to warn about.
     let _ = simple_logger::SimpleLogger::new()
         .with_level(LevelFilter::Warn.min(level))
         .with_module_level("spindle", level)
         .init();
+}
 
+/// The settings the command line asks for. `--workers` above 1 is accepted but not supported
+/// yet: one reactor runs, and a warning says so.
+fn config(cli: Cli) -> Config {
     let mut config = Config {
         root: cli.root,
         binds: cli.bind,
@@ -146,6 +164,12 @@ fn main() -> ExitCode {
         );
         config.workers = 1;
     }
+    config
+}
+
+/// Raises the descriptor limit as far as allowed and keeps `--max-connections` below it, so
+/// that accepting stops at the connection limit before the process runs out of descriptors.
+fn fit_descriptor_limit(config: &mut Config) {
     match spindle::listener::raise_nofile_limit() {
         // The descriptor tests (tests/descriptors.rs) turn the clamp off with
         // SPINDLE_NO_CLAMP=1, so that accepting really runs into EMFILE.
@@ -160,18 +184,15 @@ fn main() -> ExitCode {
         }
         Err(e) => warn!("cannot read the descriptor limit: {e}"),
     }
+}
 
-    let mut server = match Server::bind(&config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("spindle: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    if let Err(e) = server.handle_signals() {
-        eprintln!("spindle: cannot handle signals: {e}");
-        return ExitCode::from(1);
-    }
+/// Binds, says where it listens, and runs until a clean shutdown. A failure, at start-up or
+/// later, comes back as its one-line reason (SPEC §2: exit 1).
+fn serve(config: &Config) -> Result<(), String> {
+    let mut server = Server::bind(config).map_err(|e| e.to_string())?;
+    server
+        .handle_signals()
+        .map_err(|e| format!("cannot handle signals: {e}"))?;
     for addr in server.local_addrs() {
         println!(
             "listening on http://{}/ serving {}",
@@ -186,11 +207,5 @@ fn main() -> ExitCode {
         config.max_connections,
         if config.builtins { "on" } else { "off" }
     );
-    match server.run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("spindle: {e}");
-            ExitCode::from(1)
-        }
-    }
+    server.run().map_err(|e| e.to_string())
 }

@@ -5,7 +5,7 @@
 //! (keep alive, or close) is decided in one place, by the connection.
 
 use std::fs::File;
-use std::io::ErrorKind;
+use std::io::{self, ErrorKind};
 use std::os::unix::fs::FileExt;
 
 use log::trace;
@@ -110,11 +110,6 @@ impl BodyOut {
         cap: Option<usize>,
         key: usize,
     ) -> Sent {
-        let mut done = Sent {
-            pumped: Pumped::More { progress: false },
-            bytes: 0,
-            blocked: false,
-        };
         let BodyOut::File {
             file,
             offset,
@@ -122,60 +117,96 @@ impl BodyOut {
             how: how @ FileSend::ZeroCopy,
         } = self
         else {
-            return done;
+            return Sent {
+                pumped: Pumped::More { progress: false },
+                bytes: 0,
+                blocked: false,
+            };
         };
-        while *remaining > 0 && done.bytes < FILE_ROUND {
-            let count = (*remaining)
-                .min((FILE_ROUND - done.bytes) as u64)
-                .min(cap.map_or(u64::MAX, |c| c as u64)) as usize;
-            match io.send_file(file, *offset, count) {
-                Ok(0) => {
-                    log::debug!("conn {} file ended {} B early", key, remaining);
-                    done.pumped = Pumped::Broken;
-                    return done;
-                }
-                Ok(n) => {
-                    *offset += n as u64;
-                    *remaining -= n as u64;
-                    done.bytes += n;
-                    if n < count {
-                        done.blocked = true;
-                        break;
+        let (bytes, stop) = send_round(io, file, offset, remaining, cap);
+        let blocked = matches!(stop, Some(Stop::Blocked));
+        let pumped = match stop {
+            Some(Stop::Ended) => {
+                log::debug!("conn {} file ended {} B early", key, remaining);
+                Pumped::Broken
+            }
+            Some(Stop::Failed(e)) => {
+                log::debug!("conn {} sendfile: {}", key, e);
+                Pumped::Broken
+            }
+            Some(Stop::Unsupported) => {
+                *how = FileSend::Copy; // copied through the output buffer from now on
+                Pumped::More { progress: true }
+            }
+            None | Some(Stop::Blocked) => {
+                trace!(
+                    "conn {:<4} sendfile {} B, {} B to go{}",
+                    key,
+                    bytes,
+                    remaining,
+                    if blocked { " -> WouldBlock" } else { "" }
+                );
+                if *remaining == 0 {
+                    Pumped::Done
+                } else {
+                    Pumped::More {
+                        progress: bytes > 0,
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    done.blocked = true;
-                    break;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::Unsupported => {
-                    *how = FileSend::Copy; // copied through the output buffer from now on
-                    done.pumped = Pumped::More { progress: true };
-                    return done;
-                }
-                Err(e) => {
-                    log::debug!("conn {} sendfile: {}", key, e);
-                    done.pumped = Pumped::Broken;
-                    return done;
-                }
-            }
-        }
-        trace!(
-            "conn {:<4} sendfile {} B, {} B to go{}",
-            key,
-            done.bytes,
-            remaining,
-            if done.blocked { " -> WouldBlock" } else { "" }
-        );
-        done.pumped = if *remaining == 0 {
-            Pumped::Done
-        } else {
-            Pumped::More {
-                progress: done.bytes > 0,
             }
         };
-        done
+        Sent {
+            pumped,
+            bytes,
+            blocked,
+        }
     }
+}
+
+/// Why a round of `sendfile` calls stopped before sending all it may.
+enum Stop {
+    /// The socket took less than offered, or nothing.
+    Blocked,
+    /// The file ended before the length promised in the head.
+    Ended,
+    /// The transport cannot `sendfile`.
+    Unsupported,
+    Failed(io::Error),
+}
+
+/// `sendfile` until the file is sent, `FILE_ROUND` bytes are, or something stops it; the bytes
+/// sent (`offset` and `remaining` moved on by them), and what stopped it, if anything did.
+fn send_round<T: Transport>(
+    io: &mut T,
+    file: &File,
+    offset: &mut u64,
+    remaining: &mut u64,
+    cap: Option<usize>,
+) -> (usize, Option<Stop>) {
+    let mut bytes = 0;
+    while *remaining > 0 && bytes < FILE_ROUND {
+        let count = (*remaining)
+            .min((FILE_ROUND - bytes) as u64)
+            .min(cap.map_or(u64::MAX, |c| c as u64)) as usize;
+        match io.send_file(file, *offset, count) {
+            Ok(0) => return (bytes, Some(Stop::Ended)),
+            Ok(n) => {
+                *offset += n as u64;
+                *remaining -= n as u64;
+                bytes += n;
+                if n < count {
+                    return (bytes, Some(Stop::Blocked));
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return (bytes, Some(Stop::Blocked)),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == ErrorKind::Unsupported => {
+                return (bytes, Some(Stop::Unsupported))
+            }
+            Err(e) => return (bytes, Some(Stop::Failed(e))),
+        }
+    }
+    (bytes, None)
 }
 
 /// The stream's next piece, framed: cut to what a `Content-Length` still allows, or made a

@@ -150,15 +150,26 @@ impl Chunked {
     }
 
     /// One framing byte. Bare LF and bare CR are refused: lenient line endings in chunk framing
-    /// are a classic smuggling vector. Extensions follow RFC 9112 §7.1.1 to the letter,
-    /// `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`, so `3 4` is not a
-    /// size of 3; trailer fields follow the rules of header fields (a token name, a colon, a
-    /// value of visible bytes, spaces and tabs; no obs-fold, no whitespace before the colon).
+    /// are a classic smuggling vector.
     fn step(&mut self, b: u8) -> Result<(), BadChunk> {
+        let next = if self.state.in_size_line() {
+            self.size_line(b)?
+        } else {
+            self.line_ends_and_trailers(b)?
+        };
+        self.count(next)?;
+        self.state = next;
+        Ok(())
+    }
+
+    /// A byte of the chunk-size line before its CR. Extensions follow RFC 9112 §7.1.1 to the
+    /// letter, `*( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )`, so `3 4` is
+    /// not a size of 3.
+    fn size_line(&mut self, b: u8) -> Result<Chunk, BadChunk> {
         use Chunk::*;
         let ws = b == b' ' || b == b'\t';
         let token = || is_tchar(b);
-        let next = match (self.state, b) {
+        Ok(match (self.state, b) {
             (Size, _) if b.is_ascii_hexdigit() => {
                 self.digits += 1;
                 if self.digits > MAX_SIZE_DIGITS {
@@ -185,6 +196,16 @@ impl Chunked {
             (ExtQuoted, b'\\') => ExtQuotedPair,
             // qdtext, or the character a backslash quotes.
             (ExtQuoted | ExtQuotedPair, _) if field_byte(b) => ExtQuoted,
+            _ => return Err(BadChunk),
+        })
+    }
+
+    /// A byte of the line ends around chunk data, or of the trailer section. Trailer fields
+    /// follow the rules of header fields (a token name, a colon, a value of visible bytes,
+    /// spaces and tabs; no obs-fold, no whitespace before the colon).
+    fn line_ends_and_trailers(&mut self, b: u8) -> Result<Chunk, BadChunk> {
+        use Chunk::*;
+        Ok(match (self.state, b) {
             (SizeLf, b'\n') if self.size == 0 => TrailerStart,
             (SizeLf, b'\n') => Data,
             (DataCr, b'\r') => DataLf,
@@ -194,31 +215,40 @@ impl Chunked {
                 Size
             }
             (TrailerStart, b'\r') => EndLf,
-            (TrailerStart | TrailerName, _) if token() => TrailerName,
+            (TrailerStart | TrailerName, _) if is_tchar(b) => TrailerName,
             (TrailerName, b':') => TrailerValue,
             (TrailerValue, b'\r') => TrailerLf,
             (TrailerValue, _) if field_byte(b) => TrailerValue,
             (TrailerLf, b'\n') => TrailerStart,
             (EndLf, b'\n') => Done,
             _ => return Err(BadChunk),
-        };
+        })
+    }
+
+    /// Counts a byte of extensions (per chunk line) or of trailers (in all) against its bound:
+    /// neither is body data, so without one a client could make us scan forever.
+    fn count(&mut self, next: Chunk) -> Result<(), BadChunk> {
         if next.is_extension() {
             self.ext += 1;
             if self.ext > MAX_CHUNK_EXT {
                 return Err(BadChunk);
             }
-        } else if matches!(next, TrailerName | TrailerValue) {
+        } else if matches!(next, Chunk::TrailerName | Chunk::TrailerValue) {
             self.trailers += 1;
             if self.trailers > MAX_TRAILERS {
                 return Err(BadChunk);
             }
         }
-        self.state = next;
         Ok(())
     }
 }
 
 impl Chunk {
+    /// The chunk-size line up to its CR: the size's digits, then any extensions.
+    fn in_size_line(self) -> bool {
+        self == Chunk::Size || self.is_extension()
+    }
+
     fn is_extension(self) -> bool {
         use Chunk::*;
         matches!(
@@ -326,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn chunk_extensions_follow_the_grammar() {
+    fn chunk_extensions_that_follow_the_grammar_are_accepted() {
         for good in [
             &b"3"[..],
             b"3;a",
@@ -350,6 +380,10 @@ mod tests {
                 .unwrap_or_else(|_| panic!("{name:?}"));
             assert_eq!((&b[..], done), (&b"abc"[..], true), "{name:?}");
         }
+    }
+
+    #[test]
+    fn chunk_extensions_off_the_grammar_are_refused() {
         for bad in [
             &b"3 4"[..], // a second number is not an extension (issue 8 §6)
             b"3 x",
@@ -384,7 +418,11 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
-        // The bound counts every byte after the size, whitespace included.
+    }
+
+    /// The bound counts every byte after the size, whitespace included.
+    #[test]
+    fn chunk_extensions_are_bounded() {
         let at_limit = [&b"1;"[..], &[b'a'; 1023], b"\r\nx\r\n0\r\n\r\n"].concat();
         assert!(run(BodyDecoder::chunked(), &[&at_limit]).is_ok());
         let spaces = [&b"1"[..], &[b' '; 1100], b";a\r\nx\r\n0\r\n\r\n"].concat();

@@ -1,0 +1,537 @@
+#![cfg(test)]
+// (Declared in listing.rs as `#[cfg(test)] mod tests;`: test code only.)
+//! Listings: order, page shape, escaping of names as text and as links, the JSON form, and
+//! [`Render`] giving the same bytes as the whole-page reference however it is drained.
+
+use super::html_page::{is_root, push_href, push_html_escaped, STYLE};
+use super::json_array::push_json_string;
+use super::*;
+use proptest::prelude::*;
+
+/// 2026-11-22T01:02:03Z.
+const T: u64 = 1_795_309_323;
+
+/// The pages as they were rendered whole before [`Render`] (issue 8): the renderer must
+/// give exactly these, byte for byte, whatever sizes it is asked for.
+mod reference {
+    use super::super::*;
+    use super::{is_root, push_href, push_html_escaped, push_json_string, STYLE};
+
+    pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
+        sort(entries);
+        let mut out = Vec::with_capacity(1024 + entries.len() * 160);
+        let title = String::from_utf8_lossy(dir_path);
+        out.extend_from_slice(b"<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
+        out.extend_from_slice(
+            b"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ",
+        );
+        push_html_escaped(&mut out, &title);
+        out.extend_from_slice(b"</title>\n");
+        out.extend_from_slice(STYLE);
+        out.extend_from_slice(b"</head>\n<body>\n<h1>Index of ");
+        push_html_escaped(&mut out, &title);
+        out.extend_from_slice(b"</h1>\n<table>\n");
+        out.extend_from_slice(
+            b"<thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified</th></tr></thead>\n",
+        );
+        out.extend_from_slice(b"<tbody>\n");
+        if !is_root(dir_path) {
+            out.extend_from_slice(
+                b"<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td></td></tr>\n",
+            );
+        }
+        for e in entries.iter().filter(|e| listable(e)) {
+            out.extend_from_slice(b"<tr><td><a href=\"");
+            push_href(&mut out, e);
+            out.extend_from_slice(b"\">");
+            push_html_escaped(&mut out, &String::from_utf8_lossy(&e.name));
+            if e.is_dir {
+                out.push(b'/');
+            }
+            out.extend_from_slice(b"</a></td><td class=\"size\">");
+            if e.is_dir {
+                out.push(b'-');
+            } else {
+                out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
+            }
+            out.extend_from_slice(b"</td><td>");
+            push_datetime(&mut out, e.mtime_secs, b' ', b"");
+            out.extend_from_slice(b"</td></tr>\n");
+        }
+        out.extend_from_slice(b"</tbody>\n</table>\n</body>\n</html>\n");
+        out
+    }
+
+    /// The same listing as a JSON array: [{"name": "...", "type": "dir"|"file", "size": N, "mtime":
+    /// "2026-11-22T01:02:03Z"}, ...] (same order; no ".." entry).
+    ///
+    /// Non-UTF-8 names are given with U+FFFD in place of invalid bytes.
+    pub fn json(entries: &mut [Entry]) -> Vec<u8> {
+        sort(entries);
+        let mut out = Vec::with_capacity(2 + entries.len() * 96);
+        out.push(b'[');
+        for (i, e) in entries.iter().filter(|e| listable(e)).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\n{\"name\": ");
+            push_json_string(&mut out, &String::from_utf8_lossy(&e.name));
+            out.extend_from_slice(if e.is_dir {
+                b", \"type\": \"dir\", \"size\": "
+            } else {
+                b", \"type\": \"file\", \"size\": "
+            });
+            out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
+            out.extend_from_slice(b", \"mtime\": \"");
+            push_datetime(&mut out, e.mtime_secs, b'T', b"Z");
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(if entries.iter().any(listable) {
+            b"\n]\n"
+        } else {
+            b"]\n"
+        });
+        out
+    }
+}
+
+fn file(name: &[u8], size: u64) -> Entry {
+    Entry {
+        name: name.to_vec(),
+        is_dir: false,
+        size,
+        mtime_secs: T,
+    }
+}
+
+fn dir(name: &[u8]) -> Entry {
+    Entry {
+        name: name.to_vec(),
+        is_dir: true,
+        size: 4096,
+        mtime_secs: T,
+    }
+}
+
+fn page(dir_path: &str, entries: &mut [Entry]) -> String {
+    String::from_utf8(html(dir_path.as_bytes(), entries)).expect("listing is UTF-8")
+}
+
+/// The `href` values of a page, in order.
+fn hrefs(page: &str) -> Vec<&str> {
+    page.split("href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect()
+}
+
+fn href_of(e: Entry) -> String {
+    let mut out = Vec::new();
+    push_href(&mut out, &e);
+    String::from_utf8(out).unwrap()
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn sorted_directories_first_then_bytewise() {
+    let mut entries = vec![
+        file(b"b.txt", 1),
+        dir(b"zeta"),
+        file(b"B.txt", 2),
+        file(b"\xc3\xa9.txt", 3), // é: above every ASCII byte
+        dir(b"Alpha"),
+        file(b"a.txt", 4),
+        dir(b"alpha"),
+    ];
+    let p = page("/x/", &mut entries);
+    let names: Vec<&[u8]> = entries.iter().map(|e| &e.name[..]).collect();
+    let want: Vec<&[u8]> = vec![
+        b"Alpha",
+        b"alpha",
+        b"zeta",
+        b"B.txt",
+        b"a.txt",
+        b"b.txt",
+        b"\xc3\xa9.txt",
+    ];
+    assert_eq!(names, want);
+    assert_eq!(
+        hrefs(&p),
+        [
+            "../",
+            "./Alpha/",
+            "./alpha/",
+            "./zeta/",
+            "./B.txt",
+            "./a.txt",
+            "./b.txt",
+            "./%C3%A9.txt"
+        ]
+    );
+    // JSON sorts the same way.
+    let mut shuffled = vec![file(b"b", 0), dir(b"z"), file(b"a", 0), dir(b"c")];
+    let j = String::from_utf8(json(&mut shuffled)).unwrap();
+    let order: Vec<usize> = ["\"c\"", "\"z\"", "\"a\"", "\"b\""]
+        .iter()
+        .map(|n| j.find(n).unwrap())
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{j}");
+}
+
+#[test]
+fn page_skeleton_and_columns() {
+    let mut entries = vec![file(b"a.txt", 1234), dir(b"sub")];
+    let p = page("/docs/", &mut entries);
+    assert!(p.starts_with("<!doctype html>\n"));
+    assert!(p.contains("<meta charset=\"utf-8\">"));
+    assert!(p.contains("<title>Index of /docs/</title>"));
+    assert!(p.contains("<h1>Index of /docs/</h1>"));
+    assert!(p.contains("<th>Name</th><th class=\"size\">Size</th><th>Modified</th>"));
+    assert!(p.contains(
+        "<tr><td><a href=\"./a.txt\">a.txt</a></td><td class=\"size\">1234</td>\
+         <td>2026-11-22 01:02:03</td></tr>"
+    ));
+    assert!(p.contains(
+        "<tr><td><a href=\"./sub/\">sub/</a></td><td class=\"size\">-</td>\
+         <td>2026-11-22 01:02:03</td></tr>"
+    ));
+    assert!(p.ends_with("</html>\n"));
+}
+
+#[test]
+fn dotdot_entry_first_except_at_root() {
+    let mut entries = vec![file(b"a", 1)];
+    let p = page("/docs/", &mut entries);
+    assert_eq!(hrefs(&p), ["../", "./a"]);
+    assert!(p.contains("<a href=\"../\">../</a>"));
+    let p = page("/docs/deeper/", &mut entries);
+    assert_eq!(hrefs(&p)[0], "../");
+    let p = page("/", &mut entries);
+    assert_eq!(hrefs(&p), ["./a"]);
+    assert!(!p.contains("../"));
+    // An empty directory still links up.
+    assert_eq!(hrefs(&page("/empty/", &mut [])), ["../"]);
+    // The JSON form never has it.
+    let j = String::from_utf8(json(&mut entries)).unwrap();
+    assert!(!j.contains(".."));
+}
+
+#[test]
+fn dot_entries_from_the_caller_are_skipped() {
+    let mut entries = vec![dir(b"."), dir(b".."), file(b"x", 1)];
+    assert_eq!(hrefs(&page("/d/", &mut entries)), ["../", "./x"]);
+    let j = String::from_utf8(json(&mut entries)).unwrap();
+    assert_eq!(j.matches("\"name\"").count(), 1, "{j}");
+}
+
+#[test]
+fn names_are_html_escaped_in_text() {
+    let mut entries = vec![file(b"<script>alert('x')&\"y\"</script>", 1)];
+    let p = page("/", &mut entries);
+    assert!(p.contains(">&lt;script&gt;alert(&#39;x&#39;)&amp;&quot;y&quot;&lt;/script&gt;</a>"));
+    assert!(!p.contains("<script"));
+    assert!(!p.contains("'x'"));
+}
+
+#[test]
+fn dir_path_is_escaped_in_title_and_heading() {
+    let p = page("/<b>&\"'/", &mut []);
+    assert!(p.contains("<title>Index of /&lt;b&gt;&amp;&quot;&#39;/</title>"));
+    assert!(p.contains("<h1>Index of /&lt;b&gt;&amp;&quot;&#39;/</h1>"));
+    assert!(!p.contains("<b>"));
+    // A non-UTF-8 directory path is shown with U+FFFD.
+    let p = String::from_utf8(html(b"/a\xff/", &mut [])).unwrap();
+    assert!(p.contains("<title>Index of /a\u{fffd}/</title>"));
+}
+
+#[test]
+fn hrefs_of_tricky_names() {
+    let cases: &[(&[u8], &str)] = &[
+        (b"plain-name_1.0~x.txt", "./plain-name_1.0~x.txt"),
+        (b"with space", "./with%20space"),
+        (
+            "caf\u{e9} \u{65e5}\u{672c}".as_bytes(),
+            "./caf%C3%A9%20%E6%97%A5%E6%9C%AC",
+        ),
+        (b"#", "./%23"),
+        (b"#b", "./%23b"),
+        (b"%", "./%25"),
+        (b"100%25", "./100%2525"),
+        (b"?", "./%3F"),
+        (b"?a", "./%3Fa"),
+        (b"<", "./%3C"),
+        (b"&", "./%26"),
+        (b":", "./%3A"),
+        (b"javascript:x", "./javascript%3Ax"),
+        (b"javascript:alert(1)", "./javascript%3Aalert%281%29"),
+        (b"//evil", "./%2F%2Fevil"),
+        (b"\\evil", "./%5Cevil"),
+        (b"a\"b'c>", "./a%22b%27c%3E"),
+        (b"+;=,@!$*", "./%2B%3B%3D%2C%40%21%24%2A"),
+        (b"\t\n\r\x00\x7f", "./%09%0A%0D%00%7F"),
+        (b".hidden", "./.hidden"),
+        (b"...", "./..."),
+    ];
+    for &(name, want) in cases {
+        assert_eq!(
+            href_of(file(name, 0)),
+            want,
+            "{:?}",
+            String::from_utf8_lossy(name)
+        );
+        assert_eq!(href_of(dir(name)), format!("{want}/"));
+    }
+}
+
+#[test]
+fn hrefs_in_the_page_are_the_encoded_names() {
+    let mut entries = vec![file(b"javascript:x", 1), dir(b"?a"), file(b"//evil", 2)];
+    let p = page("/", &mut entries);
+    assert_eq!(hrefs(&p), ["./%3Fa/", "./%2F%2Fevil", "./javascript%3Ax"]);
+    assert!(p.contains("<a href=\"./javascript%3Ax\">javascript:x</a>"));
+    assert!(p.contains("<a href=\"./%2F%2Fevil\">//evil</a>"));
+    assert!(p.contains("<a href=\"./%3Fa/\">?a/</a>"));
+}
+
+#[test]
+fn non_utf8_names() {
+    let mut entries = vec![file(b"bad\xff\xfe.txt", 7), dir(b"\xc3(dir")];
+    let p = page("/", &mut entries);
+    assert!(
+        p.contains("<a href=\"./%C3%28dir/\">\u{fffd}(dir/</a>"),
+        "{p}"
+    );
+    assert!(
+        p.contains("<a href=\"./bad%FF%FE.txt\">bad\u{fffd}\u{fffd}.txt</a>"),
+        "{p}"
+    );
+    let j = String::from_utf8(json(&mut entries)).unwrap();
+    assert!(
+        j.contains("{\"name\": \"\u{fffd}(dir\", \"type\": \"dir\""),
+        "{j}"
+    );
+    assert!(j.contains("{\"name\": \"bad\u{fffd}\u{fffd}.txt\", \"type\": \"file\", \"size\": 7"));
+}
+
+#[test]
+fn json_shape() {
+    let mut entries = vec![file(b"a.txt", 12), dir(b"sub")];
+    let j = String::from_utf8(json(&mut entries)).unwrap();
+    assert_eq!(
+        j,
+        "[\n\
+         {\"name\": \"sub\", \"type\": \"dir\", \"size\": 4096, \"mtime\": \"2026-11-22T01:02:03Z\"},\n\
+         {\"name\": \"a.txt\", \"type\": \"file\", \"size\": 12, \"mtime\": \"2026-11-22T01:02:03Z\"}\n\
+         ]\n"
+    );
+    assert_eq!(json(&mut []), b"[]\n");
+}
+
+#[test]
+fn json_string_escaping() {
+    let mut entries = vec![file(b"q\"b\\s/n\nt\tc\x01\x1f\x7fe<&>'", 0)];
+    let j = String::from_utf8(json(&mut entries)).unwrap();
+    assert!(
+        j.contains(r#""name": "q\"b\\s/n\u000at\u0009c\u0001\u001f\u007fe<&>'""#),
+        "{j}"
+    );
+    let mut entries = vec![file("\u{2028}\u{2029}\u{e9}".as_bytes(), 0)];
+    let j = String::from_utf8(json(&mut entries)).unwrap();
+    assert!(j.contains(r#""name": "\u2028\u2029é""#), "{j}");
+    // No raw control character survives anywhere in the document.
+    let mut all: Vec<Entry> = (0u8..0x20).map(|b| file(&[b'x', b], 0)).collect();
+    let j = json(&mut all);
+    assert!(!j.iter().any(|&b| b < 0x20 && b != b'\n'));
+}
+
+#[test]
+fn timestamps() {
+    let at = |secs| {
+        let mut e = vec![file(b"f", 0)];
+        e[0].mtime_secs = secs;
+        let j = String::from_utf8(json(&mut e)).unwrap();
+        let i = j.find("\"mtime\": \"").unwrap() + 10;
+        let rfc3339 = j[i..i + 20].to_string();
+        let p = page("/", &mut e);
+        // The Modified cell follows the size cell: `0</td><td>YYYY-MM-DD HH:MM:SS</td>`.
+        let i = p.find("0</td><td>").unwrap() + 10;
+        (rfc3339, p[i..i + 19].to_string())
+    };
+    assert_eq!(
+        at(0),
+        ("1970-01-01T00:00:00Z".into(), "1970-01-01 00:00:00".into())
+    );
+    assert_eq!(
+        at(T),
+        ("2026-11-22T01:02:03Z".into(), "2026-11-22 01:02:03".into())
+    );
+    // 2000-02-29 (a leap day in a century leap year) 23:59:59.
+    assert_eq!(at(951_868_799).0, "2000-02-29T23:59:59Z");
+    // 2038 and beyond: no 32-bit overflow.
+    assert_eq!(at(2_147_483_648).0, "2038-01-19T03:14:08Z");
+    // Far future clamps to a four-digit year.
+    assert_eq!(at(u64::MAX).0, "9999-12-31T23:59:59Z");
+}
+
+#[test]
+fn control_bytes_are_shown_not_sent() {
+    let mut entries = vec![
+        file(b"ctl\x1b[31mred", 1),
+        file(b"t\tn\nd\x7fc1\xc2\x9b", 2),
+    ];
+    let p = page("/a\x1b]0;x\x07/", &mut entries);
+    assert!(p.contains(">ctl\u{241b}[31mred</a>"), "{p}");
+    assert!(
+        p.contains(">t\u{2409}n\u{240a}d\u{2421}c1\u{fffd}</a>"),
+        "{p}"
+    );
+    assert!(
+        p.contains("<title>Index of /a\u{241b}]0;x\u{2407}/</title>"),
+        "{p}"
+    );
+    // The links still name the file exactly.
+    assert!(p.contains("href=\"./ctl%1B%5B31mred\""), "{p}");
+    assert!(p.contains("href=\"./t%09n%0Ad%7Fc1%C2%9B\""), "{p}");
+    assert!(
+        !p.bytes().any(|b| (b < 0x20 && b != b'\n') || b == 0x7f),
+        "{p:?}"
+    );
+}
+
+/// Entries for the property tests: names of any bytes, files and directories.
+fn any_entries() -> impl Strategy<Value = Vec<Entry>> {
+    let entry = (
+        proptest::collection::vec(any::<u8>(), 1..12),
+        any::<bool>(),
+        any::<u64>(),
+        0u64..4_000_000_000,
+    )
+        .prop_map(|(name, is_dir, size, mtime_secs)| Entry {
+            name,
+            is_dir,
+            size,
+            mtime_secs,
+        });
+    proptest::collection::vec(entry, 0..12)
+}
+
+/// What a connection would send: `fill` called with the given sizes (cycled) until done.
+fn drained(mut r: Render, sizes: &[usize]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &max in sizes.iter().cycle() {
+        let before = out.len();
+        let more = r.fill(&mut out, max);
+        assert!(out.len() - before <= max, "fill wrote more than {max}");
+        if !more {
+            return out;
+        }
+    }
+    unreachable!("sizes is not empty")
+}
+
+#[test]
+fn rendered_one_byte_at_a_time() {
+    let mut entries = vec![file(b"a.txt", 12), dir(b"sub"), file(b"<b>", 3)];
+    let want = reference::html(b"/docs/", &mut entries);
+    let snap = Arc::new(Snapshot::from_entries(entries.clone(), false));
+    assert_eq!(
+        drained(Render::html(snap.clone(), b"/docs/".to_vec()), &[1]),
+        want
+    );
+    let want = reference::json(&mut entries);
+    assert_eq!(drained(Render::json(snap), &[1]), want);
+    // An empty directory, and the top.
+    let empty = Arc::new(Snapshot::default());
+    assert_eq!(drained(Render::json(empty.clone()), &[1]), b"[]\n");
+    assert_eq!(
+        drained(Render::html(empty, b"/".to_vec()), &[1]),
+        reference::html(b"/", &mut [])
+    );
+}
+
+#[test]
+fn a_truncated_listing_says_so() {
+    let snap = Arc::new(Snapshot::from_entries(vec![file(b"a", 1)], true));
+    let p = String::from_utf8(Render::html(snap.clone(), b"/d/".to_vec()).into_page()).unwrap();
+    assert!(p.ends_with(
+        "</table>\n<p>This directory has more than 1 entries; only that many are listed.</p>\n\
+         </body>\n</html>\n"
+    ));
+    // The JSON array just stops.
+    let j = Render::json(snap).into_page();
+    assert_eq!(j, reference::json(&mut [file(b"a", 1)]));
+}
+
+proptest! {
+    /// Whatever the sizes asked for, the pieces make up today's page exactly.
+    #[test]
+    fn pieces_make_up_the_whole_page(
+        mut entries in any_entries(),
+        sizes in proptest::collection::vec(1usize..300, 1..8),
+        dir_path in proptest::collection::vec(any::<u8>(), 0..10),
+    ) {
+        let mut dir_path = dir_path;
+        dir_path.insert(0, b'/');
+        let snap = Arc::new(Snapshot::from_entries(entries.clone(), false));
+        let html = drained(Render::html(snap.clone(), dir_path.clone()), &sizes);
+        prop_assert_eq!(html, reference::html(&dir_path, &mut entries));
+        let json = drained(Render::json(snap), &sizes);
+        prop_assert_eq!(json, reference::json(&mut entries));
+    }
+
+    /// No name or directory path puts a control byte in the page (`\n` is the page's own).
+    #[test]
+    fn no_control_bytes_from_names(mut entries in any_entries(), dir_path in proptest::collection::vec(any::<u8>(), 0..10)) {
+        let mut path = b"/".to_vec();
+        path.extend_from_slice(&dir_path);
+        let text = |b: &u8| (*b < 0x20 && *b != b'\n') || *b == 0x7f;
+        prop_assert!(!html(&path, &mut entries).iter().any(text));
+        prop_assert!(!json(&mut entries).iter().any(text));
+    }
+
+    /// Whatever the name, the href is `./` + one path segment of unreserved characters and
+    /// `%XX` escapes (+ `/` for a directory) that decodes back to exactly the name's bytes.
+    #[test]
+    fn every_href_is_a_relative_segment_that_decodes_to_the_name(
+        name in proptest::collection::vec(any::<u8>(), 1..24),
+        is_dir in any::<bool>(),
+    ) {
+        let e = Entry { name: name.clone(), is_dir, size: 0, mtime_secs: 0 };
+        let href = href_of(e);
+        let seg = href.strip_prefix("./").unwrap();
+        let seg = if is_dir { seg.strip_suffix('/').unwrap() } else { seg };
+        prop_assert!(seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
+        prop_assert!(seg.split('%').skip(1).all(|h| h.len() >= 2
+            && h.bytes().take(2).all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))));
+        prop_assert_eq!(percent_decode(seg), name);
+    }
+
+    /// The page is valid UTF-8 and no name can open a tag or an attribute.
+    #[test]
+    fn names_never_inject_markup(name in proptest::collection::vec(any::<u8>(), 1..24)) {
+        // `.` and `..` are skipped by design (no file is named so): no row to check.
+        prop_assume!(name != b"." && name != b"..");
+        let mut entries = vec![Entry { name, is_dir: false, size: 0, mtime_secs: 0 }];
+        let p = String::from_utf8(html(b"/", &mut entries)).unwrap();
+        let row = &p[p.find("<tbody>").unwrap()..];
+        prop_assert_eq!(row.matches('<').count(), 15);
+        prop_assert_eq!(row.matches('"').count(), 4);
+        prop_assert!(!row.contains('\''));
+    }
+}
