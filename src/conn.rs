@@ -3,28 +3,31 @@
 //! [`Transport`], so tests drive it with scripted partial I/O and no socket.
 
 use std::mem;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use log::trace;
 
 use crate::access_log::{AccessLog, Entry};
 use crate::buf::{BufPool, OUT_HIGH};
-use crate::handler::{Action, BodySink, Context, Handler, Job, Request};
+use crate::handler::{Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
-use crate::http::parse::{self, BodyFraming, HeadScanner, Slots, Summary};
-use crate::http::plan::plan;
-use crate::http::response::{encode_head, Body, Framing, Response};
-use crate::http::Version;
+use crate::http::parse::HeadScanner;
+use crate::http::response::Response;
 use crate::stats::Stats;
 use crate::timer::TimerKind;
-use body_out::{BodyOut, FileSend, Pumped};
+use body_in::Pending;
+use body_out::BodyOut;
 use buffers::{Buffers, Filled};
+use request::ReqMeta;
 pub use transport::Transport;
 use unread::Unread;
 
+mod body_in;
 mod body_out;
 mod buffers;
+mod request;
+mod respond;
 mod transport;
 mod unread;
 
@@ -67,14 +70,6 @@ fn guarded<R>(f: impl FnOnce() -> R) -> Option<R> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 
-/// A body sink's answer; 500 and no keep-alive if it panics.
-fn finish(sink: Box<dyn BodySink>, meta: &mut ReqMeta) -> Response {
-    guarded(|| sink.finish()).unwrap_or_else(|| {
-        meta.keep_alive = false;
-        Response::error(500)
-    })
-}
-
 /// What [`Conn::drive`] leaves the reactor to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Drive {
@@ -84,53 +79,6 @@ pub enum Drive {
     Again,
     /// Finished: remove it.
     Closed,
-}
-
-/// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
-/// body is over `--max-body`: 413), what the response must remember.
-fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, key: usize) -> Handled {
-    let summary = head.summary;
-    trace!(
-        "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
-        key,
-        head.method.as_str(),
-        String::from_utf8_lossy(head.target),
-        summary.version,
-        if summary.keep_alive {
-            "keep-alive"
-        } else {
-            "close"
-        },
-        summary.framing
-    );
-    if let Some(log) = sh.log.as_mut() {
-        log.start(
-            entry,
-            head.line,
-            head.header("referer"),
-            head.header("user-agent"),
-        );
-    }
-    let mut meta = ReqMeta::of(&summary);
-    let action = match summary.framing {
-        BodyFraming::Length(n) if n > sh.limits.max_body => None,
-        _ => {
-            let cx = Context {
-                stats: &sh.stats,
-                max_body: sh.limits.max_body,
-            };
-            let handler = &mut sh.handler;
-            Some(guarded(|| handler.handle(head, &cx)).unwrap_or_else(|| {
-                meta.keep_alive = false;
-                Action::Respond(Response::error(500))
-            }))
-        }
-    };
-    Handled {
-        summary,
-        action,
-        meta,
-    }
 }
 
 /// What the reactor must do with a connection's timer after a turn ([`Conn::timer_change`]).
@@ -161,41 +109,6 @@ pub enum Ask {
     /// Run this job on a helper thread and hand its answer to [`Conn::offload_done`]
     /// (or, if no helper can take it, call [`Conn::offload_refused`]).
     Offload(Job),
-}
-
-/// What a response must remember about its request.
-#[derive(Clone, Copy, Debug)]
-struct ReqMeta {
-    version: Version,
-    /// Whether the answer may keep the connection open: the request's word, until something
-    /// (a panicking handler, an unread body after `Expect`) takes it back.
-    keep_alive: bool,
-    /// The request was a `HEAD`: the answer's head only.
-    head_method: bool,
-}
-
-impl ReqMeta {
-    fn of(summary: &Summary) -> ReqMeta {
-        ReqMeta {
-            version: summary.version,
-            keep_alive: summary.keep_alive,
-            head_method: summary.head_method,
-        }
-    }
-}
-
-/// What became of a parsed request head, kept once the head's bytes are released.
-struct Handled {
-    summary: Summary,
-    /// The handler's decision; `None` when the declared body is over `--max-body` (413).
-    action: Option<Action>,
-    meta: ReqMeta,
-}
-
-/// A handler's body sink, waiting for the rest of the body.
-struct Pending {
-    sink: Box<dyn BodySink>,
-    meta: ReqMeta,
 }
 
 /// What the connection is waiting for.
@@ -258,6 +171,8 @@ struct Socket {
 #[derive(Debug, Default)]
 struct TimerBook {
     armed: Option<TimerKind>,
+    /// A response has been queued: from now on, waiting between requests is idle time.
+    answered: bool,
     new_request: bool,
     read_progress: bool,
     write_progress: bool,
@@ -282,7 +197,6 @@ pub struct Conn<T> {
     linger: bool,
     /// The server is shutting down: answer what is in flight, keep nothing alive.
     draining: bool,
-    requests: u64,
     /// The reactor's timer for this connection: which is armed, and what moved since.
     timer: TimerBook,
     /// A timer or a helper thread this connection waits for, not yet asked of the reactor.
@@ -307,7 +221,6 @@ impl<T: Transport> Conn<T> {
             sock: Socket::default(),
             linger: false,
             draining: false,
-            requests: 0,
             timer: TimerBook {
                 armed: Some(TimerKind::Request),
                 ..TimerBook::default()
@@ -574,412 +487,6 @@ impl<T: Transport> Conn<T> {
         used > 0 || !self.unread.is_body()
     }
 
-    fn serve_head(&mut self, sh: &mut Shared) -> bool {
-        if let Some(progress) = self.before_head() {
-            return progress;
-        }
-        let max_head = sh.limits.max_head;
-        // Error answers to HEAD carry no body either, even when the head did not parse.
-        let is_head = self.buf.unread().starts_with(b"HEAD ");
-        let head_len = match self.head_end(max_head) {
-            Ok(len) => len,
-            Err(Some(e)) => return self.refuse(e, is_head, sh),
-            Err(None) => return self.partial_head(),
-        };
-        let buf = self.buf.unread();
-        let buf = &buf[..head_len.unwrap_or(buf.len())];
-        let mut slots = Slots::default();
-        let handled = match parse::parse_head(buf, max_head, &mut slots) {
-            Ok(Some(head)) => decide(&head, sh, &mut self.log, self.key),
-            Ok(None) => {
-                // Remember what has been looked at, so the next read does not start over.
-                if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
-                    return self.refuse(e, is_head, sh);
-                }
-                return self.partial_head();
-            }
-            Err(e) => return self.refuse(e, is_head, sh),
-        };
-        self.buf.consume(handled.summary.len);
-        self.scanner.reset();
-        self.timer.new_request = true;
-        self.act(handled, is_head, sh);
-        true
-    }
-
-    /// A head that breaks the rules: its error answer, and the close.
-    fn refuse(&mut self, e: parse::ParseError, is_head: bool, sh: &mut Shared) -> bool {
-        trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
-        self.fail(e.status(), is_head, sh);
-        true
-    }
-
-    /// What stands before a head can be read: the rest of an unread body, nothing buffered, or
-    /// the empty lines a client may send first. `Some(progress)` if `serve_head` stops here.
-    fn before_head(&mut self) -> Option<bool> {
-        match self.unread {
-            Unread::Nothing => {}
-            // The rest of the last request's body must come (and go) before the next head.
-            Unread::Body { .. } if !self.sock.read_closed => return Some(false),
-            Unread::Body { .. } => {
-                self.set_state(State::Closing);
-                return Some(true);
-            }
-            Unread::Unframed => {
-                self.linger = true;
-                self.set_state(State::Closing);
-                return Some(true);
-            }
-        }
-        if !self.buf.has_input() {
-            if self.sock.read_closed {
-                self.set_state(State::Closing);
-                return Some(true);
-            }
-            return Some(false);
-        }
-        if self.scanner.before_request_line() {
-            let skip = parse::leading_empty_lines(self.buf.unread());
-            if skip > 0 {
-                self.buf.consume(skip);
-                self.scanner.reset();
-                return Some(true);
-            }
-        }
-        None
-    }
-
-    /// Where the head ends, if the scanner knows: `Ok(None)` to parse what is buffered straight
-    /// away (usually the whole head is there). Once a head is found partial, the scanner takes
-    /// over until it ends, remembering how far it has looked, so that a head trickling in byte
-    /// by byte is not re-parsed from its start on every read. `Err(None)`: not all here yet.
-    fn head_end(&mut self, max_head: usize) -> Result<Option<usize>, Option<parse::ParseError>> {
-        if self.scanner.is_fresh() {
-            return Ok(None);
-        }
-        match self.scanner.scan(self.buf.unread(), max_head) {
-            Ok(Some(len)) => Ok(Some(len)),
-            Ok(None) => Err(None),
-            Err(e) => Err(Some(e)),
-        }
-    }
-
-    /// Carries out what the handler decided for a request whose head has been consumed.
-    fn act(&mut self, handled: Handled, is_head: bool, sh: &mut Shared) {
-        let Handled {
-            summary,
-            action,
-            mut meta,
-        } = handled;
-        let expect = summary.expect_continue;
-        let decoder = match summary.framing {
-            BodyFraming::None => None,
-            BodyFraming::Length(0) => None,
-            BodyFraming::Length(n) => Some(BodyDecoder::length(n)),
-            BodyFraming::Chunked => Some(BodyDecoder::chunked()),
-        };
-        let Some(action) = action else {
-            return self.fail(413, is_head, sh);
-        };
-        match action {
-            Action::ReadBody(sink) => self.read_body(sink, decoder, expect, meta, sh),
-            Action::Respond(resp) => {
-                self.leave_unread(decoder, expect, &mut meta);
-                self.respond(resp, meta, sh);
-            }
-            Action::Delay(after, response) => {
-                self.leave_unread(decoder, expect, &mut meta);
-                self.ask = Some(Ask::Delay(after));
-                self.set_state(State::Delayed { response, meta });
-            }
-            Action::Offload(job) => {
-                self.leave_unread(decoder, expect, &mut meta);
-                self.ask = Some(Ask::Offload(job));
-                self.set_state(State::Offloaded { meta });
-            }
-        }
-    }
-
-    /// No handler reads this request's body: it is thrown away before the next head, whatever
-    /// the answer (see [`Unread`]). A client waiting for a `100 Continue` it will never get
-    /// may not send the body at all, so that connection closes after the answer.
-    fn leave_unread(&mut self, decoder: Option<BodyDecoder>, expect: bool, meta: &mut ReqMeta) {
-        if let Some(decoder) = decoder {
-            self.unread = Unread::body(decoder);
-            if expect {
-                meta.keep_alive = false;
-                self.linger = true;
-            }
-        }
-    }
-
-    /// Hands the body to the handler's sink as it arrives (after `100 Continue` if asked).
-    fn read_body(
-        &mut self,
-        sink: Box<dyn BodySink>,
-        decoder: Option<BodyDecoder>,
-        expect: bool,
-        mut meta: ReqMeta,
-        sh: &mut Shared,
-    ) {
-        let Some(decoder) = decoder else {
-            let resp = finish(sink, &mut meta);
-            return self.respond(resp, meta, sh);
-        };
-        if expect && meta.version == Version::Http11 {
-            self.buf
-                .queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
-        }
-        self.set_state(State::ReadingBody {
-            decoder,
-            sink: Pending { sink, meta },
-            received: 0,
-        });
-    }
-
-    /// The head is not all here: wait, unless the peer has finished sending.
-    fn partial_head(&mut self) -> bool {
-        if self.sock.read_closed {
-            // This request can never complete.
-            self.set_state(State::Closing);
-            return true;
-        }
-        trace!(
-            "conn {:<4} waiting for the rest of the head ({} B so far)",
-            self.key,
-            self.buf.unread().len()
-        );
-        false
-    }
-
-    fn serve_body(&mut self, sh: &mut Shared) -> bool {
-        enum End {
-            More,
-            Done,
-            Bad,
-            TooLarge,
-            Truncated,
-            /// The handler's sink panicked.
-            Panicked,
-        }
-        let State::ReadingBody {
-            decoder,
-            sink,
-            received,
-        } = &mut self.state
-        else {
-            return false;
-        };
-        let mut progress = false;
-        let end = loop {
-            let data = self.buf.unread();
-            if data.is_empty() {
-                break if self.sock.read_closed {
-                    End::Truncated
-                } else {
-                    End::More
-                };
-            }
-            match decoder.decode(data) {
-                Err(_) => break End::Bad,
-                Ok(d) => {
-                    *received += d.data.len() as u64;
-                    if *received > sh.limits.max_body {
-                        break End::TooLarge;
-                    }
-                    if guarded(|| sink.sink.data(&data[d.data.clone()])).is_none() {
-                        break End::Panicked;
-                    }
-                    self.buf.consume(d.consumed);
-                    progress = true;
-                    if d.done {
-                        break End::Done;
-                    }
-                }
-            }
-        };
-        match end {
-            End::More => return progress,
-            End::Done => {
-                if let State::ReadingBody { sink: p, .. } = self.replace_state(State::ReadingHead) {
-                    let mut meta = p.meta;
-                    let resp = finish(p.sink, &mut meta);
-                    self.respond(resp, meta, sh);
-                }
-            }
-            End::Panicked => self.fail(500, false, sh),
-            End::Bad => self.fail(400, false, sh),
-            End::TooLarge => self.fail(413, false, sh),
-            // The peer has gone before the body's end: nobody to answer.
-            End::Truncated => self.set_state(State::Closing),
-        }
-        true
-    }
-
-    /// Copies the next piece of a generated body, or of a file that `sendfile` cannot send,
-    /// into the output buffer. Returns whether anything happened.
-    fn pump_body(&mut self, sh: &mut Shared) -> bool {
-        let room = OUT_HIGH.saturating_sub(self.owed());
-        let State::SendingBody { body, .. } = &mut self.state else {
-            return false;
-        };
-        if room == 0 || !body.copies() {
-            return false;
-        }
-        let pumped = body.pump_copy(self.buf.output(&mut sh.pool), room);
-        self.after_pump(pumped)
-    }
-
-    /// Sends file bytes straight from the page cache once the head is out, a bounded amount
-    /// per round. Returns whether anything happened.
-    fn sendfile_body(&mut self, sh: &mut Shared) -> bool {
-        let State::SendingBody { body, .. } = &mut self.state else {
-            return false;
-        };
-        let sent = body.pump_sendfile(&mut self.io, sh.torture.then_some(TORTURE_IO), self.key);
-        if sent.blocked {
-            self.sock.writable = false; // socket buffer full: wait for its edge
-        }
-        if sent.bytes > 0 {
-            sh.stats.bytes_out += sent.bytes as u64;
-            self.timer.write_progress = true;
-        }
-        self.after_pump(sent.pumped)
-    }
-
-    /// What follows a body, decided here once: the next request if the connection is kept
-    /// alive and the body was whole, else the close (without lingering, if the body was cut
-    /// short: the client must see the connection end). Returns whether anything happened.
-    fn after_pump(&mut self, pumped: Pumped) -> bool {
-        let State::SendingBody { keep_alive, .. } = self.state else {
-            return false;
-        };
-        match pumped {
-            Pumped::More { progress } => progress,
-            Pumped::Done if keep_alive && !self.draining => {
-                self.set_state(State::ReadingHead);
-                true
-            }
-            Pumped::Done => {
-                self.set_state(State::Closing);
-                true
-            }
-            Pumped::Broken => {
-                self.linger = false;
-                self.set_state(State::Closing);
-                true
-            }
-        }
-    }
-
-    /// Encodes a response; decides keep-alive; moves to the next state.
-    fn respond(&mut self, resp: Response, meta: ReqMeta, sh: &mut Shared) {
-        let keep_alive = meta.keep_alive && !self.draining;
-        let plan = plan(
-            resp.status,
-            resp.body.len(),
-            meta.version,
-            keep_alive,
-            meta.head_method,
-        );
-        let before = self.buf.output(&mut sh.pool).len();
-        encode_head(
-            &mut self.buf.output,
-            &resp,
-            sh.date.get(),
-            plan.framing,
-            plan.connection,
-        );
-        sh.stats.count_response(resp.status);
-        self.requests += 1;
-        if let Some(log) = sh.log.as_mut() {
-            let bytes = match plan.framing {
-                Framing::Length(n) if plan.send_body => n,
-                _ => 0,
-            };
-            log.finish(&mut self.log, resp.status, bytes, Instant::now());
-        }
-        let status = resp.status;
-        let later = if plan.send_body {
-            self.copy_body(resp.body, plan.framing)
-        } else {
-            None
-        };
-        let head_len = self.buf.output.len() - before;
-        // Looked up only when the trace is on.
-        let reason = || crate::http::response::reason(status);
-        match later {
-            Some(body) => {
-                trace!(
-                    "conn {:<4} queued {status} {} head ({head_len} B), the body to follow",
-                    self.key,
-                    reason()
-                );
-                self.set_state(State::SendingBody {
-                    body,
-                    keep_alive: plan.keep_alive,
-                });
-            }
-            None => {
-                trace!(
-                    "conn {:<4} queued {status} {} ({head_len} B, {} owed)",
-                    self.key,
-                    reason(),
-                    self.owed()
-                );
-                if !plan.keep_alive {
-                    self.set_state(State::Closing);
-                } else if !matches!(self.state, State::ReadingHead) {
-                    self.set_state(State::ReadingHead);
-                }
-            }
-        }
-    }
-
-    /// Copies a body that is all in memory in behind its head; a generated or file body is
-    /// handed back, to be sent as the socket drains.
-    fn copy_body(&mut self, body: Body, framing: Framing) -> Option<BodyOut> {
-        let out = &mut self.buf.output;
-        match body {
-            Body::Empty => {}
-            Body::Static(b) => out.extend_from_slice(b),
-            Body::Shared(b, range) => out.extend_from_slice(b.get(range).unwrap_or_default()),
-            Body::Owned(b) => out.extend_from_slice(&b),
-            Body::File { len: 0, .. } => {}
-            Body::File { file, offset, len } => {
-                return Some(BodyOut::File {
-                    file,
-                    offset,
-                    remaining: len,
-                    how: FileSend::FirstPiece,
-                })
-            }
-            Body::Stream(stream) => {
-                let remaining = match framing {
-                    Framing::Length(n) => n,
-                    _ => 0,
-                };
-                return Some(BodyOut::Stream {
-                    stream,
-                    framing,
-                    remaining,
-                });
-            }
-        }
-        None
-    }
-
-    /// An error answer that ends the connection (gracefully: the client gets to read it).
-    fn fail(&mut self, status: u16, head_method: bool, sh: &mut Shared) {
-        self.linger = true;
-        let meta = ReqMeta {
-            version: Version::Http11,
-            keep_alive: false,
-            head_method,
-        };
-        self.respond(Response::error(status), meta, sh);
-    }
-
     /// The reactor's timer for this connection fired.
     pub fn on_timeout(&mut self, kind: TimerKind, sh: &mut Shared) {
         self.timer.armed = None;
@@ -1056,7 +563,7 @@ impl<T: Transport> Conn<T> {
             State::ReadingBody { .. } => Some(TimerKind::Body),
             // Waiting for the rest of a body nobody reads: it must keep coming.
             State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),
-            State::ReadingHead if self.buf.has_input() || self.requests == 0 => {
+            State::ReadingHead if self.buf.has_input() || !self.timer.answered => {
                 Some(TimerKind::Request)
             }
             State::ReadingHead => Some(TimerKind::Idle),

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::buf::IN_SIZE;
-use crate::handler::{Body, Response};
+use crate::handler::{Action, Body, Context, Response};
 use crate::router::Router;
 
 /// What the next `read` returns.

@@ -1,0 +1,257 @@
+//! A request head in: found, parsed, the handler asked, its decision carried out.
+
+use log::trace;
+
+use super::unread::Unread;
+use super::{guarded, Ask, Conn, Shared, State, Transport};
+use crate::access_log::Entry;
+use crate::handler::{Action, Context, Request};
+use crate::http::body::BodyDecoder;
+use crate::http::parse::{self, BodyFraming, Slots, Summary};
+use crate::http::response::Response;
+use crate::http::Version;
+
+/// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
+/// body is over `--max-body`: 413), what the response must remember.
+pub(super) fn decide(
+    head: &Request<'_>,
+    sh: &mut Shared,
+    entry: &mut Entry,
+    key: usize,
+) -> Handled {
+    let summary = head.summary;
+    trace!(
+        "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
+        key,
+        head.method.as_str(),
+        String::from_utf8_lossy(head.target),
+        summary.version,
+        if summary.keep_alive {
+            "keep-alive"
+        } else {
+            "close"
+        },
+        summary.framing
+    );
+    if let Some(log) = sh.log.as_mut() {
+        log.start(
+            entry,
+            head.line,
+            head.header("referer"),
+            head.header("user-agent"),
+        );
+    }
+    let mut meta = ReqMeta::of(&summary);
+    let action = match summary.framing {
+        BodyFraming::Length(n) if n > sh.limits.max_body => None,
+        _ => {
+            let cx = Context {
+                stats: &sh.stats,
+                max_body: sh.limits.max_body,
+            };
+            let handler = &mut sh.handler;
+            Some(guarded(|| handler.handle(head, &cx)).unwrap_or_else(|| {
+                meta.keep_alive = false;
+                Action::Respond(Response::error(500))
+            }))
+        }
+    };
+    Handled {
+        summary,
+        action,
+        meta,
+    }
+}
+
+/// What a response must remember about its request.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ReqMeta {
+    pub(super) version: Version,
+    /// Whether the answer may keep the connection open: the request's word, until something
+    /// (a panicking handler, an unread body after `Expect`) takes it back.
+    pub(super) keep_alive: bool,
+    /// The request was a `HEAD`: the answer's head only.
+    pub(super) head_method: bool,
+}
+
+impl ReqMeta {
+    pub(super) fn of(summary: &Summary) -> ReqMeta {
+        ReqMeta {
+            version: summary.version,
+            keep_alive: summary.keep_alive,
+            head_method: summary.head_method,
+        }
+    }
+}
+
+/// What became of a parsed request head, kept once the head's bytes are released.
+pub(super) struct Handled {
+    summary: Summary,
+    /// The handler's decision; `None` when the declared body is over `--max-body` (413).
+    action: Option<Action>,
+    meta: ReqMeta,
+}
+
+impl<T: Transport> Conn<T> {
+    pub(super) fn serve_head(&mut self, sh: &mut Shared) -> bool {
+        if let Some(progress) = self.before_head() {
+            return progress;
+        }
+        let max_head = sh.limits.max_head;
+        // Error answers to HEAD carry no body either, even when the head did not parse.
+        let is_head = self.buf.unread().starts_with(b"HEAD ");
+        let head_len = match self.head_end(max_head) {
+            Ok(len) => len,
+            Err(Some(e)) => return self.refuse(e, is_head, sh),
+            Err(None) => return self.partial_head(),
+        };
+        let buf = self.buf.unread();
+        let buf = &buf[..head_len.unwrap_or(buf.len())];
+        let mut slots = Slots::default();
+        let handled = match parse::parse_head(buf, max_head, &mut slots) {
+            Ok(Some(head)) => decide(&head, sh, &mut self.log, self.key),
+            Ok(None) => {
+                // Remember what has been looked at, so the next read does not start over.
+                if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
+                    return self.refuse(e, is_head, sh);
+                }
+                return self.partial_head();
+            }
+            Err(e) => return self.refuse(e, is_head, sh),
+        };
+        self.buf.consume(handled.summary.len);
+        self.scanner.reset();
+        self.timer.new_request = true;
+        self.act(handled, is_head, sh);
+        true
+    }
+
+    /// A head that breaks the rules: its error answer, and the close.
+    pub(super) fn refuse(&mut self, e: parse::ParseError, is_head: bool, sh: &mut Shared) -> bool {
+        trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+        self.fail(e.status(), is_head, sh);
+        true
+    }
+
+    /// What stands before a head can be read: the rest of an unread body, nothing buffered, or
+    /// the empty lines a client may send first. `Some(progress)` if `serve_head` stops here.
+    pub(super) fn before_head(&mut self) -> Option<bool> {
+        match self.unread {
+            Unread::Nothing => {}
+            // The rest of the last request's body must come (and go) before the next head.
+            Unread::Body { .. } if !self.sock.read_closed => return Some(false),
+            Unread::Body { .. } => {
+                self.set_state(State::Closing);
+                return Some(true);
+            }
+            Unread::Unframed => {
+                self.linger = true;
+                self.set_state(State::Closing);
+                return Some(true);
+            }
+        }
+        if !self.buf.has_input() {
+            if self.sock.read_closed {
+                self.set_state(State::Closing);
+                return Some(true);
+            }
+            return Some(false);
+        }
+        if self.scanner.before_request_line() {
+            let skip = parse::leading_empty_lines(self.buf.unread());
+            if skip > 0 {
+                self.buf.consume(skip);
+                self.scanner.reset();
+                return Some(true);
+            }
+        }
+        None
+    }
+
+    /// Where the head ends, if the scanner knows: `Ok(None)` to parse what is buffered straight
+    /// away (usually the whole head is there). Once a head is found partial, the scanner takes
+    /// over until it ends, remembering how far it has looked, so that a head trickling in byte
+    /// by byte is not re-parsed from its start on every read. `Err(None)`: not all here yet.
+    pub(super) fn head_end(
+        &mut self,
+        max_head: usize,
+    ) -> Result<Option<usize>, Option<parse::ParseError>> {
+        if self.scanner.is_fresh() {
+            return Ok(None);
+        }
+        match self.scanner.scan(self.buf.unread(), max_head) {
+            Ok(Some(len)) => Ok(Some(len)),
+            Ok(None) => Err(None),
+            Err(e) => Err(Some(e)),
+        }
+    }
+
+    /// Carries out what the handler decided for a request whose head has been consumed.
+    pub(super) fn act(&mut self, handled: Handled, is_head: bool, sh: &mut Shared) {
+        let Handled {
+            summary,
+            action,
+            mut meta,
+        } = handled;
+        let expect = summary.expect_continue;
+        let decoder = match summary.framing {
+            BodyFraming::None => None,
+            BodyFraming::Length(0) => None,
+            BodyFraming::Length(n) => Some(BodyDecoder::length(n)),
+            BodyFraming::Chunked => Some(BodyDecoder::chunked()),
+        };
+        let Some(action) = action else {
+            return self.fail(413, is_head, sh);
+        };
+        match action {
+            Action::ReadBody(sink) => self.read_body(sink, decoder, expect, meta, sh),
+            Action::Respond(resp) => {
+                self.leave_unread(decoder, expect, &mut meta);
+                self.respond(resp, meta, sh);
+            }
+            Action::Delay(after, response) => {
+                self.leave_unread(decoder, expect, &mut meta);
+                self.ask = Some(Ask::Delay(after));
+                self.set_state(State::Delayed { response, meta });
+            }
+            Action::Offload(job) => {
+                self.leave_unread(decoder, expect, &mut meta);
+                self.ask = Some(Ask::Offload(job));
+                self.set_state(State::Offloaded { meta });
+            }
+        }
+    }
+
+    /// No handler reads this request's body: it is thrown away before the next head, whatever
+    /// the answer (see [`Unread`]). A client waiting for a `100 Continue` it will never get
+    /// may not send the body at all, so that connection closes after the answer.
+    pub(super) fn leave_unread(
+        &mut self,
+        decoder: Option<BodyDecoder>,
+        expect: bool,
+        meta: &mut ReqMeta,
+    ) {
+        if let Some(decoder) = decoder {
+            self.unread = Unread::body(decoder);
+            if expect {
+                meta.keep_alive = false;
+                self.linger = true;
+            }
+        }
+    }
+
+    /// The head is not all here: wait, unless the peer has finished sending.
+    pub(super) fn partial_head(&mut self) -> bool {
+        if self.sock.read_closed {
+            // This request can never complete.
+            self.set_state(State::Closing);
+            return true;
+        }
+        trace!(
+            "conn {:<4} waiting for the rest of the head ({} B so far)",
+            self.key,
+            self.buf.unread().len()
+        );
+        false
+    }
+}
