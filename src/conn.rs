@@ -25,6 +25,7 @@ use unread::Unread;
 
 mod body_out;
 mod buffers;
+pub mod script;
 mod transport;
 mod unread;
 
