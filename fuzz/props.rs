@@ -1,16 +1,13 @@
 //! The properties the cargo-fuzz targets in `fuzz/` check, one function per target taking the
 //! fuzzer's raw bytes and panicking on a violation; `tests/fuzz_seeds.rs` replays the seeds.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
 use spindle::buf::{BufPool, OUT_HIGH};
-use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange, Transport};
+use spindle::conn::script::{split_at, Peer, Script};
+use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use spindle::files::precondition::{self, Precondition};
 use spindle::files::range::{self, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
@@ -49,14 +46,13 @@ impl Rng {
 
 /// `data` cut into non-empty pieces of at most `max` bytes, sizes drawn from `rng`.
 fn cut<'a>(data: &'a [u8], max: usize, rng: &mut Rng) -> Vec<&'a [u8]> {
-    let mut pieces = Vec::new();
-    let mut rest = data;
-    while !rest.is_empty() {
-        let (piece, tail) = rest.split_at(rng.size(max.min(rest.len())));
-        pieces.push(piece);
-        rest = tail;
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    while at < data.len() {
+        at += rng.size(max.min(data.len() - at));
+        cuts.push(at);
     }
-    pieces
+    split_at(data, &cuts)
 }
 
 /// An empty scratch directory, made once per process: ROOT for `resolve` and `conn`.
@@ -416,94 +412,6 @@ pub fn resolve(raw: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // conn
 
-/// What the next `read` of a [`Pipe`] returns.
-#[derive(Debug)]
-enum Step {
-    Data(Vec<u8>),
-    WouldBlock,
-    /// End of stream: every read from then on returns 0.
-    Eof,
-}
-
-/// The scripted peer behind a [`Pipe`], kept outside the connection so that it can be
-/// inspected while the connection owns the pipe.
-#[derive(Debug, Default)]
-struct Peer {
-    steps: VecDeque<Step>,
-    /// Largest write taken at once (0: no limit). With a limit, a write that succeeded is
-    /// followed by `WouldBlock` until the next readiness event.
-    write_max: usize,
-    blocked: bool,
-    /// Writes beyond this many bytes in all say `WouldBlock` (bounds `/-/bytes/1073741824`).
-    cap: usize,
-    written: Vec<u8>,
-    shut: bool,
-    eof_read: bool,
-    /// Something moved since the last event: a step read, or bytes written.
-    moved: bool,
-}
-
-impl Peer {
-    /// The FIN is queued behind whatever data is left (what EPOLLRDHUP reports).
-    fn fin_queued(&self) -> bool {
-        matches!(self.steps.back(), Some(Step::Eof))
-            && !self.steps.iter().any(|s| matches!(s, Step::WouldBlock))
-    }
-}
-
-/// An in-memory [`Transport`] playing a [`Peer`]'s script.
-struct Pipe(Rc<RefCell<Peer>>);
-
-impl Transport for Pipe {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut peer = self.0.borrow_mut();
-        match peer.steps.pop_front() {
-            Some(Step::Data(mut d)) => {
-                peer.moved = true;
-                let n = d.len().min(buf.len());
-                buf[..n].copy_from_slice(&d[..n]);
-                if n < d.len() {
-                    peer.steps.push_front(Step::Data(d.split_off(n)));
-                }
-                Ok(n)
-            }
-            Some(Step::Eof) => {
-                peer.moved |= !peer.eof_read;
-                peer.eof_read = true;
-                peer.steps.push_front(Step::Eof);
-                Ok(0)
-            }
-            Some(Step::WouldBlock) => {
-                peer.moved = true;
-                Err(ErrorKind::WouldBlock.into())
-            }
-            None => Err(ErrorKind::WouldBlock.into()),
-        }
-    }
-
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut peer = self.0.borrow_mut();
-        assert!(!peer.shut, "write after shutdown_write");
-        let room = peer.cap - peer.written.len();
-        if peer.blocked || room == 0 {
-            return Err(ErrorKind::WouldBlock.into());
-        }
-        let mut n = buf.len().min(room);
-        if peer.write_max > 0 {
-            n = n.min(peer.write_max);
-            peer.blocked = true;
-        }
-        peer.written.extend_from_slice(&buf[..n]);
-        peer.moved |= n > 0;
-        Ok(n)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.0.borrow_mut().shut = true;
-        Ok(())
-    }
-}
-
 /// One conn case, decoded from the fuzzer's bytes.
 struct ConnCase {
     /// The byte stream the client sends.
@@ -604,7 +512,7 @@ struct Rig {
 impl Rig {
     /// Drives until the connection stops asking for another turn, then files its timer and
     /// delay as the reactor does.
-    fn turn(&mut self, conn: &mut Conn<Pipe>, sh: &mut Shared) -> Drive {
+    fn turn(&mut self, conn: &mut Conn<Script>, sh: &mut Shared) -> Drive {
         loop {
             let mut d = conn.drive(sh);
             match conn.take_ask() {
@@ -658,25 +566,14 @@ fn fresh_shared(root: &Path, limits: &Limits, torture: bool) -> Shared {
 /// happen: no byte read or written and no delay pending (and, if asked, its timer has fired).
 /// Returns everything written.
 fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
-    let mut steps = VecDeque::new();
-    for piece in &io.pieces {
-        steps.push_back(Step::Data(piece.to_vec()));
-        if io.gaps {
-            steps.push_back(Step::WouldBlock);
-        }
-    }
-    if case.eof {
-        steps.push_back(Step::Eof);
-    }
-    let n_steps = steps.len();
-    let peer = Rc::new(RefCell::new(Peer {
-        steps,
-        write_max: io.write_max,
-        cap: case.cap,
-        ..Peer::default()
-    }));
+    let mut peer = Peer::sending(&io.pieces, io.gaps, case.eof);
+    peer.write_max = io.write_max;
+    peer.cap = case.cap;
+    // The reads the script holds, the end of the stream counting as one.
+    let n_steps = peer.steps.len() + usize::from(case.eof);
+    let script = Script::new(peer);
     let mut sh = fresh_shared(case.root, &case.limits, io.torture);
-    let mut conn = Conn::new(Pipe(Rc::clone(&peer)), 1, 1, None);
+    let mut conn = Conn::new(script.clone(), 1, 1, None);
 
     // Every round of `drive` that reports progress reads, consumes, generates or writes bytes
     // (or changes state, a few times per request): more `Again`s than this is spinning.
@@ -693,10 +590,9 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
     for event in 0.. {
         assert!(event < max_events, "{event} events and still moving");
         let rdhup = {
-            let mut p = peer.borrow_mut();
-            p.moved = false;
-            p.blocked = false;
-            case.rdhup && p.fin_queued()
+            let mut peer = script.peer();
+            peer.ready();
+            case.rdhup && peer.fin_queued()
         };
         conn.on_event(Event {
             readable: true,
@@ -707,7 +603,7 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
         if rig.turn(&mut conn, &mut sh) == Drive::Closed {
             break;
         }
-        if peer.borrow().moved {
+        if script.peer().moved {
             continue;
         }
         // Stuck: only a timer can move it now.
@@ -725,7 +621,7 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
         }
     }
     conn.release(&mut sh.pool);
-    let written = std::mem::take(&mut peer.borrow_mut().written);
+    let written = std::mem::take(&mut script.peer().written);
     assert!(written.len() <= case.cap);
     assert!(
         written.is_empty() || written.starts_with(&b"HTTP/1.1 "[..written.len().min(9)]),
@@ -735,8 +631,8 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
     written
 }
 
-/// The whole connection state machine fed arbitrary bytes split arbitrarily, through the
-/// [`Transport`] trait (see [`ConnCase::new`] for how the first bytes choose the splits, the
+/// The whole connection state machine fed arbitrary bytes split arbitrarily, through a
+/// [`Script`] transport (see [`ConnCase::new`] for how the first bytes choose the splits, the
 /// write limit and the limits). It never panics, never spins, writes nothing but responses, and
 /// what it writes with the stream in one read and unlimited writes equals, byte for byte, what
 /// it writes with the stream in the chosen pieces and partial writes with `WouldBlock` between.
@@ -748,10 +644,7 @@ pub fn conn(data: &[u8]) {
     let whole = run_conn(
         &case,
         Io {
-            pieces: vec![&case.stream[..]]
-                .into_iter()
-                .filter(|p| !p.is_empty())
-                .collect(),
+            pieces: vec![&case.stream[..]],
             gaps: true,
             write_max: 0,
             torture: false,
@@ -938,7 +831,6 @@ pub fn bodies(data: &[u8]) {
     case.root = files_root();
     let mut rng = Rng::new(data.iter().map(|&b| u32::from(b)).sum());
     for pieces in [vec![&case.stream[..]], cut(&case.stream, 64, &mut rng)] {
-        let pieces = pieces.into_iter().filter(|p| !p.is_empty()).collect();
         let out = run_conn(
             &case,
             Io {

@@ -28,6 +28,7 @@ mod body_out;
 mod buffers;
 mod request;
 mod respond;
+pub mod script;
 mod transport;
 mod unread;
 

@@ -1,73 +1,15 @@
 #![cfg(test)]
 // (Declared in conn.rs as `#[cfg(test)] mod tests;`: test code only.)
-//! The connection state machine driven through a scripted transport: any split of the input,
-//! any split of the output, `WouldBlock` anywhere — and no socket.
-
-use std::collections::VecDeque;
-use std::io::{self, ErrorKind};
+//! The connection state machine driven through the scripted transport of `script.rs`: any split
+//! of the input, any split of the output, `WouldBlock` anywhere — and no socket.
 
 use proptest::prelude::*;
 
+use super::script::{split_at, Fixed, Peer, Script, Step};
 use super::*;
 use crate::buf::IN_SIZE;
 use crate::handler::{Action, Body, Context, Response};
 use crate::router::Router;
-
-/// What the next `read` returns.
-#[derive(Clone, Debug)]
-enum Step {
-    Data(Vec<u8>),
-    WouldBlock,
-    Eof,
-}
-
-#[derive(Default)]
-struct Script {
-    reads: VecDeque<Step>,
-    /// Largest write accepted at once (0 = unlimited); every other write says WouldBlock.
-    write_max: usize,
-    write_calls: usize,
-    written: Vec<u8>,
-    shut: bool,
-    reads_done: usize,
-}
-
-impl Transport for Script {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reads_done += 1;
-        match self.reads.pop_front() {
-            Some(Step::Data(mut d)) => {
-                let n = d.len().min(buf.len());
-                buf[..n].copy_from_slice(&d[..n]);
-                if n < d.len() {
-                    self.reads.push_front(Step::Data(d.split_off(n)));
-                }
-                Ok(n)
-            }
-            Some(Step::Eof) => Ok(0),
-            Some(Step::WouldBlock) | None => Err(ErrorKind::WouldBlock.into()),
-        }
-    }
-
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_calls += 1;
-        if self.write_max > 0 && self.write_calls.is_multiple_of(2) {
-            return Err(ErrorKind::WouldBlock.into());
-        }
-        let n = if self.write_max == 0 {
-            buf.len()
-        } else {
-            buf.len().min(self.write_max)
-        };
-        self.written.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
-
-    fn shutdown_write(&mut self) -> io::Result<()> {
-        self.shut = true;
-        Ok(())
-    }
-}
 
 /// Static files from an empty scratch directory: every path outside `/-/` is 404.
 fn empty_root() -> crate::files::Files {
@@ -76,11 +18,20 @@ fn empty_root() -> crate::files::Files {
     crate::files::Files::new(&dir, true, false, false).unwrap()
 }
 
+/// `/-/plaintext`'s answer without the `Router`: for tests that need some answer, no files.
+fn plaintext() -> Fixed {
+    Fixed {
+        path: b"/-/plaintext",
+        body: b"Hello, World!",
+    }
+}
+
 struct Rig {
     sh: Shared,
 }
 
 impl Rig {
+    /// A reactor whose handler is [`plaintext`].
     fn new() -> Self {
         Rig {
             sh: Shared {
@@ -89,7 +40,7 @@ impl Rig {
                 log: None,
                 stats: Stats::default(),
                 date: DateCache::default(),
-                handler: Box::new(Router::new(true, empty_root())),
+                handler: Box::new(plaintext()),
                 limits: Limits {
                     max_head: 32 * 1024,
                     max_body: 1 << 20,
@@ -98,11 +49,20 @@ impl Rig {
         }
     }
 
+    /// A reactor with the server's handler (`/-/` and an empty ROOT), for tests of what the
+    /// connection does with its answers (streamed bodies, statuses, request bodies).
+    fn router() -> Self {
+        let mut rig = Rig::new();
+        rig.sh.handler = Box::new(Router::new(true, empty_root()));
+        rig
+    }
+
     /// Drives `conn` the way the reactor would: an event, then turns until it waits, repeated
     /// while the script has steps left. Returns the last `Drive`.
     fn run(&mut self, conn: &mut Conn<Script>) -> Drive {
         let mut last = Drive::Wait;
         for _ in 0..100_000 {
+            conn.io.peer().ready();
             conn.on_event(Event {
                 readable: true,
                 writable: true,
@@ -116,7 +76,7 @@ impl Rig {
                 }
             }
             let busy = conn.owed() > 0 || matches!(conn.state, State::SendingBody { .. });
-            if last == Drive::Closed || (conn.io.reads.is_empty() && !busy) {
+            if last == Drive::Closed || (conn.io.peer().drained() && !busy) {
                 break;
             }
         }
@@ -124,37 +84,32 @@ impl Rig {
     }
 }
 
-fn conn(steps: Vec<Step>, write_max: usize) -> Conn<Script> {
-    let script = Script {
-        reads: steps.into(),
-        write_max,
-        ..Script::default()
-    };
-    Conn::new(script, 1, 1, None)
+/// A connection whose peer sends `raw` in one read and takes at most `write_max` bytes a write.
+fn conn(raw: &[u8], write_max: usize) -> Conn<Script> {
+    let mut peer = Peer::sending(&[raw], false, false);
+    peer.write_max = write_max;
+    Conn::new(Script::new(peer), 1, 1, None)
 }
 
-/// Everything the server wrote for `input` delivered as `pieces`, each followed by WouldBlock.
-fn output_for(pieces: &[&[u8]], write_max: usize, eof: bool) -> (Vec<u8>, Drive) {
-    let mut steps = Vec::new();
-    // An empty read would mean end of stream, so empty pieces are left out.
-    for p in pieces.iter().filter(|p| !p.is_empty()) {
-        steps.push(Step::Data(p.to_vec()));
-        steps.push(Step::WouldBlock);
-    }
-    if eof {
-        steps.push(Step::Eof);
-    }
-    let mut rig = Rig::new();
-    let mut c = conn(steps, write_max);
+/// What the server wrote so far.
+fn written(c: &Conn<Script>) -> Vec<u8> {
+    c.io.peer().written.clone()
+}
+
+/// Everything `rig` wrote for `input` delivered as `pieces`, each followed by WouldBlock.
+fn output_for(mut rig: Rig, pieces: &[&[u8]], write_max: usize, eof: bool) -> (Vec<u8>, Drive) {
+    let mut peer = Peer::sending(pieces, true, eof);
+    peer.write_max = write_max;
+    let mut c = Conn::new(Script::new(peer), 1, 1, None);
     let last = rig.run(&mut c);
-    (c.io.written.clone(), last)
+    (written(&c), last)
 }
 
 const GET: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\n\r\n";
 
 #[test]
 fn one_request_one_response() {
-    let (out, last) = output_for(&[GET], 0, false);
+    let (out, last) = output_for(Rig::new(), &[GET], 0, false);
     let text = String::from_utf8(out).unwrap();
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     assert!(text.ends_with("\r\n\r\nHello, World!"), "{text}");
@@ -163,15 +118,15 @@ fn one_request_one_response() {
 
 #[test]
 fn byte_at_a_time_equals_all_at_once() {
-    let whole = output_for(&[GET], 0, false).0;
+    let whole = output_for(Rig::new(), &[GET], 0, false).0;
     let bytes: Vec<&[u8]> = GET.chunks(1).collect();
-    assert_eq!(output_for(&bytes, 0, false).0, whole);
+    assert_eq!(output_for(Rig::new(), &bytes, 0, false).0, whole);
 }
 
 #[test]
 fn tiny_partial_writes_deliver_everything() {
     let raw = b"GET /-/bytes/100000 HTTP/1.1\r\nHost: x\r\n\r\n";
-    let (out, _) = output_for(&[raw], 7, false);
+    let (out, _) = output_for(Rig::router(), &[raw], 7, false);
     let body_at = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(out.len() - body_at, 100_000);
     assert!(out[body_at..]
@@ -188,22 +143,22 @@ fn pipelined_requests_are_answered_in_order_in_one_write() {
             format!("GET /-/status/{code} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
         );
     }
-    let mut rig = Rig::new();
-    let mut c = conn(vec![Step::Data(raw)], 0);
+    let mut rig = Rig::router();
+    let mut c = conn(&raw, 0);
     rig.run(&mut c);
-    let text = String::from_utf8(c.io.written.clone()).unwrap();
+    let text = String::from_utf8(written(&c)).unwrap();
     let codes: Vec<&str> = text.split("HTTP/1.1 ").skip(1).map(|r| &r[..3]).collect();
     let want: Vec<String> = (200..210).map(|c| c.to_string()).collect();
     assert_eq!(codes, want);
-    assert_eq!(c.io.write_calls, 1, "ten responses, one write");
+    assert_eq!(c.io.peer().writes, 1, "ten responses, one write");
 }
 
 #[test]
 fn idle_connection_holds_no_buffers() {
     let mut rig = Rig::new();
-    let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
+    let mut c = conn(GET, 0);
     rig.run(&mut c);
-    assert!(!c.io.written.is_empty());
+    assert!(!written(&c).is_empty());
     assert!(!c.holds_buffers());
 }
 
@@ -211,15 +166,15 @@ fn idle_connection_holds_no_buffers() {
 fn buffers_shrink_back_after_a_large_request() {
     // A 30 KiB head (the input buffer grows past 16 KiB) asking for a 1 MiB answer that is
     // read slowly (the output buffer fills to its high-water mark), then the connection idles.
-    let mut rig = Rig::new();
+    let mut rig = Rig::router();
     let head = format!(
         "GET /-/bytes/1048576 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
         "a".repeat(30 * 1024)
     );
-    let mut c = conn(vec![Step::Data(head.into_bytes())], 7000);
+    let mut c = conn(head.as_bytes(), 7000);
     rig.run(&mut c);
-    assert!(c.io.written.starts_with(b"HTTP/1.1 200 OK\r\n"));
-    assert!(c.io.written.len() > 1 << 20, "the whole answer went out");
+    assert!(written(&c).starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(written(&c).len() > 1 << 20, "the whole answer went out");
     assert!(!c.holds_buffers(), "idle: no buffers held");
     let cap = 8 * (crate::buf::IN_SIZE + 128 * 1024);
     assert!(
@@ -239,7 +194,7 @@ fn buffers_shrink_back_after_a_large_request() {
 
 #[test]
 fn half_close_after_request_still_gets_the_response() {
-    let (out, last) = output_for(&[GET], 0, true);
+    let (out, last) = output_for(Rig::new(), &[GET], 0, true);
     assert!(out.ends_with(b"Hello, World!"));
     assert_eq!(last, Drive::Closed);
 }
@@ -247,10 +202,10 @@ fn half_close_after_request_still_gets_the_response() {
 #[test]
 fn error_closes_gracefully() {
     let mut rig = Rig::new();
-    let mut c = conn(vec![Step::Data(b"BAD\r\n\r\nmore junk".to_vec())], 0);
+    let mut c = conn(b"BAD\r\n\r\nmore junk", 0);
     let last = rig.run(&mut c);
-    assert!(c.io.written.starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
-    assert!(c.io.shut, "write side shut down before closing");
+    assert!(written(&c).starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    assert!(c.io.peer().shut, "write side shut down before closing");
     assert_eq!(last, Drive::Wait, "lingering, not yet closed");
     assert!(matches!(c.state, State::Lingering));
 }
@@ -262,15 +217,9 @@ fn output_high_water_stops_reading() {
     for _ in 0..1000 {
         raw.extend_from_slice(b"GET /-/bytes/65536 HTTP/1.1\r\nHost: x\r\n\r\n");
     }
-    let mut script = Script {
-        reads: vec![Step::Data(raw)].into(),
-        ..Script::default()
-    };
-    script.write_max = 1;
-    let mut rig = Rig::new();
-    let mut c = Conn::new(script, 1, 1, None);
-    // Writes: the first takes 1 byte, then everything is WouldBlock.
-    c.io.write_calls = 0;
+    let mut rig = Rig::router();
+    let mut c = conn(&raw, 1);
+    // Writes: the first takes 1 byte, then everything is WouldBlock (until the next event).
     c.on_event(Event {
         readable: true,
         writable: true,
@@ -282,34 +231,38 @@ fn output_high_water_stops_reading() {
     assert!(c.owed() <= OUT_HIGH + 1024, "owed {}", c.owed());
     assert!(c.buf.end - c.buf.start <= c.buf.input.len());
     assert!(c.buf.input.len() <= IN_SIZE, "input did not grow");
-    assert_eq!(c.io.reads_done, 1, "stopped reading once output backed up");
+    assert_eq!(
+        c.io.peer().reads,
+        1,
+        "stopped reading once output backed up"
+    );
 }
 
 #[test]
 fn head_timeout_with_partial_request_is_408() {
     let mut rig = Rig::new();
-    let mut c = conn(vec![Step::Data(b"GET / HT".to_vec())], 0);
+    let mut c = conn(b"GET / HT", 0);
     rig.run(&mut c);
     let sh = &mut rig.sh;
     c.on_timeout(TimerKind::Request, sh);
     c.drive(sh);
-    assert!(c.io.written.starts_with(b"HTTP/1.1 408 "));
+    assert!(written(&c).starts_with(b"HTTP/1.1 408 "));
 }
 
 #[test]
 fn head_timeout_without_bytes_closes_quietly() {
     let mut rig = Rig::new();
-    let mut c = conn(vec![], 0);
+    let mut c = conn(b"", 0);
     let sh = &mut rig.sh;
     c.on_timeout(TimerKind::Request, sh);
     assert_eq!(c.drive(sh), Drive::Closed);
-    assert!(c.io.written.is_empty());
+    assert!(written(&c).is_empty());
 }
 
 #[test]
 fn timer_follows_the_state() {
     let mut rig = Rig::new();
-    let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
+    let mut c = conn(GET, 0);
     assert_eq!(c.timer.armed, Some(TimerKind::Request));
     rig.run(&mut c);
     assert_eq!(c.timer_change(), TimerChange::Arm(TimerKind::Idle));
@@ -318,7 +271,7 @@ fn timer_follows_the_state() {
         TimerChange::Keep,
         "no churn when nothing changed"
     );
-    c.io.reads.push_back(Step::Data(GET.to_vec()));
+    c.io.peer().steps.push_back(Step::Data(GET.to_vec()));
     rig.run(&mut c);
     assert_eq!(
         c.timer_change(),
@@ -355,17 +308,10 @@ proptest! {
         write_max in prop_oneof![Just(0usize), 1usize..64],
     ) {
         let raw = mixed_stream();
-        let (whole, _) = output_for(&[&raw], 0, false);
-        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(raw.len() + 1)).collect();
-        points.sort_unstable();
-        let mut pieces = Vec::new();
-        let mut last = 0;
-        for p in points {
-            pieces.push(&raw[last..p]);
-            last = p;
-        }
-        pieces.push(&raw[last..]);
-        let (split, end) = output_for(&pieces, write_max, false);
+        let (whole, _) = output_for(Rig::router(), &[&raw], 0, false);
+        let points: Vec<usize> = cuts.iter().map(|c| c.index(raw.len() + 1)).collect();
+        let pieces = split_at(&raw, &points);
+        let (split, end) = output_for(Rig::router(), &pieces, write_max, false);
         prop_assert_eq!(String::from_utf8_lossy(&split), String::from_utf8_lossy(&whole));
         prop_assert_eq!(end, Drive::Closed);
     }
@@ -376,7 +322,7 @@ proptest! {
         pieces in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 0..8),
     ) {
         let refs: Vec<&[u8]> = pieces.iter().map(|p| &p[..]).collect();
-        let _ = output_for(&refs, 3, true);
+        let _ = output_for(Rig::new(), &refs, 3, true);
     }
 }
 
@@ -411,9 +357,9 @@ fn file_bodies_are_copied_when_the_transport_cannot_sendfile() {
     let mut raw = GET.to_vec();
     raw.extend_from_slice(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
     raw.extend_from_slice(GET);
-    let mut c = conn(vec![Step::Data(raw)], 1000);
+    let mut c = conn(&raw, 1000);
     rig.run(&mut c);
-    let out = &c.io.written;
+    let out = &written(&c);
     let heads: Vec<usize> = out
         .windows(4)
         .enumerate()
@@ -456,16 +402,12 @@ fn a_file_that_shrank_ends_the_connection_instead_of_spinning() {
     std::fs::write(&path, vec![b'x'; 100_000]).unwrap();
     let mut rig = Rig::new();
     rig.sh.handler = Box::new(ShrunkHandler { path: path.clone() });
-    let mut c = conn(vec![Step::Data(GET.to_vec())], 0);
+    let mut c = conn(GET, 0);
     assert_eq!(rig.run(&mut c), Drive::Closed);
-    let head_end =
-        c.io.written
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap()
-            + 4;
+    let out = written(&c);
+    let head_end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(
-        c.io.written.len() - head_end,
+        out.len() - head_end,
         100_000,
         "what there was, then the close"
     );
@@ -487,9 +429,9 @@ fn a_panicking_handler_costs_one_500_and_that_connection_only() {
     rig.sh.handler = Box::new(Panicky);
     let mut raw = GET.to_vec();
     raw.extend_from_slice(GET);
-    let mut c = conn(vec![Step::Data(raw)], 0);
+    let mut c = conn(&raw, 0);
     let last = rig.run(&mut c);
-    let text = String::from_utf8_lossy(&c.io.written).into_owned();
+    let text = String::from_utf8_lossy(&written(&c)).into_owned();
     assert!(
         text.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
         "{text}"
@@ -502,8 +444,8 @@ fn a_panicking_handler_costs_one_500_and_that_connection_only() {
     );
     assert_ne!(last, Drive::Again);
     // The same reactor state serves the next connection normally.
-    rig.sh.handler = Box::new(Router::new(true, empty_root()));
-    let mut next = conn(vec![Step::Data(GET.to_vec())], 0);
+    rig.sh.handler = Box::new(plaintext());
+    let mut next = conn(GET, 0);
     rig.run(&mut next);
-    assert!(next.io.written.ends_with(b"Hello, World!"));
+    assert!(written(&next).ends_with(b"Hello, World!"));
 }
