@@ -276,17 +276,28 @@ pub fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, ParseError> {
         return Err(ParseError::Malformed);
     }
     let rest = &line[m_end + 1..];
-    let t_end = memchr(b' ', rest).ok_or(ParseError::Malformed)?;
-    let target = &rest[..t_end];
-    if target.is_empty() || target.iter().any(|&b| b < 0x21 || b == 0x7f) {
-        return Err(ParseError::Malformed);
+    // The target ends at its first control byte or space, which must be the second space. One
+    // plain pass finds that and the first `?`: targets are short, a call to memchr costs more.
+    let mut query_at = None;
+    let mut t_end = 0;
+    loop {
+        match rest.get(t_end) {
+            Some(&b) if b > b' ' && b != 0x7f => {
+                if b == b'?' && query_at.is_none() {
+                    query_at = Some(t_end);
+                }
+                t_end += 1;
+            }
+            Some(b' ') if t_end > 0 => break,
+            _ => return Err(ParseError::Malformed),
+        }
     }
     let version = parse_version(&rest[t_end + 1..])?;
     let method = Method::from_bytes(&line[..m_end]).ok_or(ParseError::UnknownMethod)?;
     Ok(RequestLine {
         method,
-        target,
-        query_at: memchr(b'?', target),
+        target: &rest[..t_end],
+        query_at,
         version,
     })
 }
