@@ -1,0 +1,112 @@
+//! The connection's user-space cost per request, without the kernel: a `Conn` with the real
+//! `Router` answers 16 pipelined `GET /-/plaintext` per read from an in-memory transport that
+//! takes every write whole. This is the part of `ratio.sh`'s server CPU that spindle's own code
+//! spends (the rest is the system calls), measured without the noise of sockets and `wrk`.
+//!
+//!     cargo bench --bench conn
+
+use std::cell::Cell;
+use std::hint::black_box;
+use std::io::{self, ErrorKind};
+use std::rc::Rc;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use spindle::buf::BufPool;
+use spindle::conn::{Conn, Drive, Event, Limits, Shared, Transport};
+use spindle::files::Files;
+use spindle::http::date::DateCache;
+use spindle::router::Router;
+use spindle::stats::Stats;
+
+const DEPTH: usize = 16;
+const REQUEST: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+
+/// Hands over one batch of requests per `arm`, then says `WouldBlock`; takes all writes.
+struct Batches {
+    batch: Vec<u8>,
+    armed: Rc<Cell<bool>>,
+    written: Rc<Cell<usize>>,
+}
+
+impl Transport for Batches {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if !self.armed.replace(false) {
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let n = self.batch.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.batch[..n]);
+        Ok(n)
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.written.set(self.written.get() + buf.len());
+        Ok(buf.len())
+    }
+
+    fn shutdown_write(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn pipelined(c: &mut Criterion) {
+    let root = std::env::temp_dir().join(format!("spindle-bench-conn-{}", std::process::id()));
+    std::fs::create_dir_all(&root).expect("scratch root");
+    let files = Files::new(&root, true, false, false).expect("files");
+    let mut sh = Shared {
+        torture: false,
+        pool: BufPool::new(8),
+        log: None,
+        stats: Stats::default(),
+        date: DateCache::default(),
+        handler: Box::new(Router::new(true, files)),
+        limits: Limits {
+            max_head: 32 * 1024,
+            max_body: 1 << 20,
+        },
+    };
+    let (armed, written) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(0)));
+    let io = Batches {
+        batch: REQUEST.repeat(DEPTH),
+        armed: armed.clone(),
+        written: written.clone(),
+    };
+    let mut conn = Conn::new(io, 0, 0, None);
+    let ready = Event {
+        readable: true,
+        writable: true,
+        ..Event::default()
+    };
+    // Once outside the timing: every request answered, nothing left over.
+    armed.set(true);
+    conn.on_event(ready);
+    assert_eq!(conn.drive(&mut sh), Drive::Wait);
+    assert_eq!(sh.stats.requests_total, DEPTH as u64, "all answered");
+    assert!(written.get() > DEPTH * 100, "answers written");
+    let mut g = c.benchmark_group("conn");
+    g.throughput(Throughput::Elements(DEPTH as u64));
+    g.bench_function("pipelined_16_plaintext", |b| {
+        b.iter(|| {
+            armed.set(true);
+            conn.on_event(ready);
+            black_box(conn.drive(&mut sh))
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50)
+        .without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = pipelined
+}
+criterion_main!(benches);
