@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::hint::black_box;
 use std::io::{self, ErrorKind};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::buf::BufPool;
@@ -83,17 +83,35 @@ fn pipelined(c: &mut Criterion) {
     assert_eq!(conn.drive(&mut sh), Drive::Wait);
     assert_eq!(sh.stats.requests_total, DEPTH as u64, "all answered");
     assert!(written.get() > DEPTH * 100, "answers written");
+    let mut batch = || {
+        armed.set(true);
+        conn.on_event(ready);
+        black_box(conn.drive(&mut sh));
+    };
+    eprintln!(
+        "conn/pipelined_16_plaintext: fastest block {:.1} ns per request",
+        fastest_per_request(&mut batch)
+    );
     let mut g = c.benchmark_group("conn");
     g.throughput(Throughput::Elements(DEPTH as u64));
-    g.bench_function("pipelined_16_plaintext", |b| {
-        b.iter(|| {
-            armed.set(true);
-            conn.on_event(ready);
-            black_box(conn.drive(&mut sh))
-        })
-    });
+    g.bench_function("pipelined_16_plaintext", |b| b.iter(&mut batch));
     g.finish();
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The fastest of 200 blocks of 500 batches, per request. Noise (other tenants, frequency
+/// changes) only ever makes a block slower, so two builds compare by this better than by
+/// criterion's mean, which swings by 20 % on this machine.
+fn fastest_per_request(batch: &mut impl FnMut()) -> f64 {
+    let mut best = f64::MAX;
+    for _ in 0..200 {
+        let t = Instant::now();
+        for _ in 0..500 {
+            batch();
+        }
+        best = best.min(t.elapsed().as_nanos() as f64 / (500 * DEPTH) as f64);
+    }
+    best
 }
 
 fn config() -> Criterion {
