@@ -4,6 +4,8 @@
 //! spends (the rest is the system calls), measured without the noise of sockets and `wrk`.
 //!
 //!     cargo bench --bench conn
+//!     CONN_BATCHES=1000 valgrind --tool=callgrind target/release/deps/conn-* --bench
+//!         # instructions: run with 1000 and 2000, the difference / 16 000 is one request
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -59,6 +61,7 @@ fn pipelined(c: &mut Criterion) {
         log: None,
         stats: Stats::default(),
         date: DateCache::default(),
+        heads: Default::default(),
         handler: Box::new(Router::new(true, files)),
         limits: Limits {
             max_head: 32 * 1024,
@@ -88,6 +91,15 @@ fn pipelined(c: &mut Criterion) {
         conn.on_event(ready);
         black_box(conn.drive(&mut sh));
     };
+    // Under `valgrind --tool=callgrind`, instruction counts per batch are exact where times are
+    // not: `CONN_BATCHES=N` runs N batches and stops (two counts, N and 2N, give one batch).
+    if let Some(n) = std::env::var("CONN_BATCHES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        (0..n).for_each(|_| batch());
+        std::process::exit(0);
+    }
     eprintln!(
         "conn/pipelined_16_plaintext: fastest block {:.1} ns per request",
         fastest_per_request(&mut batch)

@@ -556,6 +556,7 @@ fn fresh_shared(root: &Path, limits: &Limits, torture: bool) -> Shared {
         log: None,
         stats: Stats::default(),
         date,
+        heads: Default::default(),
         handler: Box::new(Router::new(true, files)),
         limits: limits.clone(),
     }

@@ -13,7 +13,7 @@ use crate::handler::{Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::HeadScanner;
-use crate::http::response::Response;
+use crate::http::response::{HeadMemo, Response};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
 use body_in::Pending;
@@ -60,6 +60,8 @@ pub struct Shared {
     pub log: Option<AccessLog>,
     pub stats: Stats,
     pub date: DateCache,
+    /// The last plain head encoded, for the next identical answer.
+    pub heads: HeadMemo,
     pub handler: Box<dyn Handler>,
     pub limits: Limits,
 }

@@ -150,6 +150,7 @@ impl Reactor {
                 log,
                 stats: Stats::default(),
                 date: DateCache::default(),
+                heads: Default::default(),
                 handler,
                 limits: config.limits.clone(),
             },

@@ -9,7 +9,7 @@ use super::request::ReqMeta;
 use super::{Conn, Shared, State, Transport, TORTURE_IO};
 use crate::buf::OUT_HIGH;
 use crate::http::plan::plan;
-use crate::http::response::{encode_head, Body, Framing, Response};
+use crate::http::response::{Body, Framing, Response};
 use crate::http::Version;
 
 impl<T: Transport> Conn<T> {
@@ -24,10 +24,10 @@ impl<T: Transport> Conn<T> {
             meta.head_method,
         );
         let before = self.buf.output(&mut sh.pool).len();
-        encode_head(
+        sh.heads.encode(
             &mut self.buf.output,
             &resp,
-            sh.date.get(),
+            &sh.date,
             plan.framing,
             plan.connection,
         );

@@ -40,6 +40,7 @@ impl Rig {
                 log: None,
                 stats: Stats::default(),
                 date: DateCache::default(),
+                heads: Default::default(),
                 handler: Box::new(plaintext()),
                 limits: Limits {
                     max_head: 32 * 1024,

@@ -51,6 +51,11 @@ impl DateCache {
     pub fn get(&self) -> &[u8; 29] {
         &self.text
     }
+
+    /// The second the text says (seconds since the epoch): it changes when the text does.
+    pub fn secs(&self) -> u64 {
+        self.secs
+    }
 }
 
 /// A moment, broken down into the text pieces dates are written with (UTC).

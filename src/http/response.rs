@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use super::date::DateCache;
+
 /// Re-exported from [`super::status`], where the table is.
 pub use super::status::reason;
 use super::status::{self, error_text};
@@ -189,6 +191,60 @@ pub fn encode_head(
     out.extend_from_slice(b"\r\n\r\n");
 }
 
+/// The last head [`encode_head`] wrote for a plain answer, copied again while nothing it is
+/// made of changes: load generators ask for one fixed answer thousands of times a second, and
+/// its head changes only with the `Date`, once a second. A head with fields of its own
+/// (`fields`, `headers`) or a type made at run time is encoded every time.
+#[derive(Default)]
+pub struct HeadMemo {
+    key: Option<MemoKey>,
+    bytes: Vec<u8>,
+}
+
+/// Everything a plain head is made of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct MemoKey {
+    status: u16,
+    content_type: Option<&'static str>,
+    framing: Framing,
+    connection: ConnectionHeader,
+    date_secs: u64,
+}
+
+impl HeadMemo {
+    /// Appends the head of `resp` to `out`, exactly as [`encode_head`] would.
+    pub fn encode(
+        &mut self,
+        out: &mut Vec<u8>,
+        resp: &Response,
+        date: &DateCache,
+        framing: Framing,
+        connection: ConnectionHeader,
+    ) {
+        let content_type = match &resp.content_type {
+            None => None,
+            Some(Cow::Borrowed(t)) => Some(*t),
+            Some(Cow::Owned(_)) => return encode_head(out, resp, date.get(), framing, connection),
+        };
+        if resp.fields.is_some() || !resp.headers.is_empty() {
+            return encode_head(out, resp, date.get(), framing, connection);
+        }
+        let key = MemoKey {
+            status: resp.status,
+            content_type,
+            framing,
+            connection,
+            date_secs: date.secs(),
+        };
+        if self.key != Some(key) {
+            self.bytes.clear();
+            encode_head(&mut self.bytes, resp, date.get(), framing, connection);
+            self.key = Some(key);
+        }
+        out.extend_from_slice(&self.bytes);
+    }
+}
+
 /// Appends one chunk (size line, data, CRLF) around `data`, which the caller has already placed
 /// at `out[start..]`: the size line is written in front by shifting the data once.
 pub fn frame_chunk(out: &mut Vec<u8>, start: usize) {
@@ -218,6 +274,54 @@ mod tests {
     use super::*;
 
     const DATE: &[u8; 29] = b"Sun, 06 Nov 1994 08:49:37 GMT";
+
+    #[test]
+    fn the_head_memo_writes_what_encode_head_writes() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let plain =
+            |t: &'static str, body: &'static [u8]| Response::new(200, t, Body::Static(body));
+        let with_fields = || Response {
+            fields: Some(std::sync::Arc::from(&b"ETag: \"x\"\r\n"[..])),
+            ..Response::empty(200)
+        };
+        let made_type = |t: &str| Response {
+            content_type: Some(Cow::Owned(t.into())),
+            ..Response::empty(200)
+        };
+        let close = ConnectionHeader::Close;
+        let omit = ConnectionHeader::Omit;
+        // Each step follows one that leaves the memo holding the same key but for one thing.
+        let steps = [
+            (plain("text/plain", b"hi"), omit, 0),
+            (plain("text/plain", b"hi"), omit, 0),
+            (plain("text/plain", b"hi"), omit, 1), // the next second: a new Date
+            (plain("text/plain", b"hi"), close, 1),
+            (plain("text/html", b"hi"), close, 1),
+            (plain("text/html", b"hello"), close, 1),
+            (Response::error(404), close, 1),
+            (Response::empty(200), close, 1),
+            (Response::empty(200).with_header("Allow", "GET"), close, 1),
+            (with_fields(), close, 1),
+            (made_type("text/x-made"), close, 1),
+            (made_type("text/x-other"), close, 1),
+            (Response::empty(204), close, 1),
+        ];
+        let mut date = DateCache::default();
+        let mut memo = HeadMemo::default();
+        for (i, (resp, connection, second)) in steps.into_iter().enumerate() {
+            date.refresh(UNIX_EPOCH + Duration::from_secs(784_111_777 + second));
+            let framing = Framing::Length(resp.body.len().unwrap_or(0));
+            let (mut want, mut got) = (Vec::new(), b"before".to_vec());
+            encode_head(&mut want, &resp, date.get(), framing, connection);
+            memo.encode(&mut got, &resp, &date, framing, connection);
+            assert_eq!(&got[..6], b"before");
+            let (got, want) = (
+                String::from_utf8_lossy(&got[6..]),
+                String::from_utf8_lossy(&want),
+            );
+            assert_eq!(got, want, "step {i}");
+        }
+    }
 
     #[test]
     fn every_status_line_matches_the_generic_encoding() {
