@@ -548,6 +548,137 @@ fn leading_blank_lines() {
     assert_eq!(leading_empty_lines(b"GET"), 0);
 }
 
+/// The scanner's first decision on `raw` fed one byte at a time.
+fn scan_bytewise(raw: &[u8]) -> Result<Option<usize>, ParseError> {
+    let mut s = HeadScanner::default();
+    for end in 1..=raw.len() {
+        match s.scan(&raw[..end], 32768) {
+            Ok(None) => {}
+            decided => return decided,
+        }
+    }
+    Ok(None)
+}
+
+/// httparse checks long names and values a word or a vector at a time (its SWAR, SSE4.2 and
+/// AVX2 paths, the last from 32 bytes on): a byte gets the same rule at every offset of a long
+/// line as in a short one, in one piece and byte by byte.
+#[test]
+fn field_byte_rules_hold_at_every_offset_of_a_long_line() {
+    // (byte, allowed inside a value); none of these is allowed in a name.
+    let bytes = [
+        (0u8, false),
+        (b'\r', false),
+        (0x01, false),
+        (0x0b, false),
+        (0x1f, false),
+        (0x7f, false),
+        (b'\t', true),
+        (b' ', true),
+        (0x80, true),
+        (0xff, true),
+    ];
+    for len in [15, 16, 31, 32, 33, 63, 64, 65, 100] {
+        for at in 0..len {
+            for (b, in_value) in bytes {
+                let mut v = vec![b'v'; len];
+                v[at] = b;
+                let value = [
+                    &b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: "[..],
+                    &v,
+                    b"\r\n\r\n",
+                ]
+                .concat();
+                let name = [&b"GET / HTTP/1.1\r\nHost: x\r\n"[..], &v, b": y\r\n\r\n"].concat();
+                let what = format!("byte {b:#04x} at {at} of {len}");
+                if in_value {
+                    let got = with_parsed_head(&value, 32768, |r| {
+                        r.unwrap().unwrap().header("x-long").unwrap().to_vec()
+                    });
+                    // Leading and trailing whitespace is not part of the value.
+                    let trimmed = crate::http::token::trim_ows(&v);
+                    assert_eq!(got, trimmed, "{what}");
+                    assert_eq!(scan_bytewise(&value), Ok(Some(value.len())), "{what}");
+                } else {
+                    assert_eq!(err(&value), ParseError::Malformed, "value: {what}");
+                    assert_eq!(scan_bytewise(&value), Err(ParseError::Malformed), "{what}");
+                }
+                assert_eq!(err(&name), ParseError::Malformed, "name: {what}");
+                assert_eq!(scan_bytewise(&name), Err(ParseError::Malformed), "{what}");
+            }
+        }
+    }
+}
+
+/// CR and whitespace where RFC 9112 §2.2 and §5 forbid them: a bare CR (also `\r\r\n` as a
+/// line end), whitespace before the first field, an empty name. Refused in one piece and byte
+/// by byte alike; a lone CR at the end of what has arrived waits for its LF.
+#[test]
+fn cr_and_whitespace_shapes_around_field_lines() {
+    for raw in [
+        &b"GET / HTTP/1.1\r\r\nHost: x\r\n\r\n"[..],
+        b"GET / HTTP/1.1\r\nHost: x\r\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n\rX: y\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nX\r: b\r\n\r\n",
+        b"GET / HTTP/1.1\r\n Host: x\r\n\r\n",
+        b"GET / HTTP/1.1\r\n\tHost: x\r\n\r\n",
+        b"GET / HTTP/1.1\n Host: x\n\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n:\r\n\r\n",
+    ] {
+        let what = String::from_utf8_lossy(raw);
+        assert_eq!(err(raw), ParseError::Malformed, "{what:?}");
+        assert_eq!(scan_bytewise(raw), Err(ParseError::Malformed), "{what:?}");
+    }
+    // Each waits, and with the LF (and what else it lacks) it is a head.
+    for (raw, rest) in [
+        (&b"GET / HTTP/1.1\r"[..], &b"\nHost: x\r\n\r\n"[..]),
+        (b"GET / HTTP/1.1\nHost: x\r", b"\n\r\n"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r", b"\n"),
+        (b"GET / HTTP/1.1\nHost: x\n\r", b"\n"),
+    ] {
+        let what = String::from_utf8_lossy(raw);
+        assert!(
+            with_parsed_head(raw, 32768, |r| matches!(r, Ok(None))),
+            "{what:?}"
+        );
+        assert_eq!(scan_bytewise(raw), Ok(None), "{what:?}");
+        let whole = [raw, rest].concat();
+        assert!(parse(&whole).is_ok(), "{what:?}");
+        assert_eq!(scan_bytewise(&whole), Ok(Some(whole.len())), "{what:?}");
+    }
+    // Before a request line, a lone CR may begin an empty line.
+    assert!(with_parsed_head(b"\r", 32768, |r| matches!(r, Ok(None))));
+    assert_eq!(scan_bytewise(b"\r"), Ok(None));
+}
+
+/// 100 fields are served and 101 are 431, whatever the line ends, in one piece and byte by
+/// byte; 16 and 17 (where the parser moves from its few slots to all of them) parse alike.
+#[test]
+fn field_counts_at_the_limits() {
+    for eol in [&b"\r\n"[..], b"\n"] {
+        for n in [16, 17, MAX_HEADERS, MAX_HEADERS + 1] {
+            let mut raw = b"GET / HTTP/1.1".to_vec();
+            raw.extend_from_slice(eol);
+            for i in 0..n {
+                raw.extend_from_slice(if i == 0 { b"Host: x" } else { b"A: b" });
+                raw.extend_from_slice(eol);
+            }
+            raw.extend_from_slice(eol);
+            if n <= MAX_HEADERS {
+                let fields = with_parsed_head(&raw, 32768, |r| r.unwrap().unwrap().headers.len());
+                assert_eq!(fields, n);
+                assert_eq!(scan_bytewise(&raw), Ok(Some(raw.len())), "{n}");
+            } else {
+                assert_eq!(err(&raw), ParseError::TooManyHeaders);
+                assert_eq!(scan_bytewise(&raw), Err(ParseError::TooManyHeaders));
+            }
+        }
+    }
+}
+
 mod props {
     use super::*;
     use proptest::prelude::*;
