@@ -14,12 +14,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use spindle::buf::BufPool;
 use spindle::conn::{Conn, Drive, Event, Limits, Shared, Transport};
 use spindle::files::Files;
-use spindle::http::date::DateCache;
 use spindle::router::Router;
-use spindle::stats::Stats;
 
 const DEPTH: usize = 16;
 const REQUEST: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
@@ -55,19 +52,11 @@ fn pipelined(c: &mut Criterion) {
     let root = std::env::temp_dir().join(format!("spindle-bench-conn-{}", std::process::id()));
     std::fs::create_dir_all(&root).expect("scratch root");
     let files = Files::new(&root, true, false, false).expect("files");
-    let mut sh = Shared {
-        torture: false,
-        pool: BufPool::new(8),
-        log: None,
-        stats: Stats::default(),
-        date: DateCache::default(),
-        heads: Default::default(),
-        handler: Box::new(Router::new(true, files)),
-        limits: Limits {
-            max_head: 32 * 1024,
-            max_body: 1 << 20,
-        },
+    let limits = Limits {
+        max_head: 32 * 1024,
+        max_body: 1 << 20,
     };
+    let mut sh = Shared::new(Box::new(Router::new(true, files)), limits);
     let (armed, written) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(0)));
     let io = Batches {
         batch: REQUEST.repeat(DEPTH),

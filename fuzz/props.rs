@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, UNIX_EPOCH};
 
-use spindle::buf::{BufPool, OUT_HIGH};
+use spindle::buf::OUT_HIGH;
 use spindle::conn::script::{split_at, Peer, Script};
 use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use spindle::files::precondition::{self, Precondition};
@@ -18,7 +18,6 @@ use spindle::http::parse::{
     leading_empty_lines, parse_head, HeadScanner, ParseError, Slots, MAX_REQUEST_LINE,
 };
 use spindle::router::Router;
-use spindle::stats::Stats;
 use spindle::timer::TimerKind;
 
 /// A small deterministic generator, so that a few input bytes choose many split points.
@@ -552,13 +551,8 @@ fn fresh_shared(root: &Path, limits: &Limits, torture: bool) -> Shared {
     date.refresh(UNIX_EPOCH + Duration::from_secs(1_000_000_000));
     Shared {
         torture,
-        pool: BufPool::new(8),
-        log: None,
-        stats: Stats::default(),
         date,
-        heads: Default::default(),
-        handler: Box::new(Router::new(true, files)),
-        limits: limits.clone(),
+        ..Shared::new(Box::new(Router::new(true, files)), limits.clone())
     }
 }
 

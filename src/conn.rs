@@ -66,6 +66,23 @@ pub struct Shared {
     pub limits: Limits,
 }
 
+impl Shared {
+    /// What a reactor's connections share, with a small buffer pool, no access log, no torture
+    /// and fresh counters, `Date` and head memo (the reactor sets its own pool, log and torture).
+    pub fn new(handler: Box<dyn Handler>, limits: Limits) -> Shared {
+        Shared {
+            torture: false,
+            pool: BufPool::new(8),
+            log: None,
+            stats: Stats::default(),
+            date: DateCache::default(),
+            heads: HeadMemo::default(),
+            handler,
+            limits,
+        }
+    }
+}
+
 /// Runs handler code. A panic there is caught and becomes `None` — answered 500 and closing
 /// that one connection — instead of unwinding through the reactor and taking every connection
 /// down. (This needs `panic = "unwind"`, the default; the release profile keeps it.)

@@ -18,9 +18,7 @@ use crate::access_log::AccessLog;
 use crate::buf::BufPool;
 use crate::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use crate::handler::{Handler, Response};
-use crate::http::date::DateCache;
 use crate::offload::Offload;
-use crate::stats::Stats;
 use crate::timer::{Timeouts, TimerKind, Timers};
 
 /// Wakes the loop from another thread: shutdown, or a helper thread's finished job.
@@ -148,11 +146,7 @@ impl Reactor {
                 torture: torture(),
                 pool: BufPool::new(1024),
                 log,
-                stats: Stats::default(),
-                date: DateCache::default(),
-                heads: Default::default(),
-                handler,
-                limits: config.limits.clone(),
+                ..Shared::new(handler, config.limits.clone())
             },
             config,
             now: Instant::now(),

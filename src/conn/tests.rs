@@ -34,19 +34,13 @@ impl Rig {
     /// A reactor whose handler is [`plaintext`].
     fn new() -> Self {
         Rig {
-            sh: Shared {
-                torture: false,
-                pool: BufPool::new(8),
-                log: None,
-                stats: Stats::default(),
-                date: DateCache::default(),
-                heads: Default::default(),
-                handler: Box::new(plaintext()),
-                limits: Limits {
+            sh: Shared::new(
+                Box::new(plaintext()),
+                Limits {
                     max_head: 32 * 1024,
                     max_body: 1 << 20,
                 },
-            },
+            ),
         }
     }
 

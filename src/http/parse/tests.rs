@@ -137,6 +137,14 @@ fn request_line_shapes() {
         err(b"GET /\r HTTP/1.1\r\nHost: x\r\n\r\n"),
         ParseError::Malformed
     );
+    // DEL is a control byte too, anywhere in the target, also after its `?`.
+    for target in [&b"/\x7f"[..], b"/a\x7fb", b"/a?\x7f", b"/a??b\x7f"] {
+        let mut raw = b"GET ".to_vec();
+        raw.extend_from_slice(target);
+        raw.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(err(&raw), ParseError::Malformed, "{target:?}");
+    }
+    assert_eq!(parse(b"GET /a??b HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().1, b"/a");
 }
 
 #[test]
