@@ -144,7 +144,10 @@ fn request_line_shapes() {
         raw.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_eq!(err(&raw), ParseError::Malformed, "{target:?}");
     }
-    assert_eq!(parse(b"GET /a??b HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().1, b"/a");
+    assert_eq!(
+        parse(b"GET /a??b HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().1,
+        b"/a"
+    );
 }
 
 #[test]
