@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::http::body::BodyDecoder;
 use spindle::http::date::DateCache;
 use spindle::http::parse::{
-    self, Head, HeadScanner, ParseError, Slots, MAX_HEADERS, MAX_REQUEST_LINE,
+    self, Head, HeadScanner, KnownHost, ParseError, Slots, MAX_HEADERS, MAX_REQUEST_LINE,
 };
 use spindle::http::response::{encode_head, Body, ConnectionHeader, Framing, Response};
 use spindle::http::{Method, Version};
@@ -48,7 +48,9 @@ fn digest(head: &Head<'_>) -> usize {
 /// line by hand, the fields by `httparse::parse_headers`, a few header slots first).
 fn parse_in_place(raw: &[u8]) -> usize {
     let mut slots = Slots::default();
-    match parse::parse_head(raw, MAX_HEAD, &mut slots).expect("parse failed") {
+    match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut KnownHost::default())
+        .expect("parse failed")
+    {
         Some(head) => digest(&head),
         None => panic!("incomplete head"),
     }
@@ -109,11 +111,13 @@ fn hp_whole<R>(
         Ok(httparse::Status::Partial) => panic!("incomplete head"),
         Err(httparse::Error::Version) => {
             let mut slots = Slots::default();
-            return f(match parse::parse_head(raw, max_head, &mut slots) {
-                Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
-                Ok(None) => panic!("incomplete head"),
-                Err(e) => Err(e),
-            });
+            return f(
+                match parse::parse_head(raw, max_head, &mut slots, &mut KnownHost::default()) {
+                    Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
+                    Ok(None) => panic!("incomplete head"),
+                    Err(e) => Err(e),
+                },
+            );
         }
         Err(e) => return f(Err(hp_error(e))),
     };
@@ -186,7 +190,7 @@ fn on_top<'a>(
         return Err(ParseError::HeadTooLarge);
     }
     let (path, query) = spindle::http::parse::split_target(method, target, query_at)?;
-    let said = parse::read_fields(headers, version)?;
+    let said = parse::read_fields(headers, version, &mut KnownHost::default())?;
     Ok(HpHead {
         line,
         method,
@@ -214,11 +218,13 @@ type Outcome = Result<String, u16>;
 
 fn outcome_spindle(raw: &[u8]) -> Outcome {
     let mut slots = Slots::default();
-    outcome_hp(match parse::parse_head(raw, MAX_HEAD, &mut slots) {
-        Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
-        Ok(None) => panic!("incomplete head"),
-        Err(e) => Err(e),
-    })
+    outcome_hp(
+        match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut KnownHost::default()) {
+            Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
+            Ok(None) => panic!("incomplete head"),
+            Err(e) => Err(e),
+        },
+    )
 }
 
 fn outcome_hp(r: Result<(HpHead<'_>, usize), ParseError>) -> Outcome {

@@ -15,7 +15,7 @@ use spindle::files::Files;
 use spindle::http::body::BodyDecoder;
 use spindle::http::date::{format_http_date, parse_http_date, DateCache};
 use spindle::http::parse::{
-    leading_empty_lines, parse_head, HeadScanner, ParseError, Slots, MAX_REQUEST_LINE,
+    leading_empty_lines, parse_head, HeadScanner, KnownHost, ParseError, Slots, MAX_REQUEST_LINE,
 };
 use spindle::router::Router;
 use spindle::timer::TimerKind;
@@ -76,8 +76,19 @@ enum HeadOutcome {
 }
 
 fn parse_outcome(buf: &[u8], max_head: usize) -> HeadOutcome {
+    // Knowing the head's own Host (as a second request on a connection does) changes nothing.
+    let mut known = KnownHost::default();
+    let cold = format!(
+        "{:?}",
+        parse_head(buf, max_head, &mut Slots::default(), &mut known)
+    );
+    let warm = format!(
+        "{:?}",
+        parse_head(buf, max_head, &mut Slots::default(), &mut known)
+    );
+    assert_eq!(cold, warm, "a known Host changed the answer");
     let mut slots = Slots::default();
-    let outcome = match parse_head(buf, max_head, &mut slots) {
+    let outcome = match parse_head(buf, max_head, &mut slots, &mut known) {
         Ok(Some(head)) => {
             assert!(buf.starts_with(head.line), "the request line is the start");
             assert!(head.path.starts_with(b"/") || head.path == b"*", "{head:?}");

@@ -13,6 +13,7 @@ use crate::handler::{Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::HeadScanner;
+use crate::http::parse::KnownHost;
 use crate::http::response::{HeadMemo, Response};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
@@ -62,6 +63,8 @@ pub struct Shared {
     pub date: DateCache,
     /// The last plain head encoded, for the next identical answer.
     pub heads: HeadMemo,
+    /// The last valid `Host` value, for the next identical one.
+    pub known_host: KnownHost,
     pub handler: Box<dyn Handler>,
     pub limits: Limits,
 }
@@ -77,6 +80,7 @@ impl Shared {
             stats: Stats::default(),
             date: DateCache::default(),
             heads: HeadMemo::default(),
+            known_host: KnownHost::default(),
             handler,
             limits,
         }

@@ -108,7 +108,7 @@ impl<T: Transport> Conn<T> {
         let buf = self.buf.unread();
         let buf = &buf[..head_len.unwrap_or(buf.len())];
         let mut slots = Slots::default();
-        let handled = match parse::parse_head(buf, max_head, &mut slots) {
+        let handled = match parse::parse_head(buf, max_head, &mut slots, &mut sh.known_host) {
             Ok(Some(head)) => decide(&head, sh, &mut self.log, self.key),
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.

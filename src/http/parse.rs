@@ -8,6 +8,7 @@ use memchr::memchr;
 use super::token::is_tchar;
 use super::{Method, Version};
 pub use fields::{read_fields, Said};
+pub use host::KnownHost;
 pub use scan::{leading_empty_lines, HeadScanner};
 
 mod fields;
@@ -182,27 +183,27 @@ fn check_field_line(line: &[u8]) -> Result<(), ParseError> {
 }
 
 /// Parses a head from the start of `buf`, its fields into `slots`. `Ok(None)` if its end is
-/// not in `buf` yet (and no limit is broken by what is there).
+/// not in `buf` yet (and no limit is broken by what is there). `known` carries the last valid
+/// `Host` from one head to the next.
 pub fn parse_head<'a>(
     buf: &'a [u8],
     max_head: usize,
     slots: &'a mut Slots<'a>,
+    known: &mut KnownHost,
 ) -> Result<Option<Head<'a>>, ParseError> {
-    let Some(nl) = memchr(b'\n', buf) else {
-        scan::method_prefix(buf)?;
-        return partial(buf, max_head, false);
+    let (line, nl, request_line) = match usual_request_line(buf) {
+        Some(usual) => usual,
+        None => match request_line(buf)? {
+            Some(found) => found,
+            None => return partial(buf, max_head, false),
+        },
     };
-    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
-    if line.len() > MAX_REQUEST_LINE {
-        scan::method_prefix(line)?;
-        return Err(ParseError::UriTooLong);
-    }
     let RequestLine {
         method,
         target,
         query_at,
         version,
-    } = parse_request_line(line)?;
+    } = request_line;
     let split = match slots.split(&buf[nl + 1..]) {
         Ok(split) => split,
         Err(e) => return field_fault(buf, max_head, e),
@@ -215,7 +216,7 @@ pub fn parse_head<'a>(
         return Err(ParseError::HeadTooLarge);
     }
     let (path, query) = split_target(method, target, query_at)?;
-    let said = read_fields(headers, version)?;
+    let said = read_fields(headers, version, known)?;
     Ok(Some(Head {
         line,
         method,
@@ -232,6 +233,47 @@ pub fn parse_head<'a>(
             expect_continue: said.expect_continue,
         },
     }))
+}
+
+/// A request line found at the start of a head: the line without its end, the index of its
+/// `\n`, and its parts.
+type FoundLine<'a> = (&'a [u8], usize, RequestLine<'a>);
+
+/// The request line, the index of its `\n` and its parts, found the long way: the line end
+/// first, then the line's own rules. `None`: its end is not here yet.
+fn request_line(buf: &[u8]) -> Result<Option<FoundLine<'_>>, ParseError> {
+    let Some(nl) = memchr(b'\n', buf) else {
+        scan::method_prefix(buf)?;
+        return Ok(None);
+    };
+    let line = buf[..nl].strip_suffix(b"\r").unwrap_or(&buf[..nl]);
+    if line.len() > MAX_REQUEST_LINE {
+        scan::method_prefix(line)?;
+        return Err(ParseError::UriTooLong);
+    }
+    Ok(Some((line, nl, parse_request_line(line)?)))
+}
+
+/// The request line in its usual shape, `METHOD target HTTP/1.1\r\n` with a known method, read
+/// straight from the head without first looking for its end. `None` for anything else, which
+/// [`request_line`] then reads the long way and answers exactly as it answers every line.
+fn usual_request_line(buf: &[u8]) -> Option<FoundLine<'_>> {
+    let (m_end, t_end, query_at) = method_and_target(buf).ok()?;
+    let version_at = m_end + 1 + t_end + 1;
+    if buf.get(version_at..version_at + 10)? != b"HTTP/1.1\r\n" {
+        return None;
+    }
+    let line = &buf[..version_at + 8];
+    if line.len() > MAX_REQUEST_LINE {
+        return None;
+    }
+    let request_line = RequestLine {
+        method: Method::from_bytes(&buf[..m_end])?,
+        target: &buf[m_end + 1..m_end + 1 + t_end],
+        query_at,
+        version: Version::Http11,
+    };
+    Some((line, version_at + 9, request_line))
 }
 
 /// httparse refuses a field at its first bad byte; the scanner, once the line has ended. The
@@ -279,6 +321,20 @@ static TARGET: [bool; 256] = {
 /// `method SP request-target SP HTTP-version` (no CR or LF), exactly one space between the
 /// parts. The target takes visible bytes, and bytes >= 0x80 for percent-decoding to sort out.
 pub fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, ParseError> {
+    let (m_end, t_end, query_at) = method_and_target(line)?;
+    let version = parse_version(&line[m_end + 1 + t_end + 1..])?;
+    let method = Method::from_bytes(&line[..m_end]).ok_or(ParseError::UnknownMethod)?;
+    Ok(RequestLine {
+        method,
+        target: &line[m_end + 1..m_end + 1 + t_end],
+        query_at,
+        version,
+    })
+}
+
+/// The method's end (at the first space), the target's length and where its `?` is: the line
+/// up to its second space, which must follow the target.
+fn method_and_target(line: &[u8]) -> Result<(usize, usize, Option<usize>), ParseError> {
     let m_end = line
         .iter()
         .position(|&b| !is_tchar(b))
@@ -304,14 +360,7 @@ pub fn parse_request_line(line: &[u8]) -> Result<RequestLine<'_>, ParseError> {
             _ => return Err(ParseError::Malformed),
         }
     }
-    let version = parse_version(&rest[t_end + 1..])?;
-    let method = Method::from_bytes(&line[..m_end]).ok_or(ParseError::UnknownMethod)?;
-    Ok(RequestLine {
-        method,
-        target: &rest[..t_end],
-        query_at,
-        version,
-    })
+    Ok((m_end, t_end, query_at))
 }
 
 /// `HTTP/x.y`: 1.0 is 1.0, any other 1.x is answered as 1.1 (RFC 9110 §2.5), 2 and up is 505.

@@ -2,7 +2,7 @@
 //! §6), whether the connection persists (§9.3), `Host` (§3.2) and `Expect` (RFC 9110 §10.1.1).
 //! These are the rules that keep request smuggling out; httparse only splits the fields.
 
-use super::host::valid_host;
+use super::host::KnownHost;
 use super::{BodyFraming, ParseError};
 use crate::http::token::{parse_decimal, trim_ows};
 use crate::http::Version;
@@ -17,10 +17,14 @@ pub struct Said {
 }
 
 /// Applies the framing, persistence, `Host` and `Expect` rules to a request's fields.
-pub fn read_fields(headers: &[httparse::Header<'_>], version: Version) -> Result<Said, ParseError> {
+pub fn read_fields(
+    headers: &[httparse::Header<'_>],
+    version: Version,
+    known: &mut KnownHost,
+) -> Result<Said, ParseError> {
     let mut fields = Fields::default();
     for h in headers {
-        fields.add(h)?;
+        fields.add(h, known)?;
     }
     let framing = fields.framing(version)?;
     if fields.hosts > 1 || (fields.hosts == 0 && version == Version::Http11) {
@@ -51,7 +55,7 @@ struct Fields {
 }
 
 impl Fields {
-    fn add(&mut self, h: &httparse::Header<'_>) -> Result<(), ParseError> {
+    fn add(&mut self, h: &httparse::Header<'_>, known: &mut KnownHost) -> Result<(), ParseError> {
         let name = h.name;
         // Most fields are none of ours: their length alone says so.
         if !matches!(name.len(), 4 | 6 | 10 | 14 | 17) {
@@ -61,7 +65,7 @@ impl Fields {
             self.hosts += 1;
             let v = trim_ows(h.value);
             // An empty Host is what a client sends for a target without an authority.
-            if !v.is_empty() && !valid_host(v) {
+            if !v.is_empty() && !known.valid(v) {
                 return Err(ParseError::BadHost);
             }
         } else if name.eq_ignore_ascii_case("content-length") {

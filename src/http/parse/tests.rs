@@ -2,13 +2,20 @@ use super::host::valid_host;
 use super::*;
 
 /// Parses `raw` into fresh slots and hands the outcome to `f` (which may not keep the head).
+/// Every head is parsed twice: knowing no `Host`, then knowing what the first parse learnt. The
+/// two answers must be the same.
 fn with_parsed_head<R>(
     raw: &[u8],
     max_head: usize,
     f: impl FnOnce(Result<Option<Head<'_>>, ParseError>) -> R,
 ) -> R {
+    let mut known = KnownHost::default();
     let mut slots = Slots::default();
-    f(parse_head(raw, max_head, &mut slots))
+    let cold = format!("{:?}", parse_head(raw, max_head, &mut slots, &mut known));
+    let mut slots = Slots::default();
+    let warm = parse_head(raw, max_head, &mut slots, &mut known);
+    assert_eq!(format!("{warm:?}"), cold, "a known Host changed the answer");
+    f(warm)
 }
 
 fn parse(raw: &[u8]) -> Result<(Method, Vec<u8>, Version, BodyFraming, bool), ParseError> {
@@ -186,83 +193,89 @@ fn host_rules() {
     assert!(parse(b"GET / HTTP/1.0\r\n\r\n").is_ok());
 }
 
+/// `Host` values the grammar accepts.
+const GOOD_HOSTS: &[&[u8]] = &[
+    b"a",
+    b"example.com",
+    b"example.com:8080",
+    b"a:0",
+    b"a:65535",
+    b"a:00080",
+    b"a:",
+    b"127.0.0.1",
+    b"999.1.1.1",
+    b"a%20b",
+    b"a%C3%A9",
+    b"-._~!$&'()*+,;=",
+    b"[::1]",
+    b"[::1]:",
+    b"[::1]:443",
+    b"[::]",
+    b"[1:2:3:4:5:6:7:8]",
+    b"[1::8]",
+    b"[::ffff:192.0.2.1]",
+    b"[2001:DB8::1]",
+    b"[v1.a]",
+    b"[V1F.a:b!$]",
+];
+
+/// `Host` values the grammar refuses.
+const BAD_HOSTS: &[&[u8]] = &[
+    b"",
+    b"host:port:x",
+    b"]]%%[[",
+    b"a:99999",
+    b"a:65536",
+    b"a:4294967296",
+    b"a:b",
+    b"a:8o",
+    b"a: 80",
+    b"a:-1",
+    b"a:+1",
+    b":80",
+    b":",
+    b"[::1",
+    b"[::1]x",
+    b"[::1]]",
+    b"[::1]:x",
+    b"[::1]:65536",
+    b"::1",
+    b"[]",
+    b"[1:2:3:4:5:6:7:8:9]",
+    b"[1::2::3]",
+    b"[12345::]",
+    b"[::g]",
+    b"[::1%25eth0]",
+    b"[1.2.3.4]",
+    b"[::01.2.3.4]",
+    b"[v]",
+    b"[v1]",
+    b"[v1.]",
+    b"[vg.a]",
+    b"[v1.a%20]",
+    b"[v1.a/]",
+    b"a%",
+    b"a%2",
+    b"a%2g",
+    b"a[b",
+    b"a]",
+    b"a@b",
+    b"a/b",
+    b"a\\b",
+    b"a b",
+    b"\xc3\xa9",
+];
+
 #[test]
 fn host_grammar() {
-    for good in [
-        &b"a"[..],
-        b"example.com",
-        b"example.com:8080",
-        b"a:0",
-        b"a:65535",
-        b"a:00080",
-        b"a:",
-        b"127.0.0.1",
-        b"999.1.1.1",
-        b"a%20b",
-        b"a%C3%A9",
-        b"-._~!$&'()*+,;=",
-        b"[::1]",
-        b"[::1]:",
-        b"[::1]:443",
-        b"[::]",
-        b"[1:2:3:4:5:6:7:8]",
-        b"[1::8]",
-        b"[::ffff:192.0.2.1]",
-        b"[2001:DB8::1]",
-        b"[v1.a]",
-        b"[V1F.a:b!$]",
-    ] {
+    for &good in GOOD_HOSTS {
         assert!(valid_host(good), "{:?}", String::from_utf8_lossy(good));
         let mut raw = b"GET / HTTP/1.1\r\nHost: ".to_vec();
         raw.extend_from_slice(good);
         raw.extend_from_slice(b"\r\n\r\n");
         assert!(parse(&raw).is_ok(), "{:?}", String::from_utf8_lossy(good));
     }
-    for bad in [
-        &b""[..],
-        b"host:port:x",
-        b"]]%%[[",
-        b"a:99999",
-        b"a:65536",
-        b"a:4294967296",
-        b"a:b",
-        b"a:8o",
-        b"a: 80",
-        b"a:-1",
-        b"a:+1",
-        b":80",
-        b":",
-        b"[::1",
-        b"[::1]x",
-        b"[::1]]",
-        b"[::1]:x",
-        b"[::1]:65536",
-        b"::1",
-        b"[]",
-        b"[1:2:3:4:5:6:7:8:9]",
-        b"[1::2::3]",
-        b"[12345::]",
-        b"[::g]",
-        b"[::1%25eth0]",
-        b"[1.2.3.4]",
-        b"[::01.2.3.4]",
-        b"[v]",
-        b"[v1]",
-        b"[v1.]",
-        b"[vg.a]",
-        b"[v1.a%20]",
-        b"[v1.a/]",
-        b"a%",
-        b"a%2",
-        b"a%2g",
-        b"a[b",
-        b"a]",
-        b"a@b",
-        b"a/b",
-        b"a\\b",
-        b"a b",
-        b"\xc3\xa9",
-    ] {
+    for &bad in BAD_HOSTS {
         assert!(!valid_host(bad), "{:?}", String::from_utf8_lossy(bad));
         if bad.is_empty() {
             continue; // an empty Host *value* is allowed
@@ -300,6 +313,40 @@ fn host_grammar() {
         };
         assert_eq!(r, want, "{:?}", String::from_utf8_lossy(target));
     }
+}
+
+/// A known `Host` stands in for the grammar only for the very same bytes: a value that
+/// merely starts like it, or is as long, is checked, and a refused one is never remembered.
+#[test]
+fn a_known_host_answers_as_the_grammar_does() {
+    let mut known = KnownHost::default();
+    let sequence: &[&[u8]] = &[
+        b"localhost:8080",
+        b"localhost:8080",
+        b"localhost:8080x",
+        b"localhost:808",
+        b"localhost:80800",
+        b"localhost:8080",
+        b"localhost/8080",
+        b"localhost/8080",
+        b"a b",
+        b"a b",
+        b"",
+        b"",
+    ];
+    for &v in sequence
+        .iter()
+        .chain(GOOD_HOSTS)
+        .chain(BAD_HOSTS)
+        .chain(GOOD_HOSTS)
+    {
+        for _ in 0..2 {
+            let said = known.valid(v);
+            assert_eq!(said, valid_host(v), "{:?}", String::from_utf8_lossy(v));
+        }
+    }
+    let long = [b'a'; 200];
+    assert!(known.valid(&long) && known.valid(&long[..64]) && known.valid(&long[..65]));
 }
 
 #[test]
@@ -732,6 +779,43 @@ mod props {
             let mut scanner = HeadScanner::default();
             prop_assert_eq!(scanner.scan(&raw[..at], 32768), Ok(None));
             prop_assert_eq!(scanner.scan(&raw, 32768), Ok(Some(raw.len())));
+        }
+
+        /// Whatever a known `Host` is, it answers every value as the grammar does.
+        #[test]
+        fn a_known_host_never_changes_the_answer(
+            values in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(GOOD_HOSTS),
+                    proptest::sample::select(BAD_HOSTS),
+                ].prop_map(<[u8]>::to_vec)
+                .boxed()
+                .prop_union(proptest::collection::vec(any::<u8>(), 0..20).boxed())
+                .or("[a-z0-9.:%\\[\\]-]{0,12}".prop_map(String::into_bytes).boxed()),
+                1..12,
+            )
+        ) {
+            let mut known = KnownHost::default();
+            for v in &values {
+                prop_assert_eq!(known.valid(v), valid_host(v), "{:?}", String::from_utf8_lossy(v));
+            }
+        }
+
+        /// The usual request line, read straight from the head, is what the long way finds.
+        #[test]
+        fn the_usual_request_line_is_the_line_the_long_way_reads(
+            method in "[A-Z]{1,8}|GET|HEAD|POST",
+            target in "[ -~\u{80}-\u{ff}]{0,16}",
+            version in "HTTP/1\\.[01]|HTTP/1\\.1 |HTTP/2\\.0",
+            eol in "\r\n|\n|\r|\r\r\n|",
+            tail in proptest::collection::vec(any::<u8>(), 0..8),
+        ) {
+            let mut raw = format!("{method} {target} {version}{eol}").into_bytes();
+            raw.extend_from_slice(&tail);
+            let long = request_line(&raw);
+            if let Some(usual) = usual_request_line(&raw) {
+                prop_assert_eq!(format!("{:?}", Ok::<_, ParseError>(Some(usual))), format!("{long:?}"));
+            }
         }
 
         /// Arbitrary bytes never panic the parser or the scanner.
