@@ -9,6 +9,8 @@ pub struct Config {
     pub root: PathBuf,
     pub binds: Vec<SocketAddr>,
     pub workers: usize,
+    /// `--reuse-port`: join a port another spindle holds (for a restart), even with one worker.
+    pub reuse_port: bool,
     pub max_connections: usize,
     pub request_timeout: Duration,
     pub keep_alive_timeout: Duration,
@@ -29,6 +31,7 @@ impl Default for Config {
             root: PathBuf::from("."),
             binds: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
             workers: 1,
+            reuse_port: false,
             max_connections: 10_000,
             request_timeout: Duration::from_secs(10),
             keep_alive_timeout: Duration::from_secs(5),
@@ -49,10 +52,11 @@ impl Default for Config {
 pub const RESERVED_FDS: u64 = 64;
 
 impl Config {
-    /// Clamps `max_connections` so that connections cannot use up every descriptor.
-    /// Returns the old value if it changed.
+    /// Clamps `max_connections` (per worker) so that the connections of all workers together
+    /// cannot use up every descriptor. Returns the old value if it changed.
     pub fn clamp_connections(&mut self, nofile: u64) -> Option<usize> {
-        let cap = nofile.saturating_sub(RESERVED_FDS).max(1) as usize;
+        let workers = self.workers.max(1) as u64;
+        let cap = (nofile.saturating_sub(RESERVED_FDS) / workers).max(1) as usize;
         if self.max_connections > cap {
             let old = self.max_connections;
             self.max_connections = cap;

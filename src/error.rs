@@ -15,6 +15,8 @@ pub enum StartError {
     /// `--access-log PATH` cannot be opened.
     AccessLog(String, io::Error),
     Io(&'static str, io::Error),
+    /// A combination of settings spindle cannot serve (yet).
+    Unsupported(&'static str),
 }
 
 impl fmt::Display for StartError {
@@ -26,6 +28,7 @@ impl fmt::Display for StartError {
             StartError::Root(p, e) => write!(f, "ROOT {}: {e}", p.display()),
             StartError::AccessLog(p, e) => write!(f, "access log {p}: {}", bare(e)),
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
+            StartError::Unsupported(what) => f.write_str(what),
         }
     }
 }

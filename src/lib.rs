@@ -18,6 +18,7 @@ pub mod offload;
 pub mod reactor;
 pub mod router;
 pub mod stats;
+pub mod supervisor;
 pub mod timer;
 
 use std::io;
@@ -31,74 +32,121 @@ pub use reactor::{CutShort, ShutdownHandle};
 use conn::Limits;
 use reactor::{Reactor, ReactorConfig};
 
-/// A bound server, ready to run: listeners open, nothing served yet.
+/// A bound server, ready to run: every worker's listeners open, nothing served yet.
 pub struct Server {
-    reactor: Reactor,
+    workers: Vec<Reactor>,
+    supervisor: supervisor::Supervisor,
 }
 
 impl Server {
-    /// Checks ROOT and opens the listeners of `config`, with the standard handler.
+    /// Checks ROOT and opens the listeners of `config`, with the standard handler (one per
+    /// worker, each with its own file cache).
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         check_root(config)?;
-        let files = files::Files::new(
-            &config.root,
-            config.listing,
-            config.show_hidden,
-            config.allow_write,
-        )
-        .map_err(|e| StartError::Root(config.root.clone(), e))?;
-        let handler = Box::new(router::Router::new(config.builtins, files));
-        Server::with_handler(config, handler)
+        Server::with_handlers(config, || {
+            let files = files::Files::new(
+                &config.root,
+                config.listing,
+                config.show_hidden,
+                config.allow_write,
+            )
+            .map_err(|e| StartError::Root(config.root.clone(), e))?;
+            Ok(Box::new(router::Router::new(config.builtins, files)))
+        })
     }
 
-    /// Like [`Server::bind`] with a handler of your own.
+    /// Like [`Server::bind`] with a handler of your own, for one worker.
     pub fn with_handler(config: &Config, handler: Box<dyn Handler>) -> Result<Server, StartError> {
+        if config.workers > 1 {
+            return Err(StartError::Unsupported(
+                "one handler can serve one worker: use Server::with_handlers",
+            ));
+        }
+        let mut handler = Some(handler);
+        Server::with_handlers(config, || {
+            handler
+                .take()
+                .ok_or(StartError::Unsupported("one handler for one worker"))
+        })
+    }
+
+    /// `config.workers` reactors, each answering with a handler of its own from `make`.
+    pub fn with_handlers(
+        config: &Config,
+        mut make: impl FnMut() -> Result<Box<dyn Handler>, StartError>,
+    ) -> Result<Server, StartError> {
         check_root(config)?;
-        let listeners = config
+        let n = config.workers.max(1);
+        if n > 1 && config.access_log.is_some() {
+            return Err(StartError::Unsupported(
+                "--access-log with more than one worker is not supported yet",
+            ));
+        }
+        // groups[a][w]: worker w's listener on address a.
+        let mut groups = config
             .binds
             .iter()
-            .map(|&addr| listener::bind(addr, false))
+            .map(|&addr| listener::bind_group(addr, n, config.reuse_port))
             .collect::<Result<Vec<_>, _>>()?;
-        let rc = ReactorConfig {
-            max_connections: config.max_connections,
-            request_timeout: config.request_timeout,
-            keep_alive_timeout: config.keep_alive_timeout,
-            write_timeout: config.write_timeout,
-            shutdown_grace: config.shutdown_grace,
-            limits: Limits {
-                max_head: config.max_head,
-                max_body: config.max_body,
-            },
-        };
-        let log = match &config.access_log {
-            Some(dest) => Some(
-                access_log::AccessLog::open(dest)
-                    .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
-            ),
-            None => None,
-        };
-        let reactor =
-            Reactor::new(listeners, handler, log, rc).map_err(|e| StartError::Io("poll", e))?;
-        Ok(Server { reactor })
+        let board = std::sync::Arc::new(stats::Board::new(n));
+        let mut workers = Vec::with_capacity(n);
+        for w in (0..n).rev() {
+            let listeners = groups.iter_mut().filter_map(Vec::pop).collect();
+            let log = match &config.access_log {
+                Some(dest) => Some(
+                    access_log::AccessLog::open(dest)
+                        .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
+                ),
+                None => None,
+            };
+            let stats = stats::Stats::of_worker(board.clone(), w);
+            let reactor = Reactor::new(listeners, make()?, log, stats, reactor_config(config))
+                .map_err(|e| StartError::Io("poll", e))?;
+            workers.push(reactor);
+        }
+        workers.reverse();
+        Ok(Server {
+            workers,
+            supervisor: supervisor::Supervisor::new().map_err(|e| StartError::Io("poll", e))?,
+        })
     }
 
-    /// The addresses actually bound (port 0 resolved).
+    /// The addresses actually bound (port 0 resolved), once each.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.reactor.local_addrs()
+        self.workers
+            .first()
+            .map(Reactor::local_addrs)
+            .unwrap_or_default()
     }
 
+    /// Stops every worker.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.reactor.shutdown_handle()
+        ShutdownHandle::all(self.workers.iter().map(Reactor::shutdown_handle))
     }
 
-    /// SIGINT/SIGTERM start a graceful shutdown; a second one stops at once.
+    /// SIGINT/SIGTERM start a graceful shutdown of every worker; a second one stops at once.
+    /// For the binary: a library user keeps its own signals.
     pub fn handle_signals(&mut self) -> io::Result<()> {
-        self.reactor.handle_signals()
+        self.supervisor.handle_signals()
     }
 
-    /// Serves until shut down.
-    pub fn run(mut self) -> io::Result<()> {
-        self.reactor.run()
+    /// Serves until shut down: each worker on a thread of its own, this one supervising.
+    pub fn run(self) -> io::Result<()> {
+        self.supervisor.run(self.workers)
+    }
+}
+
+fn reactor_config(config: &Config) -> ReactorConfig {
+    ReactorConfig {
+        max_connections: config.max_connections,
+        request_timeout: config.request_timeout,
+        keep_alive_timeout: config.keep_alive_timeout,
+        write_timeout: config.write_timeout,
+        shutdown_grace: config.shutdown_grace,
+        limits: Limits {
+            max_head: config.max_head,
+            max_body: config.max_body,
+        },
     }
 }
 

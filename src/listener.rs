@@ -36,6 +36,33 @@ pub fn bind(addr: SocketAddr, reuse_port: bool) -> Result<TcpListener, StartErro
     Ok(TcpListener::from_std(socket.into()))
 }
 
+/// `n` listeners on `addr`, one per worker, in one `SO_REUSEPORT` group so that the kernel
+/// spreads new connections over them; one plain listener when `n` is 1 and `reuse_port` (the
+/// `--reuse-port` option) is off. Port 0: the first listener picks the port, the others join it.
+///
+/// Before a group is formed the address is probed with a plain bind: a port held by another
+/// server (even one with `SO_REUSEPORT` set) fails "already in use" instead of being shared by
+/// accident. `--reuse-port` skips the probe on purpose, to take over from a running spindle.
+pub fn bind_group(
+    addr: SocketAddr,
+    n: usize,
+    reuse_port: bool,
+) -> Result<Vec<TcpListener>, StartError> {
+    if n <= 1 && !reuse_port {
+        return Ok(vec![bind(addr, false)?]);
+    }
+    if !reuse_port && addr.port() != 0 {
+        drop(bind(addr, false)?);
+    }
+    let first = bind(addr, true)?;
+    let addr = first.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+    let mut group = vec![first];
+    for _ in 1..n {
+        group.push(bind(addr, true)?);
+    }
+    Ok(group)
+}
+
 /// Raises the soft descriptor limit to the hard limit (as Go's runtime does) and returns the
 /// soft limit now in force.
 pub fn raise_nofile_limit() -> io::Result<u64> {

@@ -30,9 +30,12 @@ struct Cli {
         default_value = "127.0.0.1:8080"
     )]
     bind: Vec<SocketAddr>,
-    /// Reactors, one per thread (only 1 for now)
-    #[arg(short, long, value_name = "N", default_value = "1", value_parser = count)]
+    /// Reactors, one per thread: a number, or auto for one per CPU this process may use
+    #[arg(short, long, value_name = "N|auto", default_value = "1", value_parser = workers)]
     workers: usize,
+    /// Share the port with another spindle (SO_REUSEPORT), to take over from it
+    #[arg(long)]
+    reuse_port: bool,
     /// Open connections per reactor
     #[arg(long, value_name = "N", default_value = "10000", value_parser = count)]
     max_connections: usize,
@@ -95,6 +98,14 @@ fn secs(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `auto` (the CPUs this process may run on) or a count of at least 1.
+fn workers(s: &str) -> Result<usize, String> {
+    if s == "auto" {
+        return Ok(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    }
+    count(s)
+}
+
 /// A count of at least 1 (SPEC §2: zero or negative is a usage error).
 fn count(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
@@ -131,19 +142,21 @@ fn start_logging(cli: &Cli) {
     } else {
         LevelFilter::Info
     };
+    // With several workers, each line says which one it comes from (its thread, `w1`…).
     let _ = simple_logger::SimpleLogger::new()
+        .with_threads(cli.workers > 1)
         .with_level(LevelFilter::Warn.min(level))
         .with_module_level("spindle", level)
         .init();
 }
 
-/// The settings the command line asks for. `--workers` above 1 is accepted but not supported
-/// yet: one reactor runs, and a warning says so.
+/// The settings the command line asks for.
 fn config(cli: Cli) -> Config {
-    let mut config = Config {
+    Config {
         root: cli.root,
         binds: cli.bind,
         workers: cli.workers,
+        reuse_port: cli.reuse_port,
         max_connections: cli.max_connections,
         request_timeout: cli.request_timeout,
         keep_alive_timeout: cli.keep_alive_timeout,
@@ -156,15 +169,7 @@ fn config(cli: Cli) -> Config {
         show_hidden: cli.show_hidden,
         builtins: !cli.no_builtins,
         access_log: cli.access_log,
-    };
-    if config.workers > 1 {
-        warn!(
-            "--workers {} is not supported yet: running one reactor",
-            config.workers
-        );
-        config.workers = 1;
     }
-    config
 }
 
 /// Raises the descriptor limit as far as allowed and keeps `--max-connections` below it, so
@@ -177,8 +182,8 @@ fn fit_descriptor_limit(config: &mut Config) {
         Ok(nofile) => {
             if let Some(old) = config.clamp_connections(nofile) {
                 warn!(
-                    "--max-connections {} is above the descriptor limit {}: using {}",
-                    old, nofile, config.max_connections
+                    "--max-connections {} per worker is above what the descriptor limit {} allows {} worker(s): using {}",
+                    old, nofile, config.workers, config.max_connections
                 );
             }
         }
@@ -201,8 +206,9 @@ fn serve(config: &Config) -> Result<(), String> {
         );
     }
     info!(
-        "spindle {} started: {} listener(s), up to {} connections, built-ins {}",
+        "spindle {} started: {} worker(s), {} listener(s) each, up to {} connections per worker, built-ins {}",
         env!("CARGO_PKG_VERSION"),
+        config.workers,
         config.binds.len(),
         config.max_connections,
         if config.builtins { "on" } else { "off" }

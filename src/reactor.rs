@@ -4,14 +4,13 @@
 use std::io::{self, ErrorKind};
 use std::mem;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use log::{debug, info, trace, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
-use signal_hook_mio::v1_0::Signals;
 use slab::Slab;
 
 use crate::access_log::AccessLog;
@@ -19,12 +18,11 @@ use crate::buf::BufPool;
 use crate::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use crate::handler::{Handler, Response};
 use crate::offload::Offload;
+use crate::stats::Stats;
 use crate::timer::{Timeouts, TimerKind, Timers};
 
 /// Wakes the loop from another thread: shutdown, or a helper thread's finished job.
 const WAKER: Token = Token(usize::MAX);
-/// SIGINT and SIGTERM, once `handle_signals` has been called.
-const SIGNALS: Token = Token(usize::MAX - 1);
 /// Listener `i` has token `LISTENER_BASE - i`; connections use small slab keys.
 const LISTENER_BASE: usize = usize::MAX - 2;
 /// After `EMFILE`, try accepting again this soon even if no connection closes.
@@ -43,17 +41,42 @@ pub struct ReactorConfig {
     pub limits: Limits,
 }
 
-/// Asks a running reactor to shut down gracefully, from any thread.
+/// What a reactor has been asked to do about stopping: a value that only ever goes up.
+const SERVE: u8 = 0;
+/// Finish what is in flight within `--shutdown-grace`, then return.
+const DRAIN: u8 = 1;
+/// Return now (a second signal).
+const CUT: u8 = 2;
+
+/// Asks running reactors (one, or every worker of a server) to stop, from any thread.
 #[derive(Clone)]
 pub struct ShutdownHandle {
-    flag: Arc<AtomicBool>,
-    waker: Arc<Waker>,
+    reactors: Vec<(Arc<AtomicU8>, Arc<Waker>)>,
 }
 
 impl ShutdownHandle {
+    /// One handle for all of `handles`.
+    pub fn all(handles: impl IntoIterator<Item = ShutdownHandle>) -> ShutdownHandle {
+        ShutdownHandle {
+            reactors: handles.into_iter().flat_map(|h| h.reactors).collect(),
+        }
+    }
+
+    /// A graceful shutdown: in-flight responses get `--shutdown-grace` to finish.
     pub fn shutdown(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        let _ = self.waker.wake();
+        self.raise(DRAIN);
+    }
+
+    /// Stop at once (`run` returns [`CutShort`]).
+    pub fn cut_short(&self) {
+        self.raise(CUT);
+    }
+
+    fn raise(&self, level: u8) {
+        for (stop, waker) in &self.reactors {
+            stop.fetch_max(level, Ordering::SeqCst);
+            let _ = waker.wake();
+        }
     }
 }
 
@@ -89,14 +112,12 @@ pub struct Reactor {
     accepting: Accepting,
     /// This pause has been reported.
     pause_warned: bool,
-    shutdown: Arc<AtomicBool>,
+    /// [`SERVE`], [`DRAIN`] or [`CUT`], raised by a [`ShutdownHandle`].
+    stop: Arc<AtomicU8>,
     waker: Arc<Waker>,
     /// Helper threads for work that may block (their answers arrive through the waker).
     offload: Offload<Response>,
     draining_until: Option<Instant>,
-    signals: Option<Signals>,
-    /// A second signal during the grace period: stop now.
-    cut_short: bool,
 }
 
 /// `run` ended because a second signal cut the grace period short.
@@ -112,10 +133,13 @@ impl std::fmt::Display for CutShort {
 impl std::error::Error for CutShort {}
 
 impl Reactor {
+    /// A reactor for `listeners`, answering with `handler` and counting into `stats` (a
+    /// worker's own counters on the server's board).
     pub fn new(
         listeners: Vec<TcpListener>,
         handler: Box<dyn Handler>,
         log: Option<AccessLog>,
+        stats: Stats,
         config: ReactorConfig,
     ) -> io::Result<Reactor> {
         let poll = Poll::new()?;
@@ -146,6 +170,7 @@ impl Reactor {
                 torture: torture(),
                 pool: BufPool::new(1024),
                 log,
+                stats,
                 ..Shared::new(handler, config.limits.clone())
             },
             config,
@@ -156,44 +181,16 @@ impl Reactor {
             next_serial: 0,
             accepting: Accepting::Yes,
             pause_warned: false,
-            shutdown: Arc::new(AtomicBool::new(false)),
+            stop: Arc::new(AtomicU8::new(SERVE)),
             waker,
             offload,
             draining_until: None,
-            signals: None,
-            cut_short: false,
         })
-    }
-
-    /// SIGINT and SIGTERM start a graceful shutdown; a second one ends it at once (`run` then
-    /// returns a `CutShort` error). For the binary: a library user keeps its own signals.
-    pub fn handle_signals(&mut self) -> io::Result<()> {
-        let mut signals = Signals::new([libc::SIGINT, libc::SIGTERM])?;
-        self.poll
-            .registry()
-            .register(&mut signals, SIGNALS, Interest::READABLE)?;
-        self.signals = Some(signals);
-        Ok(())
-    }
-
-    fn on_signals(&mut self) {
-        let Some(signals) = self.signals.as_mut() else {
-            return;
-        };
-        for sig in signals.pending() {
-            if self.shutdown.swap(true, Ordering::SeqCst) {
-                warn!("signal {sig} again: stopping now");
-                self.cut_short = true;
-            } else {
-                info!("signal {sig}: shutting down (a second one stops at once)");
-            }
-        }
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
-            flag: self.shutdown.clone(),
-            waker: self.waker.clone(),
+            reactors: vec![(self.stop.clone(), self.waker.clone())],
         }
     }
 
@@ -229,11 +226,13 @@ impl Reactor {
             self.run_turns();
             self.fire_timers();
             self.reap();
-            if self.cut_short {
+            self.shared.stats.publish();
+            let stop = self.stop.load(Ordering::Relaxed);
+            if stop >= CUT {
                 self.abandon_log();
                 return Err(io::Error::other(CutShort));
             }
-            if self.shutdown.load(Ordering::Relaxed) && self.draining_until.is_none() {
+            if stop >= DRAIN && self.draining_until.is_none() {
                 self.begin_shutdown();
             }
             if let Some(until) = self.draining_until {
@@ -282,7 +281,6 @@ impl Reactor {
         for ev in events.iter() {
             match ev.token() {
                 WAKER => self.collect_offloaded(),
-                SIGNALS => self.on_signals(),
                 Token(t) if t > LISTENER_BASE - self.listeners.len() && t <= LISTENER_BASE => {
                     self.accept(LISTENER_BASE - t, true);
                 }

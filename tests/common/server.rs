@@ -116,44 +116,14 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// A tiny parser for the flat JSON `/-/stats` returns (numbers and one nested object).
+    /// A tiny parser for the JSON `/-/stats` returns: numbers, objects and arrays of objects.
+    /// A nested value's key is its path: `status.404`, `workers.0.requests_total`.
     pub fn parse(json: &str) -> Stats {
         let s = json.trim();
         assert!(s.starts_with('{') && s.ends_with('}'), "not an object: {s}");
         let mut values = Vec::new();
-        let mut prefix = String::new();
-        let b = s.as_bytes();
-        let mut i = 1;
-        while i < b.len() {
-            match b[i] {
-                b'"' => {
-                    let end = i + 1 + s[i + 1..].find('"').expect("unterminated key");
-                    let key = &s[i + 1..end];
-                    i = end + 1;
-                    assert_eq!(b[i], b':', "expected ':' after key {key} in {s}");
-                    i += 1;
-                    if b[i] == b'{' {
-                        prefix = format!("{key}.");
-                        i += 1;
-                    } else {
-                        let start = i;
-                        while i < b.len() && b[i].is_ascii_digit() {
-                            i += 1;
-                        }
-                        let n: u64 = s[start..i]
-                            .parse()
-                            .unwrap_or_else(|_| panic!("value of {key} is not a number in {s}"));
-                        values.push((format!("{prefix}{key}"), n));
-                    }
-                }
-                b'}' => {
-                    prefix.clear();
-                    i += 1;
-                }
-                b',' => i += 1,
-                c => panic!("unexpected {:?} at {i} in {s}", c as char),
-            }
-        }
+        let end = parse_object(s, 0, "", &mut values);
+        assert_eq!(end, s.len(), "trailing bytes in {s}");
         Stats { values }
     }
 
@@ -312,4 +282,59 @@ pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
         .read_to_string(&mut err)
         .unwrap();
     (status, out, err)
+}
+
+/// Parses the object starting at `s[i]` (a `{`), its numbers into `values` under `prefix`;
+/// returns the index after its `}`.
+fn parse_object(s: &str, mut i: usize, prefix: &str, values: &mut Vec<(String, u64)>) -> usize {
+    let b = s.as_bytes();
+    assert_eq!(b[i], b'{', "expected an object at {i} in {s}");
+    i += 1;
+    loop {
+        match b[i] {
+            b'}' => return i + 1,
+            b',' => i += 1,
+            b'"' => {
+                let end = i + 1 + s[i + 1..].find('"').expect("unterminated key");
+                let key = format!("{prefix}{}", &s[i + 1..end]);
+                i = end + 1;
+                assert_eq!(b[i], b':', "expected ':' after key {key} in {s}");
+                i = parse_value(s, i + 1, &key, values);
+            }
+            c => panic!("unexpected {:?} at {i} in {s}", c as char),
+        }
+    }
+}
+
+/// Parses a number, an object or an array of objects at `s[i]`; returns the index after it.
+fn parse_value(s: &str, mut i: usize, key: &str, values: &mut Vec<(String, u64)>) -> usize {
+    let b = s.as_bytes();
+    match b[i] {
+        b'{' => parse_object(s, i, &format!("{key}."), values),
+        b'[' => {
+            i += 1;
+            let mut n = 0;
+            loop {
+                match b[i] {
+                    b']' => return i + 1,
+                    b',' => i += 1,
+                    _ => {
+                        i = parse_value(s, i, &format!("{key}.{n}"), values);
+                        n += 1;
+                    }
+                }
+            }
+        }
+        _ => {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            let n: u64 = s[start..i]
+                .parse()
+                .unwrap_or_else(|_| panic!("value of {key} is not a number in {s}"));
+            values.push((key.to_owned(), n));
+            i
+        }
+    }
 }

@@ -1,0 +1,213 @@
+//! `--workers N`: N reactors on N threads, each with its own listener in one `SO_REUSEPORT`
+//! group, so that the kernel spreads new connections over them. Every worker answers, the
+//! spread is even enough, `/-/stats` sums them and shows each one, a port held by another
+//! server is never shared by accident, and SIGTERM drains every worker.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::{Duration, Instant};
+
+use common::{get, run_binary, signal, spawn_binary_piped, wait_exit, Client, Stats, TestServer};
+
+/// `n` connections, each answered once and kept open (so that every one is a new accept).
+fn answered_connections(srv: &TestServer, n: usize, path: &str) -> Vec<Client> {
+    let mut clients: Vec<Client> = (0..n)
+        .map(|_| {
+            let mut c = srv.connect();
+            c.send(get(path).as_bytes());
+            c
+        })
+        .collect();
+    for c in &mut clients {
+        assert_eq!(c.read_response().status, 200);
+    }
+    clients
+}
+
+/// Each worker's `key` (`connections_total`, `requests_total`…), from `/-/stats`.
+fn per_worker(s: &Stats, workers: usize, key: &str) -> Vec<u64> {
+    (0..workers)
+        .map(|w| {
+            s.get(&format!("workers.{w}.{key}"))
+                .unwrap_or_else(|| panic!("no workers.{w}.{key}"))
+        })
+        .collect()
+}
+
+/// `/-/stats` once every worker has published at least `total` connections in all.
+fn stats_once_published(srv: &TestServer, workers: usize, total: u64) -> Stats {
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let s = srv.stats();
+        let seen: u64 = per_worker(&s, workers, "connections_total").iter().sum();
+        if seen >= total {
+            return s;
+        }
+        assert!(
+            Instant::now() < until,
+            "never counted {total} connections: {s:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn two_workers_share_200_connections_none_above_70_percent() {
+    let srv = TestServer::with(|c| c.workers = 2);
+    let _open = answered_connections(&srv, 200, "/-/plaintext");
+    let s = stats_once_published(&srv, 2, 200);
+    let conns = per_worker(&s, 2, "connections_total");
+    let all: u64 = conns.iter().sum();
+    assert!(
+        conns.iter().all(|&c| c * 10 <= all * 7),
+        "the kernel's spread: {conns:?}"
+    );
+    // The top-level numbers are the workers' sums.
+    assert_eq!(s.count("connections_total"), all, "{s:?}");
+    let requests = per_worker(&s, 2, "requests_total");
+    assert_eq!(s.count("requests_total"), requests.iter().sum::<u64>());
+}
+
+#[test]
+fn four_workers_all_answer_pipelined_requests() {
+    let srv = TestServer::with(|c| c.workers = 4);
+    let mut clients: Vec<Client> = (0..200).map(|_| srv.connect()).collect();
+    let batch = get("/-/plaintext").repeat(4);
+    for c in &mut clients {
+        c.send(batch.as_bytes());
+    }
+    for c in &mut clients {
+        for _ in 0..4 {
+            let r = c.read_response();
+            assert_eq!((r.status, r.body.as_slice()), (200, &b"Hello, World!"[..]));
+        }
+    }
+    let s = stats_once_published(&srv, 4, 200);
+    let requests = per_worker(&s, 4, "requests_total");
+    assert!(
+        requests.iter().all(|&r| r >= 4),
+        "requests per worker: {requests:?}"
+    );
+    assert!(s.count("status.200") >= 800, "{s:?}");
+}
+
+#[test]
+fn delays_run_on_every_worker_at_once() {
+    let srv = TestServer::with(|c| c.workers = 2);
+    let t = Instant::now();
+    let mut clients: Vec<Client> = (0..40).map(|_| srv.connect()).collect();
+    for c in &mut clients {
+        c.send(get("/-/delay/300").as_bytes());
+    }
+    for c in &mut clients {
+        assert_eq!(c.read_response().status, 200);
+    }
+    // Forty delays of 300 ms, none waiting for another (generous: a loaded CI machine).
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    let s = stats_once_published(&srv, 2, 40);
+    let conns = per_worker(&s, 2, "connections_total");
+    assert!(conns.iter().all(|&c| c > 0), "{conns:?}");
+}
+
+/// A port nobody listens on (bound once by the test, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+fn a_port_held_by_another_server_is_refused_whatever_the_workers() {
+    for (first, second) in [("1", "1"), ("1", "2"), ("2", "1"), ("2", "2")] {
+        let addr = format!("127.0.0.1:{}", free_port());
+        let mut running = spawn_binary_piped(&["--bind", &addr, "--workers", first, "-q", "."]);
+        let (status, _, err) = run_binary(&["--bind", &addr, "--workers", second, "-q", "."]);
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "--workers {second} after --workers {first}: {err}"
+        );
+        assert!(err.contains("already in use"), "{err}");
+        // The first one serves on, alone.
+        let r = running.connect().request(get("/-/plaintext").as_bytes());
+        assert_eq!(r.status, 200);
+        signal(&running.child, libc::SIGTERM);
+        assert_eq!(
+            wait_exit(&mut running.child, Duration::from_secs(5)).code(),
+            Some(0)
+        );
+    }
+}
+
+#[test]
+fn port_0_with_two_workers_and_two_addresses_prints_each_address_once() {
+    use std::io::BufRead;
+    let mut s = spawn_binary_piped(&[
+        "--bind",
+        "127.0.0.1:0",
+        "--bind",
+        "127.0.0.2:0",
+        "--workers",
+        "2",
+        "-q",
+        ".",
+    ]);
+    let mut second = String::new();
+    s.stdout.read_line(&mut second).unwrap();
+    let addrs = [s.addr.clone(), common::listening_addr(&second)];
+    assert!(addrs[0].starts_with("127.0.0.1:") && addrs[1].starts_with("127.0.0.2:"));
+    for addr in &addrs {
+        let addr: SocketAddr = addr.parse().unwrap();
+        assert_ne!(addr.port(), 0);
+        for _ in 0..20 {
+            let r = Client::connect(addr).request(get("/-/plaintext").as_bytes());
+            assert_eq!(r.status, 200);
+        }
+    }
+    signal(&s.child, libc::SIGTERM);
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(5)).code(),
+        Some(0)
+    );
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut s.stdout, &mut rest).unwrap();
+    assert!(!rest.contains("listening"), "printed again: {rest}");
+}
+
+#[test]
+fn sigterm_drains_downloads_on_every_worker_and_log_lines_name_their_worker() {
+    let mut s = spawn_binary_piped(&["--bind", "127.0.0.1:0", "--workers", "2", "-v", "."]);
+    let addr: SocketAddr = s.addr.parse().unwrap();
+    // Slow 4 MiB downloads on enough connections that both workers have some.
+    let mut downloads: Vec<Client> = (0..8)
+        .map(|_| {
+            let mut c = Client::connect_with_recv_buffer(addr, 16 * 1024);
+            c.set_read_timeout(Duration::from_secs(10));
+            c.send(b"GET /-/bytes/4194304 HTTP/1.1\r\nHost: x\r\n\r\n");
+            c.wait_read().0.expect("the first bytes of a download");
+            c
+        })
+        .collect();
+    signal(&s.child, libc::SIGTERM);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(s.child.try_wait().unwrap().is_none(), "exited mid-download");
+    for c in &mut downloads {
+        let got = c.read_to_close();
+        let body_at = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        assert_eq!(got.len() - body_at, 4 << 20, "a whole body");
+    }
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(5)).code(),
+        Some(0)
+    );
+    let err = s.read_stderr();
+    let accepted = |w: &str| {
+        err.lines()
+            .filter(|l| l.contains(&format!("@{w}]")) && l.contains("accepted"))
+            .count()
+    };
+    assert_eq!(accepted("w1") + accepted("w2"), 8, "{err}");
+    assert!(accepted("w1") > 0 && accepted("w2") > 0, "{err}");
+}
