@@ -17,6 +17,8 @@ pub const MAX_DELAY_MS: u64 = 60_000;
 pub const PATTERN: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 const HELLO: &[u8] = b"Hello, World!";
+/// The path of [`health`].
+pub const HEALTH: &[u8] = b"/-/health";
 const JSON: &[u8] = br#"{"message":"Hello, World!"}"#;
 
 /// Answers a request whose path starts with `/-/`; `rest` is what follows that prefix.
@@ -52,6 +54,18 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
             None => respond(Response::error(400)),
         },
         _ => respond(Response::error(404)),
+    }
+}
+
+/// `/-/health`: 200 while serving, 503 from the moment a shutdown begins, so that a load
+/// balancer stops sending before connections are cut.
+pub fn health(req: &Request<'_>, cx: &Context<'_>) -> Response {
+    if !matches!(req.method, Method::Get | Method::Head) {
+        return Response::method_not_allowed("GET, HEAD");
+    }
+    match cx.draining {
+        false => Response::new(200, "text/plain", Body::Static(b"ok\n")),
+        true => Response::new(503, "text/plain", Body::Static(b"draining\n")),
     }
 }
 

@@ -67,6 +67,8 @@ pub struct Shared {
     pub known_host: KnownHost,
     pub handler: Box<dyn Handler>,
     pub limits: Limits,
+    /// A shutdown has begun: what is in flight finishes, and `/-/health` says 503.
+    pub draining: bool,
 }
 
 impl Shared {
@@ -83,6 +85,7 @@ impl Shared {
             known_host: KnownHost::default(),
             handler,
             limits,
+            draining: false,
         }
     }
 }

@@ -12,6 +12,8 @@ pub struct Context<'a> {
     pub stats: &'a Stats,
     /// `--max-body`: a [`BodySink`] never receives more than this.
     pub max_body: u64,
+    /// The server is shutting down (`/-/health` answers 503).
+    pub draining: bool,
 }
 
 /// What to do with a request.

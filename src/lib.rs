@@ -43,6 +43,7 @@ impl Server {
     /// worker, each with its own file cache).
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         check_root(config)?;
+        let writes = std::sync::Arc::default();
         Server::with_handlers(config, || {
             let files = files::Files::new(
                 &config.root,
@@ -50,7 +51,8 @@ impl Server {
                 config.show_hidden,
                 config.allow_write,
             )
-            .map_err(|e| StartError::Root(config.root.clone(), e))?;
+            .map_err(|e| StartError::Root(config.root.clone(), e))?
+            .sharing_writes(std::sync::Arc::clone(&writes));
             Ok(Box::new(router::Router::new(config.builtins, files)))
         })
     }

@@ -583,6 +583,7 @@ impl Reactor {
             self.config.shutdown_grace
         );
         self.draining_until = Some(self.now + self.config.shutdown_grace);
+        self.shared.draining = true;
         for mut l in mem::take(&mut self.listeners) {
             let _ = self.poll.registry().deregister(&mut l);
         }

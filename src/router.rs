@@ -37,6 +37,10 @@ impl Handler for Router {
         if req.method == Method::Options && req.path == b"*" {
             return Action::Respond(Response::empty(200).with_header("Allow", self.allow()));
         }
+        // For load balancers, so it answers even with the other built-ins off.
+        if req.path == builtins::HEALTH {
+            return Action::Respond(builtins::health(req, cx));
+        }
         if self.builtins {
             if let Some(rest) = req.path.strip_prefix(b"/-/") {
                 return builtins::handle(rest, req, cx);

@@ -531,3 +531,35 @@ fn stream_at_its_maximum() {
     assert_eq!(r.chunks[0], b"{\"chunk\":0}\n");
     assert_eq!(r.chunks[99_999], b"{\"chunk\":99999}\n");
 }
+
+#[test]
+fn health_is_200_while_serving_even_without_the_built_ins() {
+    for builtins in [true, false] {
+        let srv = TestServer::with(|c| c.builtins = builtins);
+        let r = srv.get("/-/health");
+        r.assert_framed();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"ok\n"[..]));
+        let mut c = srv.connect();
+        let r = c.request(b"POST /-/health HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(r.status, 405);
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
+        if !builtins {
+            assert_eq!(srv.get("/-/plaintext").status, 404, "the others are off");
+        }
+    }
+}
+
+#[test]
+fn health_is_503_once_a_shutdown_begins() {
+    let srv = TestServer::start();
+    // A head still arriving when the drain starts is answered, and says so.
+    let mut c = srv.connect();
+    c.send(b"GET /-/health HTTP/1.1\r\nHost: x\r\n");
+    std::thread::sleep(Duration::from_millis(100));
+    srv.begin_shutdown();
+    std::thread::sleep(Duration::from_millis(100));
+    c.send(b"\r\n");
+    let r = c.read_response();
+    assert_eq!((r.status, r.body.as_slice()), (503, &b"draining\n"[..]));
+    assert!(r.says_close(), "the last answer of a draining connection");
+}

@@ -8,7 +8,9 @@ mod common;
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
-use common::{get, run_binary, signal, spawn_binary_piped, wait_exit, Client, Stats, TestServer};
+use common::{
+    get, run_binary, signal, spawn_binary_piped, wait_exit, Client, ScratchDir, Stats, TestServer,
+};
 
 /// `n` connections, each answered once and kept open (so that every one is a new accept).
 fn answered_connections(srv: &TestServer, n: usize, path: &str) -> Vec<Client> {
@@ -210,4 +212,34 @@ fn sigterm_drains_downloads_on_every_worker_and_log_lines_name_their_worker() {
     };
     assert_eq!(accepted("w1") + accepted("w2"), 8, "{err}");
     assert!(accepted("w1") > 0 && accepted("w2") > 0, "{err}");
+}
+
+#[test]
+fn a_put_through_one_worker_is_seen_by_the_next_get_on_every_worker() {
+    let dir = ScratchDir::new("workers-put");
+    std::fs::write(dir.join("f.txt"), "old").unwrap();
+    let root = dir.path().to_path_buf();
+    let srv = TestServer::with(move |c| {
+        c.workers = 2;
+        c.root = root;
+        c.allow_write = true;
+    });
+    // Twenty keep-alive connections, over both workers: each caches the old contents.
+    let mut clients: Vec<Client> = (0..20).map(|_| srv.connect()).collect();
+    for c in &mut clients {
+        assert_eq!(c.request(get("/f.txt").as_bytes()).body, b"old");
+    }
+    let s = stats_once_published(&srv, 2, 20);
+    assert!(
+        per_worker(&s, 2, "connections_total")
+            .iter()
+            .all(|&n| n > 0),
+        "{s:?}"
+    );
+    let put = b"PUT /f.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nnew";
+    assert_eq!(clients[0].request(put).status, 204);
+    // Within the cache's freshness second: only a shared count of writes makes them look again.
+    for c in &mut clients {
+        assert_eq!(c.request(get("/f.txt").as_bytes()).body, b"new");
+    }
 }

@@ -48,6 +48,7 @@ pub(super) fn decide(
             let cx = Context {
                 stats: &sh.stats,
                 max_body: sh.limits.max_body,
+                draining: sh.draining,
             };
             let handler = &mut sh.handler;
             Some(guarded(|| handler.handle(head, &cx)).unwrap_or_else(|| {

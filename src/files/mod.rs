@@ -61,6 +61,15 @@ impl Files {
         })
     }
 
+    /// Shares the count of completed writes with `writes` (every worker's `Files` holds the
+    /// same one): a PUT or DELETE through any worker empties every worker's caches before its
+    /// next read.
+    pub fn sharing_writes(mut self, writes: Arc<AtomicU64>) -> Files {
+        self.writes_seen = writes.load(Ordering::Relaxed);
+        self.writes = writes;
+        self
+    }
+
     pub fn handle(&mut self, req: &Request<'_>) -> Action {
         match req.method {
             Method::Put | Method::Delete if !self.allow_write => {
