@@ -20,6 +20,7 @@ pub mod router;
 pub mod stats;
 pub mod supervisor;
 pub mod timer;
+pub mod workers;
 
 use std::io;
 use std::net::SocketAddr;
@@ -34,30 +35,28 @@ use reactor::{Reactor, ReactorConfig};
 
 /// A bound server, ready to run: every worker's listeners open, nothing served yet.
 pub struct Server {
+    kit: workers::Kit,
     workers: Vec<Reactor>,
     supervisor: supervisor::Supervisor,
 }
 
 impl Server {
     /// Checks ROOT and opens the listeners of `config`, with the standard handler (one per
-    /// worker, each with its own file cache).
+    /// worker, each with its own file cache; a write through any of them empties them all).
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         check_root(config)?;
-        let writes = std::sync::Arc::default();
-        Server::with_handlers(config, || {
-            let files = files::Files::new(
-                &config.root,
-                config.listing,
-                config.show_hidden,
-                config.allow_write,
-            )
-            .map_err(|e| StartError::Root(config.root.clone(), e))?
-            .sharing_writes(std::sync::Arc::clone(&writes));
-            Ok(Box::new(router::Router::new(config.builtins, files)))
+        let c = config.clone();
+        let writes: std::sync::Arc<std::sync::atomic::AtomicU64> = Default::default();
+        Server::with_handlers(config, move || {
+            let files = files::Files::new(&c.root, c.listing, c.show_hidden, c.allow_write)
+                .map_err(|e| StartError::Root(c.root.clone(), e))?
+                .sharing_writes(writes.clone());
+            Ok(Box::new(router::Router::new(c.builtins, files)))
         })
     }
 
-    /// Like [`Server::bind`] with a handler of your own, for one worker.
+    /// Like [`Server::bind`] with a handler of your own, for one worker (which, having one
+    /// handler only, cannot be made again if it dies: the server then stops).
     pub fn with_handler(config: &Config, handler: Box<dyn Handler>) -> Result<Server, StartError> {
         if config.workers > 1 {
             return Err(StartError::Unsupported(
@@ -65,17 +64,17 @@ impl Server {
             ));
         }
         let mut handler = Some(handler);
-        Server::with_handlers(config, || {
+        Server::with_handlers(config, move || {
             handler
                 .take()
-                .ok_or(StartError::Unsupported("one handler for one worker"))
+                .ok_or(StartError::Unsupported("its one handler is gone"))
         })
     }
 
     /// `config.workers` reactors, each answering with a handler of its own from `make`.
     pub fn with_handlers(
         config: &Config,
-        mut make: impl FnMut() -> Result<Box<dyn Handler>, StartError>,
+        make: impl FnMut() -> Result<Box<dyn Handler>, StartError> + Send + 'static,
     ) -> Result<Server, StartError> {
         check_root(config)?;
         let n = config.workers.max(1);
@@ -85,29 +84,20 @@ impl Server {
             ));
         }
         // groups[a][w]: worker w's listener on address a.
-        let mut groups = config
+        let groups = config
             .binds
             .iter()
             .map(|&addr| listener::bind_group(addr, n, config.reuse_port))
             .collect::<Result<Vec<_>, _>>()?;
-        let board = std::sync::Arc::new(stats::Board::new(n));
-        let mut workers = Vec::with_capacity(n);
-        for w in (0..n).rev() {
-            let listeners = groups.iter_mut().filter_map(Vec::pop).collect();
-            let log = match &config.access_log {
-                Some(dest) => Some(
-                    access_log::AccessLog::open(dest)
-                        .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
-                ),
-                None => None,
-            };
-            let stats = stats::Stats::of_worker(board.clone(), w);
-            let reactor = Reactor::new(listeners, make()?, log, stats, reactor_config(config))
-                .map_err(|e| StartError::Io("poll", e))?;
-            workers.push(reactor);
-        }
-        workers.reverse();
+        let mut kit = workers::Kit::new(
+            groups,
+            Box::new(make),
+            config.access_log.clone(),
+            reactor_config(config),
+        )?;
+        let workers = (0..n).map(|w| kit.reactor(w)).collect::<Result<_, _>>()?;
         Ok(Server {
+            kit,
             workers,
             supervisor: supervisor::Supervisor::new().map_err(|e| StartError::Io("poll", e))?,
         })
@@ -121,9 +111,9 @@ impl Server {
             .unwrap_or_default()
     }
 
-    /// Stops every worker.
+    /// Stops every worker (those made again after a crash too).
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle::all(self.workers.iter().map(Reactor::shutdown_handle))
+        self.supervisor.shutdown_handle()
     }
 
     /// SIGINT/SIGTERM start a graceful shutdown of every worker; a second one stops at once.
@@ -134,7 +124,7 @@ impl Server {
 
     /// Serves until shut down: each worker on a thread of its own, this one supervising.
     pub fn run(self) -> io::Result<()> {
-        self.supervisor.run(self.workers)
+        self.supervisor.run(self.kit, self.workers)
     }
 }
 

@@ -42,11 +42,11 @@ pub struct ReactorConfig {
 }
 
 /// What a reactor has been asked to do about stopping: a value that only ever goes up.
-const SERVE: u8 = 0;
+pub(crate) const SERVE: u8 = 0;
 /// Finish what is in flight within `--shutdown-grace`, then return.
-const DRAIN: u8 = 1;
+pub(crate) const DRAIN: u8 = 1;
 /// Return now (a second signal).
-const CUT: u8 = 2;
+pub(crate) const CUT: u8 = 2;
 
 /// Asks running reactors (one, or every worker of a server) to stop, from any thread.
 #[derive(Clone)]
@@ -55,6 +55,13 @@ pub struct ShutdownHandle {
 }
 
 impl ShutdownHandle {
+    /// A handle that raises `stop` and wakes `waker`'s poll to look at it.
+    pub(crate) fn new(stop: Arc<AtomicU8>, waker: Arc<Waker>) -> ShutdownHandle {
+        ShutdownHandle {
+            reactors: vec![(stop, waker)],
+        }
+    }
+
     /// One handle for all of `handles`.
     pub fn all(handles: impl IntoIterator<Item = ShutdownHandle>) -> ShutdownHandle {
         ShutdownHandle {
@@ -189,9 +196,7 @@ impl Reactor {
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle {
-            reactors: vec![(self.stop.clone(), self.waker.clone())],
-        }
+        ShutdownHandle::new(self.stop.clone(), self.waker.clone())
     }
 
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
@@ -377,6 +382,8 @@ impl Reactor {
     }
 
     fn add_conn(&mut self, mut sock: TcpStream, peer: SocketAddr) {
+        #[cfg(debug_assertions)]
+        crash_for_tests();
         if let Err(e) = sock.set_nodelay(true) {
             debug!("TCP_NODELAY: {}", e);
         }
@@ -595,6 +602,20 @@ impl Reactor {
             self.drive(key);
         }
         self.reap();
+    }
+}
+
+/// Tests only (debug builds): with `SPINDLE_TEST_CRASH=PATH` set, the worker that accepts a
+/// connection while PATH exists removes it, stalls for 300 ms (clients arriving meanwhile
+/// queue in the listener's backlog) and panics outside any handler guard: the fault that the
+/// supervisor's restart of a worker is there for.
+#[cfg(debug_assertions)]
+fn crash_for_tests() {
+    if let Some(path) = std::env::var_os("SPINDLE_TEST_CRASH") {
+        if std::fs::remove_file(&path).is_ok() {
+            std::thread::sleep(Duration::from_millis(300));
+            panic!("SPINDLE_TEST_CRASH: this worker dies here, as asked");
+        }
     }
 }
 

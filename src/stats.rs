@@ -89,6 +89,32 @@ impl Stats {
         }
     }
 
+    /// Worker `worker`'s counters, going on from what it last published (a worker made again
+    /// after a crash: its connections are gone, but nothing it counted is forgotten).
+    pub fn resume(board: Arc<Board>, worker: usize) -> Stats {
+        let mut stats = Stats::of_worker(board, worker);
+        let Some(slot) = stats.board.workers.get(worker) else {
+            return stats;
+        };
+        let [_, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped] =
+            slot.scalars.each_ref().map(|a| a.load(Relaxed));
+        stats.connections_total = conns;
+        stats.requests_total = requests;
+        stats.bytes_in = bytes_in;
+        stats.bytes_out = bytes_out;
+        stats.timeouts = timeouts;
+        stats.refused = refused;
+        stats.access_log_dropped = dropped;
+        for (code, n) in slot.status.iter().enumerate() {
+            let n = n.load(Relaxed);
+            if let (Some(to), true) = (stats.status.get_mut(code), n > 0) {
+                *to = n;
+                stats.codes_seen.push(code as u16);
+            }
+        }
+        stats
+    }
+
     pub fn count_response(&mut self, status: u16) {
         self.requests_total += 1;
         if let Some(n) = self.status.get_mut(usize::from(status)) {
@@ -112,12 +138,9 @@ impl Stats {
         ]
     }
 
-    /// Puts this worker's counters where the other workers read them. A turn of the event
-    /// loop ends with this (a few stores); with one worker there is nobody to tell.
+    /// Puts this worker's counters where the other workers (and the worker made again if this
+    /// one dies) read them. A turn of the event loop ends with this: a few stores.
     pub fn publish(&self) {
-        if self.board.workers.len() == 1 {
-            return;
-        }
         let Some(slot) = self.board.workers.get(self.worker) else {
             return;
         };

@@ -1,44 +1,53 @@
 //! The main thread while serving: it starts each worker's reactor on a thread of its own
-//! (named `w1`, `w2`…, which log lines carry), passes SIGINT and SIGTERM on to all of them, and
-//! waits — in a small `mio::Poll` of its own — for every one to finish.
+//! (named `w1`, `w2`…, which log lines carry), passes a shutdown (a signal, or a
+//! [`ShutdownHandle`]) on to all of them, and makes a worker that dies again on the same
+//! listeners. It waits in a small `mio::Poll` of its own.
 
 use std::any::Any;
 use std::io::{self, ErrorKind};
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use log::{error, info, warn};
 use mio::{Events, Interest, Poll, Token, Waker};
 use signal_hook_mio::v1_0::Signals;
 
-use crate::reactor::{CutShort, Reactor, ShutdownHandle};
+use crate::reactor::{CutShort, Reactor, ShutdownHandle, CUT, DRAIN, SERVE};
+use crate::workers::Kit;
 
-/// A worker thread has finished (its message is in the channel).
-const FINISHED: Token = Token(0);
+/// A worker finished, or a shutdown was asked for.
+const WAKE: Token = Token(0);
 /// SIGINT or SIGTERM.
 const SIGNALS: Token = Token(1);
+/// A worker that dies sooner than this after its start waits out the rest before the next.
+const RESTART_EVERY: Duration = Duration::from_secs(1);
 
 /// How a worker's `run` ended: its own result, or the panic that ended it.
 type Outcome = thread::Result<io::Result<()>>;
 
-/// What the supervisor waits on, made before serving starts (so that the descriptors it
-/// takes are taken before the server says it listens).
+/// What the supervisor waits on, made before serving starts (so that the descriptors it takes
+/// are taken before the server says it listens).
 pub struct Supervisor {
     poll: Poll,
     waker: Arc<Waker>,
     signals: Option<Signals>,
+    /// What a [`ShutdownHandle`] or a signal asks: `SERVE`, `DRAIN` or `CUT`.
+    asked: Arc<AtomicU8>,
 }
 
 impl Supervisor {
     pub fn new() -> io::Result<Supervisor> {
         let poll = Poll::new()?;
-        let waker = Arc::new(Waker::new(poll.registry(), FINISHED)?);
+        let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
         Ok(Supervisor {
             poll,
             waker,
             signals: None,
+            asked: Arc::new(AtomicU8::new(SERVE)),
         })
     }
 
@@ -52,119 +61,178 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Runs `workers` until all have finished. A first signal drains them all; a second cuts
-    /// them short (`CutShort`). A worker that fails or panics is reported, and the others are
-    /// drained: the server stops with that worker's error.
-    pub fn run(mut self, workers: Vec<Reactor>) -> io::Result<()> {
-        let waker = self.waker.clone();
-        run(&mut self.poll, &waker, self.signals.as_mut(), workers)
+    /// Stops every worker, whichever are running by then.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle::new(self.asked.clone(), self.waker.clone())
     }
-}
 
-fn run(
-    poll: &mut Poll,
-    waker: &Arc<Waker>,
-    signals: Option<&mut Signals>,
-    workers: Vec<Reactor>,
-) -> io::Result<()> {
-    let stop = ShutdownHandle::all(workers.iter().map(Reactor::shutdown_handle));
-    let (done, finished) = mpsc::channel();
-    let mut threads = Vec::new();
-    for (i, mut reactor) in workers.into_iter().enumerate() {
-        let (done, waker) = (done.clone(), waker.clone());
-        let spawned = thread::Builder::new()
-            .name(format!("w{}", i + 1))
-            .spawn(move || {
-                let outcome = panic::catch_unwind(AssertUnwindSafe(|| reactor.run()));
-                let _ = done.send((i, outcome));
-                let _ = waker.wake();
-            });
-        match spawned {
-            Ok(t) => threads.push(t),
-            Err(e) => {
-                stop.cut_short();
-                join(threads);
+    /// Runs the workers until all have finished. A first shutdown drains them all; a second
+    /// cuts them short (`CutShort`). A worker that fails or panics is reported and made again
+    /// on the same listeners, while the others serve on.
+    pub fn run(mut self, kit: Kit, workers: Vec<Reactor>) -> io::Result<()> {
+        let (done, finished) = mpsc::channel();
+        let mut crew = Crew {
+            kit,
+            threads: Vec::new(),
+            stops: Vec::new(),
+            started: Vec::new(),
+            done,
+            waker: self.waker.clone(),
+            running: 0,
+            level: SERVE,
+            result: Ok(()),
+        };
+        for (w, reactor) in workers.into_iter().enumerate() {
+            if let Err(e) = crew.start(w, reactor) {
+                crew.raise(CUT);
+                crew.join();
                 return Err(e);
             }
         }
+        let result = crew.until_all_finished(&mut self, &finished);
+        crew.join();
+        result
     }
-    let mut watch = Watch {
-        running: threads.len(),
-        signalled: false,
-        result: Ok(()),
-        stop,
-    };
-    let result = watch.until_all_finished(poll, signals, &finished);
-    join(threads);
-    result
 }
 
-/// What the supervisor knows while the workers run.
-struct Watch {
+/// The running workers, and what the supervisor knows of them.
+struct Crew {
+    kit: Kit,
+    threads: Vec<JoinHandle<()>>,
+    /// `stops[w]`: worker `w`'s current reactor.
+    stops: Vec<ShutdownHandle>,
+    started: Vec<Instant>,
+    done: Sender<(usize, Outcome)>,
+    waker: Arc<Waker>,
     running: usize,
-    signalled: bool,
+    /// How far the workers have been told to stop.
+    level: u8,
     result: io::Result<()>,
-    stop: ShutdownHandle,
 }
 
-impl Watch {
+impl Crew {
+    fn start(&mut self, w: usize, mut reactor: Reactor) -> io::Result<()> {
+        let stop = reactor.shutdown_handle();
+        let (done, waker) = (self.done.clone(), self.waker.clone());
+        let thread = thread::Builder::new()
+            .name(format!("w{}", w + 1))
+            .spawn(move || {
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| reactor.run()));
+                let _ = done.send((w, outcome));
+                let _ = waker.wake();
+            })?;
+        if self.level >= DRAIN {
+            stop.shutdown(); // asked while it was being made
+        }
+        match self.stops.get_mut(w) {
+            Some(s) => *s = stop,
+            None => self.stops.push(stop),
+        }
+        match self.started.get_mut(w) {
+            Some(t) => *t = Instant::now(),
+            None => self.started.push(Instant::now()),
+        }
+        self.threads.push(thread);
+        self.running += 1;
+        Ok(())
+    }
+
     fn until_all_finished(
         &mut self,
-        poll: &mut Poll,
-        mut signals: Option<&mut Signals>,
+        sup: &mut Supervisor,
         finished: &Receiver<(usize, Outcome)>,
     ) -> io::Result<()> {
         let mut events = Events::with_capacity(8);
+        let mut signalled = false;
         while self.running > 0 {
-            if let Err(e) = poll.poll(&mut events, None) {
+            if let Err(e) = sup.poll.poll(&mut events, None) {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
                 }
-                self.stop.cut_short();
+                self.raise(CUT);
                 return Err(e);
             }
-            if let Some(signals) = signals.as_deref_mut() {
-                for sig in signals.pending() {
-                    self.on_signal(sig);
+            for sig in sup
+                .signals
+                .as_mut()
+                .map(|s| s.pending())
+                .into_iter()
+                .flatten()
+            {
+                let level = if signalled { CUT } else { DRAIN };
+                signalled = true;
+                sup.asked.fetch_max(level, Ordering::SeqCst);
+                match level {
+                    CUT => warn!("signal {sig} again: stopping now"),
+                    _ => info!("signal {sig}: shutting down (a second one stops at once)"),
                 }
             }
-            while let Ok((i, outcome)) = finished.try_recv() {
-                self.on_finished(i, outcome);
+            self.raise(sup.asked.load(Ordering::SeqCst));
+            while let Ok((w, outcome)) = finished.try_recv() {
+                self.on_finished(w, outcome);
             }
         }
         std::mem::replace(&mut self.result, Ok(()))
     }
 
-    fn on_signal(&mut self, sig: i32) {
-        if self.signalled {
-            warn!("signal {sig} again: stopping now");
-            self.stop.cut_short();
-        } else {
-            info!("signal {sig}: shutting down (a second one stops at once)");
-            self.signalled = true;
-            self.stop.shutdown();
+    /// Tells every current worker to stop as far as `level`, once.
+    fn raise(&mut self, level: u8) {
+        if level > self.level {
+            self.level = level;
+            self.kit.close_listeners();
+            let all = ShutdownHandle::all(self.stops.iter().cloned());
+            if level >= CUT {
+                all.cut_short();
+            } else if level >= DRAIN {
+                all.shutdown();
+            }
         }
     }
 
-    fn on_finished(&mut self, i: usize, outcome: Outcome) {
+    fn on_finished(&mut self, w: usize, outcome: Outcome) {
         self.running -= 1;
         let failure = match outcome {
             Ok(Ok(())) => return,
-            Ok(Err(e)) if e.get_ref().is_some_and(|e| e.is::<CutShort>()) => e,
-            Ok(Err(e)) => {
-                error!("worker w{} stopped: {e}", i + 1);
-                e
+            Ok(Err(e)) if e.get_ref().is_some_and(|e| e.is::<CutShort>()) => {
+                self.keep_first(e);
+                return;
             }
-            Err(panic) => {
-                error!("worker w{} panicked: {}", i + 1, panic_text(&*panic));
-                io::Error::other(format!("worker w{} panicked", i + 1))
-            }
+            Ok(Err(e)) => format!("stopped: {e}"),
+            Err(panic) => format!("panicked: {}", panic_text(&*panic)),
         };
-        // The first failure is the server's; the other workers finish what they have.
-        if self.result.is_ok() {
-            self.result = Err(failure);
+        if self.level >= DRAIN {
+            error!("worker w{} {failure} while shutting down", w + 1);
+            return;
         }
-        self.stop.shutdown();
+        error!("worker w{} {failure}: starting it again", w + 1);
+        if let Err(e) = self.restart(w) {
+            error!("cannot start worker w{} again: {e}", w + 1);
+            self.keep_first(io::Error::other(format!("worker w{} {failure}", w + 1)));
+            self.raise(DRAIN);
+        }
+    }
+
+    /// Worker `w` again, on the listeners the kit kept open: clients queued meanwhile are
+    /// answered by the new one. One that dies at once is made again at most once a second.
+    fn restart(&mut self, w: usize) -> io::Result<()> {
+        let ran = self.started.get(w).map_or(RESTART_EVERY, Instant::elapsed);
+        if let Some(wait) = RESTART_EVERY.checked_sub(ran) {
+            thread::sleep(wait);
+        }
+        let reactor = self.kit.reactor(w).map_err(io::Error::other)?;
+        self.start(w, reactor)
+    }
+
+    fn keep_first(&mut self, e: io::Error) {
+        if self.result.is_ok() {
+            self.result = Err(e);
+        }
+    }
+
+    fn join(&mut self) {
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 
@@ -174,10 +242,4 @@ fn panic_text(panic: &(dyn Any + Send)) -> &str {
         .copied()
         .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
         .unwrap_or("(no message)")
-}
-
-fn join(threads: Vec<JoinHandle<()>>) {
-    for t in threads {
-        let _ = t.join();
-    }
 }

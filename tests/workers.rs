@@ -243,3 +243,71 @@ fn a_put_through_one_worker_is_seen_by_the_next_get_on_every_worker() {
         assert_eq!(c.request(get("/f.txt").as_bytes()).body, b"new");
     }
 }
+
+/// The binary with `SPINDLE_TEST_CRASH=trigger` (see `reactor::crash_for_tests`).
+fn spawn_crashable(workers: &str, trigger: &std::path::Path) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["--bind", "127.0.0.1:0", "--workers", workers, "."])
+        .env("SPINDLE_TEST_CRASH", trigger)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spindle");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = common::listening_addr(&line).parse().unwrap();
+    (child, addr)
+}
+
+#[test]
+fn a_worker_that_dies_is_made_again_and_answers_the_client_queued_meanwhile() {
+    for workers in ["1", "2"] {
+        let dir = ScratchDir::new("workers-crash");
+        let trigger = dir.join("crash-now");
+        let (mut child, addr) = spawn_crashable(workers, &trigger);
+        let stats = |addr| {
+            let r = Client::connect(addr).request(get("/-/stats").as_bytes());
+            Stats::parse(&r.body_str())
+        };
+        let mut c = Client::connect(addr);
+        for _ in 0..3 {
+            assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
+        }
+        // Another worker's counts are as of the end of its last turn: wait for that.
+        let until = Instant::now() + Duration::from_secs(5);
+        let mut before = stats(addr).count("requests_total");
+        while before < 3 && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(10));
+            before = stats(addr).count("requests_total");
+        }
+        assert!(before >= 3, "{before}");
+        std::fs::write(&trigger, "").unwrap();
+        // The worker that takes this one dies; while it stalls, the next client queues.
+        let _doomed = Client::connect(addr);
+        std::thread::sleep(Duration::from_millis(100));
+        let mut queued = Client::connect(addr);
+        queued.set_read_timeout(Duration::from_secs(5));
+        queued.send(get("/-/plaintext").as_bytes());
+        let r = queued.read_response();
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"Hello, World!"[..]));
+        assert!(!trigger.exists(), "the fault was triggered");
+        // No counter went down with the worker.
+        let after = stats(addr).count("requests_total");
+        assert!(after > before, "requests_total {before} -> {after}");
+        // With two workers the queued client may have gone to the other one: give the dying
+        // worker its stall (300 ms) and its restart (at most 1 s) before the shutdown.
+        std::thread::sleep(Duration::from_millis(1500));
+        signal(&child, libc::SIGTERM);
+        assert_eq!(
+            wait_exit(&mut child, Duration::from_secs(5)).code(),
+            Some(0)
+        );
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert!(err.contains("panicked: SPINDLE_TEST_CRASH"), "{err}");
+        assert!(err.contains("starting it again"), "{err}");
+    }
+}

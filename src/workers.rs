@@ -1,0 +1,88 @@
+//! What a worker is made of, kept so that it can be made again: its listeners (the supervisor
+//! keeps a duplicate of each, so a worker that dies leaves its sockets, and the clients queued
+//! in their backlogs, open), a handler maker, the access log, its counters' slot on the board
+//! and the reactor settings.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use mio::net::TcpListener;
+
+use crate::access_log::AccessLog;
+use crate::error::StartError;
+use crate::handler::Handler;
+use crate::reactor::{Reactor, ReactorConfig};
+use crate::stats::{Board, Stats};
+
+/// Makes a worker's handler (each worker has its own, with its own caches).
+pub type MakeHandler = Box<dyn FnMut() -> Result<Box<dyn Handler>, StartError> + Send>;
+
+pub struct Kit {
+    /// `listeners[w]`: worker `w`'s listening sockets, one per address, kept open here.
+    listeners: Vec<Vec<OwnedFd>>,
+    make_handler: MakeHandler,
+    access_log: Option<String>,
+    board: Arc<Board>,
+    config: ReactorConfig,
+}
+
+impl Kit {
+    /// `groups[a][w]` is worker `w`'s listener on address `a`.
+    pub fn new(
+        groups: Vec<Vec<TcpListener>>,
+        make_handler: MakeHandler,
+        access_log: Option<String>,
+        config: ReactorConfig,
+    ) -> Result<Kit, StartError> {
+        let workers = groups.first().map_or(0, Vec::len);
+        let mut listeners: Vec<Vec<OwnedFd>> = (0..workers).map(|_| Vec::new()).collect();
+        for group in groups {
+            for (w, l) in group.into_iter().enumerate() {
+                listeners[w].push(OwnedFd::from(l));
+            }
+        }
+        Ok(Kit {
+            listeners,
+            make_handler,
+            access_log,
+            board: Arc::new(Board::new(workers)),
+            config,
+        })
+    }
+
+    pub fn workers(&self) -> usize {
+        self.listeners.len()
+    }
+
+    /// Closes the listeners kept here: once the workers drop theirs (a shutdown), the sockets
+    /// close and new clients are refused instead of queued.
+    pub fn close_listeners(&mut self) {
+        self.listeners.iter_mut().for_each(Vec::clear);
+    }
+
+    /// Worker `w`'s reactor, on duplicates of its listeners. Made again after a crash, it goes
+    /// on counting from what the last one published, so that no counter goes down.
+    pub fn reactor(&mut self, w: usize) -> Result<Reactor, StartError> {
+        let listeners = self.listeners.get(w).map_or(&[][..], Vec::as_slice);
+        let listeners = listeners
+            .iter()
+            .map(|fd| Ok(TcpListener::from(fd.as_fd().try_clone_to_owned()?)))
+            .collect::<Result<Vec<_>, std::io::Error>>()
+            .map_err(|e| StartError::Io("listener", e))?;
+        let log = match &self.access_log {
+            Some(dest) => {
+                Some(AccessLog::open(dest).map_err(|e| StartError::AccessLog(dest.clone(), e))?)
+            }
+            None => None,
+        };
+        let stats = Stats::resume(self.board.clone(), w);
+        Reactor::new(
+            listeners,
+            (self.make_handler)()?,
+            log,
+            stats,
+            self.config.clone(),
+        )
+        .map_err(|e| StartError::Io("poll", e))
+    }
+}
