@@ -83,12 +83,7 @@ impl Server {
                 "--access-log with more than one worker is not supported yet",
             ));
         }
-        // groups[a][w]: worker w's listener on address a.
-        let groups = config
-            .binds
-            .iter()
-            .map(|&addr| listener::bind_group(addr, n, config.reuse_port))
-            .collect::<Result<Vec<_>, _>>()?;
+        let groups = listen(config, n)?;
         let mut kit = workers::Kit::new(
             groups,
             Box::new(make),
@@ -126,6 +121,35 @@ impl Server {
     pub fn run(self) -> io::Result<()> {
         self.supervisor.run(self.kit, self.workers)
     }
+}
+
+/// `groups[a][w]`: worker `w`'s listener on address `a`. Listeners inherited from systemd
+/// (socket activation) stand in for `--bind`; there is one per address, so every worker
+/// accepts from a duplicate of the same socket (and the kernel's wake-up order, not
+/// `SO_REUSEPORT`, spreads the connections).
+fn listen(config: &Config, n: usize) -> Result<Vec<Vec<mio::net::TcpListener>>, StartError> {
+    let Some(inherited) = listener::inherited() else {
+        return config
+            .binds
+            .iter()
+            .map(|&addr| listener::bind_group(addr, n, config.reuse_port))
+            .collect();
+    };
+    log::info!("socket activation: serving the listeners systemd passed, not --bind");
+    inherited?
+        .into_iter()
+        .map(|l| {
+            let mut group = Vec::with_capacity(n);
+            for _ in 1..n {
+                let fd = std::os::fd::AsFd::as_fd(&l).try_clone_to_owned();
+                group.push(mio::net::TcpListener::from(
+                    fd.map_err(|e| StartError::Io("LISTEN_FDS", e))?,
+                ));
+            }
+            group.insert(0, l);
+            Ok(group)
+        })
+        .collect()
 }
 
 fn reactor_config(config: &Config) -> ReactorConfig {

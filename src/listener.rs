@@ -63,6 +63,49 @@ pub fn bind_group(
     Ok(group)
 }
 
+/// The first descriptor systemd passes (`SD_LISTEN_FDS_START`).
+const LISTEN_FDS_START: i32 = 3;
+
+/// Listeners inherited through systemd socket activation (`LISTEN_PID` is this process and
+/// `LISTEN_FDS` counts the descriptors from 3), if there are any: `None` when the variables are
+/// not for us. Each must be a listening TCP socket; it is made non-blocking.
+pub fn inherited() -> Option<Result<Vec<TcpListener>, StartError>> {
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    if pid != std::process::id() {
+        return None;
+    }
+    let n: i32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    // Taken once, as sd_listen_fds(1) does: the descriptors are ours now.
+    std::env::remove_var("LISTEN_PID");
+    std::env::remove_var("LISTEN_FDS");
+    if n < 1 {
+        return Some(Err(StartError::Io(
+            "LISTEN_FDS",
+            io::Error::other("systemd passed no sockets"),
+        )));
+    }
+    Some(
+        (LISTEN_FDS_START..LISTEN_FDS_START.saturating_add(n))
+            .map(adopt)
+            .collect(),
+    )
+}
+
+/// Descriptor `fd`, passed to us by systemd, as a listener.
+fn adopt(fd: i32) -> Result<TcpListener, StartError> {
+    let fail = |e: io::Error| StartError::Io("LISTEN_FDS", e);
+    // SAFETY: systemd passes these descriptors for this process to own (LISTEN_PID is ours),
+    // and nothing else here uses descriptors 3.. before this.
+    let socket = unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    if socket.r#type().map_err(fail)? != Type::STREAM || socket.local_addr().is_err() {
+        return Err(fail(io::Error::other(format!(
+            "descriptor {fd} is not a TCP socket"
+        ))));
+    }
+    socket.set_nonblocking(true).map_err(fail)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
+
 /// Raises the soft descriptor limit to the hard limit (as Go's runtime does) and returns the
 /// soft limit now in force.
 pub fn raise_nofile_limit() -> io::Result<u64> {

@@ -1,0 +1,70 @@
+//! systemd socket activation: with `LISTEN_PID`/`LISTEN_FDS` set, spindle serves the sockets
+//! it inherits instead of binding `--bind`. Run under Debian's `systemd-socket-activate`, which
+//! listens, waits for the first client, then execs spindle with the socket as descriptor 3.
+
+mod common;
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{get, signal, wait_exit, Client, Stats};
+
+#[test]
+fn inherited_listener_is_served_by_every_worker_and_bind_is_ignored() {
+    let tool = "/usr/bin/systemd-socket-activate";
+    assert!(
+        std::path::Path::new(tool).exists(),
+        "{tool} is missing: .ci/run installs Debian's systemd package"
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // --bind names an address this machine does not have: binding it would fail.
+    let mut child = Command::new(tool)
+        .args(["-l", &addr.to_string(), env!("CARGO_BIN_EXE_spindle")])
+        .args(["--workers", "2", "--bind", "192.0.2.1:80", "-q", "."])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn systemd-socket-activate");
+    // The tool listens first; the first client starts spindle.
+    let mut listening = false;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(addr).is_ok() {
+            listening = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        listening,
+        "systemd-socket-activate never listened on {addr}"
+    );
+    let mut answered_by = Vec::new();
+    for _ in 0..40 {
+        let mut c = Client::connect(addr);
+        c.set_read_timeout(Duration::from_secs(5));
+        let r = c.request(get("/-/plaintext").as_bytes());
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"Hello, World!"[..]));
+        answered_by.push(c);
+    }
+    let r = Client::connect(addr).request(get("/-/stats").as_bytes());
+    let s = Stats::parse(&r.body_str());
+    assert!(s.count("requests_total") >= 40, "{s:?}");
+    assert!(s.get("workers.1.worker").is_some(), "two workers: {s:?}");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(common::listening_addr(&line), addr.to_string(), "{line}");
+    signal(&child, libc::SIGTERM);
+    assert_eq!(
+        wait_exit(&mut child, Duration::from_secs(5)).code(),
+        Some(0)
+    );
+}
