@@ -569,11 +569,24 @@ impl<T: Transport> Conn<T> {
     }
 
     /// Server shutdown: idle connections close now, busy ones after their current response.
-    pub fn begin_shutdown(&mut self) {
+    /// A client accepted but not yet heard from may have its request on the way (its readiness
+    /// event still to come): it gets one look at the socket now and a short while (the `Drain`
+    /// timer) for its first request, so that a restart turns away no request.
+    pub fn begin_shutdown(&mut self, sh: &mut Shared) {
         self.draining = true;
-        if matches!(self.state, State::ReadingHead) && !self.buf.has_input() && self.owed() == 0 {
+        let fresh = !self.timer.answered && !self.sock.read_closed;
+        if self.is_idle() && fresh {
+            self.sock.readable = true;
+            self.read_in(sh);
+        }
+        if self.is_idle() && !fresh {
             self.set_state(State::Closed);
         }
+    }
+
+    /// Waiting for a head, with nothing read and nothing to send.
+    fn is_idle(&self) -> bool {
+        matches!(self.state, State::ReadingHead) && !self.buf.has_input() && self.owed() == 0
     }
 
     /// Which timer the connection needs now, if that differs from the armed one (or the armed
@@ -590,6 +603,12 @@ impl<T: Transport> Conn<T> {
             State::ReadingBody { .. } => Some(TimerKind::Body),
             // Waiting for the rest of a body nobody reads: it must keep coming.
             State::ReadingHead if self.unread.is_body() => Some(TimerKind::Body),
+            // Shutting down: a client not yet heard from has a moment to speak.
+            State::ReadingHead
+                if self.draining && !self.timer.answered && !self.buf.has_input() =>
+            {
+                Some(TimerKind::Drain)
+            }
             State::ReadingHead if self.buf.has_input() || !self.timer.answered => {
                 Some(TimerKind::Request)
             }

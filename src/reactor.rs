@@ -29,6 +29,10 @@ const LISTENER_BASE: usize = usize::MAX - 2;
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// How long a gracefully closing connection may drain input.
 pub const LINGER: Duration = Duration::from_secs(2);
+/// Once a shutdown begins, how long a client accepted but not yet heard from may take to send
+/// its first request: enough for one already on its way (a restart turns none away), short
+/// enough that a silent connection never holds the exit.
+pub const DRAIN_FIRST_REQUEST: Duration = Duration::from_millis(250);
 
 /// Timeouts and limits of one reactor.
 #[derive(Clone, Debug)]
@@ -166,6 +170,7 @@ impl Reactor {
             idle: config.keep_alive_timeout,
             write: config.write_timeout,
             linger: LINGER,
+            drain: DRAIN_FIRST_REQUEST,
         });
         Ok(Reactor {
             poll,
@@ -525,7 +530,7 @@ impl Reactor {
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };
-            if kind != TimerKind::Linger {
+            if !matches!(kind, TimerKind::Linger | TimerKind::Drain) {
                 self.shared.stats.timeouts += 1;
             }
             conn.on_timeout(kind, &mut self.shared);
@@ -597,7 +602,7 @@ impl Reactor {
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();
         for key in keys {
             if let Some(conn) = self.conns.get_mut(key) {
-                conn.begin_shutdown();
+                conn.begin_shutdown(&mut self.shared);
             }
             self.drive(key);
         }

@@ -19,9 +19,11 @@ pub enum TimerKind {
     Write = 3,
     /// Draining input after our write side is shut (graceful close).
     Linger = 4,
+    /// Shutting down: a client accepted but not yet heard from may still send its first request.
+    Drain = 5,
 }
 
-const KINDS: usize = 5;
+const KINDS: usize = 6;
 
 /// How long each kind of timer runs.
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +33,7 @@ pub struct Timeouts {
     pub idle: Duration,
     pub write: Duration,
     pub linger: Duration,
+    pub drain: Duration,
 }
 const NIL: usize = usize::MAX;
 
@@ -60,7 +63,7 @@ impl Timers {
     pub fn new(t: Timeouts) -> Self {
         Timers {
             // Indexed by `TimerKind as usize`.
-            durations: [t.request, t.body, t.idle, t.write, t.linger],
+            durations: [t.request, t.body, t.idle, t.write, t.linger, t.drain],
             links: Vec::new(),
             queues: [Ends {
                 head: NIL,
@@ -181,6 +184,7 @@ mod tests {
             idle: s * 3,
             write: s * 4,
             linger: s * 5,
+            drain: s * 6,
         })
     }
 

@@ -177,3 +177,20 @@ fn a_panicking_handler_costs_one_500_and_that_connection_only() {
     handle.shutdown();
     join.join().unwrap().unwrap();
 }
+
+#[test]
+fn shutdown_gives_a_client_not_yet_heard_from_a_moment_for_its_first_request() {
+    let mut srv = TestServer::with(|c| c.shutdown_grace = Duration::from_secs(5));
+    let mut fresh = srv.connect();
+    std::thread::sleep(Duration::from_millis(100)); // accepted by now
+    srv.begin_shutdown();
+    std::thread::sleep(Duration::from_millis(50));
+    // Its request was on its way when the drain began (as in a restart): it is answered.
+    fresh.send(get("/-/plaintext").as_bytes());
+    let r = fresh.read_response();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"Hello, World!"[..]));
+    assert!(r.says_close(), "the last answer of a draining server");
+    let t = Instant::now();
+    srv.shutdown_and_join().expect("run returned an error");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+}
