@@ -79,30 +79,27 @@ impl Server {
     ) -> Result<Server, StartError> {
         check_root(config)?;
         let n = config.workers.max(1);
-        if n > 1 && config.access_log.is_some() {
-            return Err(StartError::Unsupported(
-                "--access-log with more than one worker is not supported yet",
-            ));
-        }
         // groups[a][w]: worker w's listener on address a.
         let mut groups = config
             .binds
             .iter()
             .map(|&addr| listener::bind_group(addr, n, config.reuse_port))
             .collect::<Result<Vec<_>, _>>()?;
+        // One writer for every worker (each gets a front): their lines never interleave.
+        let log = match &config.access_log {
+            Some(dest) => Some(
+                access_log::Writer::open(dest)
+                    .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
+            ),
+            None => None,
+        };
         let board = std::sync::Arc::new(stats::Board::new(n));
         let mut workers = Vec::with_capacity(n);
         for w in (0..n).rev() {
             let listeners = groups.iter_mut().filter_map(Vec::pop).collect();
-            let log = match &config.access_log {
-                Some(dest) => Some(
-                    access_log::AccessLog::open(dest)
-                        .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
-                ),
-                None => None,
-            };
+            let front = log.as_ref().map(access_log::Writer::front);
             let stats = stats::Stats::of_worker(board.clone(), w);
-            let reactor = Reactor::new(listeners, make()?, log, stats, reactor_config(config))
+            let reactor = Reactor::new(listeners, make()?, front, stats, reactor_config(config))
                 .map_err(|e| StartError::Io("poll", e))?;
             workers.push(reactor);
         }
