@@ -1,64 +1,32 @@
 //! The access log (SPEC §7): one Combined Log Format line per request, gathered into batches on
-//! the reactor thread and written by a thread of its own, so a slow disk or pipe never stalls serving.
+//! each worker's reactor thread (its front, [`AccessLog`]) and written by one thread for all
+//! workers ([`Writer`], in `writer.rs`), so a slow disk or pipe never stalls serving and lines
+//! from different workers never interleave.
 //!
 //! Nothing here ever waits for the writer: a stalled reader of a FIFO or of standard output
-//! costs lines (dropped and counted), never the reactor or the exit. At shutdown the reactor
-//! asks [`AccessLog::flush`] on every turn until the writer has caught up or the grace period
-//! is over; then [`AccessLog::abandon`] counts what is lost, and the writer thread is left
-//! behind (never joined), so a writer stuck in `write(2)` cannot hold the process.
+//! costs lines (dropped and counted), never the reactor or the exit. At shutdown each reactor
+//! asks its [`AccessLog::flush`] on every turn until the writer has caught up with that front's
+//! lines or the grace period is over; then [`AccessLog::abandon`] counts what is lost, and the
+//! writer thread is left behind (never joined), so a writer stuck in `write(2)` cannot hold the
+//! process.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+mod writer;
+
+use std::io::Write;
 use std::net::IpAddr;
-use std::os::fd::AsFd;
-use std::os::unix::fs::OpenOptionsExt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, OnceLock};
-use std::thread;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use mio::Waker;
 
 use crate::http::date::{concat_into, Civil};
 
+use writer::Link;
+pub use writer::Writer;
+
 /// A batch is handed to the writer when it reaches this size, or a second after its first line.
 const BATCH: usize = 64 * 1024;
-/// Batches in flight to the writer; beyond that, lines are dropped and counted.
-const QUEUE: usize = 16;
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
-
-/// What the writer thread tells the reactor.
-#[derive(Default)]
-struct Progress {
-    /// Lines of the batches the writer is done with (written or failed).
-    done: AtomicU64,
-    /// Of those, the lines a write error lost.
-    failed: AtomicU64,
-    /// The writer has stopped for good (the deferred open failed): nothing more is written.
-    gone: AtomicBool,
-    /// The reactor is waiting for the log (shutdown): wake it after each batch.
-    waiting: AtomicBool,
-    waker: OnceLock<Arc<Waker>>,
-}
-
-impl Progress {
-    fn wake_if_waiting(&self) {
-        if self.waiting.load(Ordering::Acquire) {
-            if let Some(w) = self.waker.get() {
-                let _ = w.wake();
-            }
-        }
-    }
-}
-
-/// Where the writer thread writes.
-enum Target {
-    Open(File),
-    /// A FIFO that had no reader at start-up: the writer thread opens it (blocking until a
-    /// reader comes), so that `mkfifo log; spindle --access-log log & cat log` works.
-    Later(String),
-}
 
 /// One request's line while it is answered, owned by its connection: begun by
 /// [`AccessLog::start`], written by [`AccessLog::finish`].
@@ -80,18 +48,15 @@ impl Entry {
     }
 }
 
+/// One worker's front of the log: its batch of whole lines, its counters, its link to the
+/// shared writer.
 pub struct AccessLog {
     batch: Vec<u8>,
     lines: u64,
     /// When the oldest line in `batch` was written.
     since: Option<Instant>,
-    to_writer: SyncSender<(Vec<u8>, u64)>,
-    /// Written batches coming back, to be reused.
-    spare: Receiver<Vec<u8>>,
-    progress: Arc<Progress>,
-    /// Lines handed over to the writer.
-    handed: u64,
-    /// Lines dropped because the queue to the writer was full.
+    writer: Link,
+    /// Lines dropped because this front's queue to the writer was full.
     queue_dropped: u64,
     /// Dropping lines has been reported (until a batch gets through again).
     behind: bool,
@@ -104,58 +69,25 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    /// Appends to the file at `dest`, or writes to standard output for `-`. Never blocks: a
-    /// FIFO without a reader is opened later, by the writer thread.
-    pub fn open(dest: &str) -> io::Result<AccessLog> {
-        let target = if dest == "-" {
-            // A descriptor of our own: no lock shared with `println!`, no line buffering.
-            Target::Open(File::from(io::stdout().as_fd().try_clone_to_owned()?))
-        } else {
-            // O_NONBLOCK: a FIFO without a reader fails at once with ENXIO instead of blocking.
-            match OpenOptions::new()
-                .create(true)
-                .append(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(dest)
-            {
-                Ok(f) => {
-                    // The writer thread blocks on a full pipe rather than losing a partial write.
-                    clear_nonblocking(&f)?;
-                    Target::Open(f)
-                }
-                Err(e) if e.raw_os_error() == Some(libc::ENXIO) => Target::Later(dest.to_owned()),
-                Err(e) => return Err(e),
-            }
-        };
-        let (to_writer, from_reactor) = mpsc::sync_channel::<(Vec<u8>, u64)>(QUEUE);
-        let (give_back, spare) = mpsc::channel();
-        let progress = Arc::new(Progress::default());
-        let p = progress.clone();
-        let name = dest.to_owned();
-        thread::Builder::new()
-            .name("access-log".into())
-            .spawn(move || write_batches(target, &name, from_reactor, give_back, &p))?;
-        // The handle is dropped: the thread is never joined (see the module comment).
-        Ok(AccessLog {
+    /// A front handing its batches over `writer` (see [`Writer::front`]).
+    fn new(writer: Link) -> AccessLog {
+        AccessLog {
             batch: Vec::with_capacity(BATCH),
             lines: 0,
             since: None,
-            to_writer,
-            spare,
-            progress,
-            handed: 0,
+            writer,
             queue_dropped: 0,
             behind: false,
             dropped: 0,
             free: Vec::new(),
             clf_secs: u64::MAX,
             clf_time: [b' '; 26],
-        })
+        }
     }
 
     /// The reactor's waker, so that the writer can wake it while it waits in [`AccessLog::flush`].
     pub fn wake_with(&self, waker: Arc<Waker>) {
-        let _ = self.progress.waker.set(waker);
+        self.writer.wake_with(waker);
     }
 
     /// Begins `entry` when its request's head is parsed: the request line, `Referer` and
@@ -260,24 +192,23 @@ impl AccessLog {
         }
     }
 
-    /// Hands the batch over if the queue has room; false (keeping the batch) if not.
+    /// Hands the batch over if this front's queue has room; false (keeping the batch) if not.
     fn try_hand_over(&mut self) -> bool {
         self.since = None;
         if self.batch.is_empty() {
             return true;
         }
         let batch = std::mem::take(&mut self.batch);
-        match self.to_writer.try_send((batch, self.lines)) {
+        match self.writer.send(batch, self.lines) {
             Ok(()) => {
-                self.handed += self.lines;
                 self.lines = 0;
                 self.batch = self
-                    .spare
-                    .try_recv()
-                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                    .writer
+                    .spare()
+                    .unwrap_or_else(|| Vec::with_capacity(BATCH));
                 true
             }
-            Err(TrySendError::Full((batch, _)) | TrySendError::Disconnected((batch, _))) => {
+            Err(batch) => {
                 self.batch = batch;
                 false
             }
@@ -285,34 +216,30 @@ impl AccessLog {
     }
 
     /// Shutdown, once no connection can add a line: hands the batch over (retrying while the
-    /// queue is full) and returns true once the writer has written everything, or can write
-    /// nothing more. Never waits; the writer wakes the reactor after each batch meanwhile.
+    /// queue is full) and returns true once the writer is done with every line this front
+    /// handed over (written, or lost and counted). Never waits; the writer wakes the reactor
+    /// after each of this front's batches meanwhile.
     pub fn flush(&mut self) -> bool {
-        self.progress.waiting.store(true, Ordering::Release);
-        if self.progress.gone.load(Ordering::Acquire) {
-            return true; // `abandon` counts what it never wrote
-        }
-        self.try_hand_over() && self.progress.done.load(Ordering::Acquire) >= self.handed
+        // First: a batch finished between the checks below and the next poll still wakes it.
+        self.writer.expect_wakes();
+        self.try_hand_over() && self.writer.unwritten() == 0
     }
 
     /// The end (the grace period is over, or a second signal): whatever the writer has not
-    /// written by now is lost. Returns how many lines that is, counted in `dropped`.
+    /// written of this front's lines by now is lost. Returns how many lines that is, counted
+    /// in `dropped`.
     pub fn abandon(&mut self) -> u64 {
         let _ = self.try_hand_over();
-        let unwritten = self.lines
-            + self
-                .handed
-                .saturating_sub(self.progress.done.load(Ordering::Acquire));
+        let unwritten = self.lines + self.writer.give_up();
         self.queue_dropped += unwritten;
         self.batch.clear();
         self.lines = 0;
-        self.handed = self.progress.done.load(Ordering::Acquire);
         self.update_dropped();
         unwritten
     }
 
     fn update_dropped(&mut self) {
-        self.dropped = self.queue_dropped + self.progress.failed.load(Ordering::Relaxed);
+        self.dropped = self.queue_dropped + self.writer.failed();
     }
 
     fn refresh_time(&mut self) {
@@ -324,65 +251,6 @@ impl AccessLog {
             format_clf_time(secs, &mut self.clf_time);
         }
     }
-}
-
-/// The writer thread: opens a deferred FIFO, then writes each batch, reports it done and gives
-/// the buffer back, until the reactor side is dropped.
-fn write_batches(
-    target: Target,
-    name: &str,
-    from_reactor: Receiver<(Vec<u8>, u64)>,
-    give_back: mpsc::Sender<Vec<u8>>,
-    p: &Progress,
-) {
-    let mut out = match target {
-        Target::Open(f) => f,
-        Target::Later(path) => match OpenOptions::new().append(true).open(&path) {
-            Ok(f) => {
-                log::info!("access log {path}: a reader came, writing");
-                f
-            }
-            Err(e) => {
-                log::warn!("access log {path}: {e}");
-                p.gone.store(true, Ordering::Release);
-                p.wake_if_waiting();
-                return;
-            }
-        },
-    };
-    let mut failing = false;
-    for (mut batch, lines) in from_reactor {
-        match out.write_all(&batch).and_then(|()| out.flush()) {
-            Ok(()) => failing = false,
-            Err(e) => {
-                p.failed.fetch_add(lines, Ordering::Relaxed);
-                if !failing {
-                    log::warn!("access log {name}: {e}: lines are lost until writing works again");
-                    failing = true;
-                }
-            }
-        }
-        p.done.fetch_add(lines, Ordering::Release);
-        batch.clear();
-        let _ = give_back.send(batch);
-        p.wake_if_waiting();
-    }
-}
-
-/// Clears `O_NONBLOCK` on `f`, which the writer thread writes with blocking calls.
-fn clear_nonblocking(f: &File) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let fd = f.as_raw_fd();
-    // SAFETY: fcntl on a descriptor we own; F_GETFL/F_SETFL touch only its status flags.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
-    if flags < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: as above.
-    if unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Control bytes, quotes, backslashes and bytes above ASCII as `\xNN`, as nginx does.
@@ -436,7 +304,7 @@ mod tests {
     fn lines_reach_the_file_and_the_end_is_flushed() {
         let path = std::env::temp_dir().join(format!("spindle-alog-{}", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        let mut log = AccessLog::open(path.to_str().unwrap()).unwrap();
+        let mut log = Writer::open(path.to_str().unwrap()).unwrap().front();
         let now = Instant::now();
         let mut entry = Entry::new(Some("127.0.0.1".parse().unwrap()));
         log.start(&mut entry, b"GET /a\"b HTTP/1.1", Some(b"http://r/"), None);
@@ -445,7 +313,7 @@ mod tests {
         let until = Instant::now() + Duration::from_secs(5);
         while !log.flush() {
             assert!(Instant::now() < until, "the log was not flushed");
-            thread::sleep(Duration::from_millis(5));
+            std::thread::sleep(Duration::from_millis(5));
         }
         assert_eq!(log.abandon(), 0);
         let text = std::fs::read_to_string(&path).unwrap();

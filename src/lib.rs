@@ -78,18 +78,16 @@ impl Server {
     ) -> Result<Server, StartError> {
         check_root(config)?;
         let n = config.workers.max(1);
-        if n > 1 && config.access_log.is_some() {
-            return Err(StartError::Unsupported(
-                "--access-log with more than one worker is not supported yet",
-            ));
-        }
         let groups = listen(config, n)?;
-        let mut kit = workers::Kit::new(
-            groups,
-            Box::new(make),
-            config.access_log.clone(),
-            reactor_config(config),
-        )?;
+        // One writer for every worker (each gets a front): their lines never interleave.
+        let log = match &config.access_log {
+            Some(dest) => Some(
+                access_log::Writer::open(dest)
+                    .map_err(|e| StartError::AccessLog(dest.clone(), e))?,
+            ),
+            None => None,
+        };
+        let mut kit = workers::Kit::new(groups, Box::new(make), log, reactor_config(config))?;
         let workers = (0..n).map(|w| kit.reactor(w)).collect::<Result<_, _>>()?;
         Ok(Server {
             kit,

@@ -1,6 +1,6 @@
 //! What a worker is made of, kept so that it can be made again: its listeners (the supervisor
 //! keeps a duplicate of each, so a worker that dies leaves its sockets, and the clients queued
-//! in their backlogs, open), a handler maker, the access log, its counters' slot on the board
+//! in their backlogs, open), a handler maker, the access log's writer, its counters' slot on the board
 //! and the reactor settings.
 
 use std::os::fd::{AsFd, OwnedFd};
@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use mio::net::TcpListener;
 
-use crate::access_log::AccessLog;
+use crate::access_log::Writer;
 use crate::error::StartError;
 use crate::handler::Handler;
 use crate::reactor::{Reactor, ReactorConfig};
@@ -21,7 +21,8 @@ pub struct Kit {
     /// `listeners[w]`: worker `w`'s listening sockets, one per address, kept open here.
     listeners: Vec<Vec<OwnedFd>>,
     make_handler: MakeHandler,
-    access_log: Option<String>,
+    /// The access log's one writer, which gives each worker (each new one too) its front.
+    log: Option<Writer>,
     board: Arc<Board>,
     config: ReactorConfig,
 }
@@ -31,7 +32,7 @@ impl Kit {
     pub fn new(
         groups: Vec<Vec<TcpListener>>,
         make_handler: MakeHandler,
-        access_log: Option<String>,
+        log: Option<Writer>,
         config: ReactorConfig,
     ) -> Result<Kit, StartError> {
         let workers = groups.first().map_or(0, Vec::len);
@@ -44,7 +45,7 @@ impl Kit {
         Ok(Kit {
             listeners,
             make_handler,
-            access_log,
+            log,
             board: Arc::new(Board::new(workers)),
             config,
         })
@@ -69,12 +70,7 @@ impl Kit {
             .map(|fd| Ok(TcpListener::from(fd.as_fd().try_clone_to_owned()?)))
             .collect::<Result<Vec<_>, std::io::Error>>()
             .map_err(|e| StartError::Io("listener", e))?;
-        let log = match &self.access_log {
-            Some(dest) => {
-                Some(AccessLog::open(dest).map_err(|e| StartError::AccessLog(dest.clone(), e))?)
-            }
-            None => None,
-        };
+        let log = self.log.as_ref().map(Writer::front);
         let stats = Stats::resume(self.board.clone(), w);
         Reactor::new(
             listeners,

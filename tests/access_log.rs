@@ -1,5 +1,6 @@
 //! `--access-log`: one Combined Log Format line per request, escaped, written off the reactor
-//! thread and complete once the server has shut down.
+//! thread and complete once the server has shut down; with several workers, through one
+//! writer, so that every line stays whole.
 
 mod common;
 
@@ -120,4 +121,34 @@ fn a_fifo_without_a_reader_at_start_up_does_not_hold_the_start() {
         "{text}"
     );
     assert!(text.contains("\"GET /-/json HTTP/1.1\" 200"), "{text}");
+}
+
+/// `--workers 2`, the log on a FIFO read slowly in small pieces: the pipe fills, so a batch
+/// goes out in several writes, and two writers' pieces would interleave. 200 connections × 3
+/// requests, both workers answering: every request has exactly one line, each line whole.
+#[test]
+fn two_workers_write_one_whole_line_per_request_through_a_slow_pipe() {
+    use std::time::Duration;
+    const CONNS: usize = 200;
+    const PER_CONN: usize = 3;
+    const PAD: usize = 2000;
+    let dir = ScratchDir::new("access-log-workers");
+    let path = dir.join("access.fifo");
+    common::mkfifo(&path);
+    let reader = common::SlowReader::open(&path, 4096, Duration::from_millis(1));
+    reader.start();
+    let dest = path.to_str().unwrap().to_owned();
+    let mut srv = TestServer::with(move |c| {
+        c.workers = 2;
+        c.access_log = Some(dest);
+        c.shutdown_grace = Duration::from_secs(10);
+    });
+    let open = common::load(srv.addr, CONNS, PER_CONN, PAD);
+    let (stats, asked) = common::stats_once_all_answered(srv.addr, 2, (CONNS * PER_CONN) as u64);
+    assert_eq!(stats.count("access_log_dropped"), 0, "{stats:?}");
+    drop(open);
+    srv.shutdown_and_join().unwrap();
+    let text = reader.finish(Duration::from_secs(20));
+    let lines = common::parse_log(&text);
+    common::assert_one_line_per_request(&lines, CONNS, PER_CONN, PAD, asked);
 }

@@ -27,22 +27,12 @@ fn answered_connections(srv: &TestServer, n: usize, path: &str) -> Vec<Client> {
     clients
 }
 
-/// Each worker's `key` (`connections_total`, `requests_total`…), from `/-/stats`.
-fn per_worker(s: &Stats, workers: usize, key: &str) -> Vec<u64> {
-    (0..workers)
-        .map(|w| {
-            s.get(&format!("workers.{w}.{key}"))
-                .unwrap_or_else(|| panic!("no workers.{w}.{key}"))
-        })
-        .collect()
-}
-
 /// `/-/stats` once every worker has published at least `total` connections in all.
 fn stats_once_published(srv: &TestServer, workers: usize, total: u64) -> Stats {
     let until = Instant::now() + Duration::from_secs(5);
     loop {
         let s = srv.stats();
-        let seen: u64 = per_worker(&s, workers, "connections_total").iter().sum();
+        let seen: u64 = s.per_worker(workers, "connections_total").iter().sum();
         if seen >= total {
             return s;
         }
@@ -59,7 +49,7 @@ fn two_workers_share_200_connections_none_above_70_percent() {
     let srv = TestServer::with(|c| c.workers = 2);
     let _open = answered_connections(&srv, 200, "/-/plaintext");
     let s = stats_once_published(&srv, 2, 200);
-    let conns = per_worker(&s, 2, "connections_total");
+    let conns = s.per_worker(2, "connections_total");
     let all: u64 = conns.iter().sum();
     assert!(
         conns.iter().all(|&c| c * 10 <= all * 7),
@@ -67,7 +57,7 @@ fn two_workers_share_200_connections_none_above_70_percent() {
     );
     // The top-level numbers are the workers' sums.
     assert_eq!(s.count("connections_total"), all, "{s:?}");
-    let requests = per_worker(&s, 2, "requests_total");
+    let requests = s.per_worker(2, "requests_total");
     assert_eq!(s.count("requests_total"), requests.iter().sum::<u64>());
 }
 
@@ -86,7 +76,7 @@ fn four_workers_all_answer_pipelined_requests() {
         }
     }
     let s = stats_once_published(&srv, 4, 200);
-    let requests = per_worker(&s, 4, "requests_total");
+    let requests = s.per_worker(4, "requests_total");
     assert!(
         requests.iter().all(|&r| r >= 4),
         "requests per worker: {requests:?}"
@@ -108,7 +98,7 @@ fn delays_run_on_every_worker_at_once() {
     // Forty delays of 300 ms, none waiting for another (generous: a loaded CI machine).
     assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
     let s = stats_once_published(&srv, 2, 40);
-    let conns = per_worker(&s, 2, "connections_total");
+    let conns = s.per_worker(2, "connections_total");
     assert!(conns.iter().all(|&c| c > 0), "{conns:?}");
 }
 
@@ -231,9 +221,7 @@ fn a_put_through_one_worker_is_seen_by_the_next_get_on_every_worker() {
     }
     let s = stats_once_published(&srv, 2, 20);
     assert!(
-        per_worker(&s, 2, "connections_total")
-            .iter()
-            .all(|&n| n > 0),
+        s.per_worker(2, "connections_total").iter().all(|&n| n > 0),
         "{s:?}"
     );
     let put = b"PUT /f.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nnew";

@@ -6,10 +6,13 @@
 //!   time from a persistent buffer (so pipelined responses can be read one after another),
 //!   and the request builders;
 //! - [`wait`]: [`eventually`], for what the server does on its own time;
-//! - [`fs`]: scratch directories removed on drop, FIFOs, the empty ROOT.
+//! - [`fs`]: scratch directories removed on drop, FIFOs, the empty ROOT;
+//! - [`alog`]: access-log lines parsed strictly, a slow reader of a FIFO, and a load that gives
+//!   every request a line of its own.
 
 #![allow(dead_code)]
 
+pub mod alog;
 pub mod client;
 pub mod fs;
 pub mod server;
@@ -17,7 +20,7 @@ pub mod wait;
 
 // Every test file takes what it needs from here; none takes all of it.
 #[allow(unused_imports)]
-pub use {client::*, fs::*, server::*, wait::*};
+pub use {alog::*, client::*, fs::*, server::*, wait::*};
 
 use std::time::Duration;
 

@@ -135,6 +135,16 @@ impl Stats {
     pub fn count(&self, key: &str) -> u64 {
         self.get(key).unwrap_or(0)
     }
+
+    /// Each of `workers` workers' `key` (`connections_total`, `requests_total`…).
+    pub fn per_worker(&self, workers: usize, key: &str) -> Vec<u64> {
+        (0..workers)
+            .map(|w| {
+                self.get(&format!("workers.{w}.{key}"))
+                    .unwrap_or_else(|| panic!("no workers.{w}.{key}"))
+            })
+            .collect()
+    }
 }
 
 /// Starts the `spindle` binary on 127.0.0.1:0 serving `root`, with `extra` arguments, and
