@@ -66,3 +66,24 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_descriptor_clamp_shares_the_limit_among_the_workers() {
+        let mut c = Config {
+            max_connections: 10_000,
+            ..Config::default()
+        };
+        assert_eq!(c.clamp_connections(100_000), None, "room for 10 000");
+        c.workers = 4;
+        assert_eq!(c.clamp_connections(20_064), Some(10_000));
+        assert_eq!(c.max_connections, 5_000, "(20 064 - 64) / 4 each");
+        c.workers = 1000;
+        c.max_connections = 10;
+        assert_eq!(c.clamp_connections(100), Some(10));
+        assert_eq!(c.max_connections, 1, "never 0");
+    }
+}

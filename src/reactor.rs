@@ -230,7 +230,7 @@ impl Reactor {
             self.shared.date.refresh(SystemTime::now());
             if let Some(log) = self.shared.log.as_mut() {
                 log.tick(self.now);
-                self.shared.stats.access_log_dropped = log.dropped;
+                self.shared.stats.set_log_dropped(log.dropped);
             }
             self.dispatch_events();
             self.run_turns();
@@ -269,7 +269,7 @@ impl Reactor {
             if lost > 0 {
                 warn!("access log: {lost} lines not written at exit (its reader or disk stalled)");
             }
-            self.shared.stats.access_log_dropped = log.dropped;
+            self.shared.stats.set_log_dropped(log.dropped);
         }
     }
 

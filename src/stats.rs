@@ -29,6 +29,8 @@ pub struct Stats {
     worker: usize,
     /// The codes answered at least once: the only status counts there are to publish.
     codes_seen: Vec<u16>,
+    /// Lines the access log of this worker's earlier life dropped (a new log counts from 0).
+    log_dropped_before: u64,
 }
 
 impl Default for Stats {
@@ -86,6 +88,7 @@ impl Stats {
             board,
             worker,
             codes_seen: Vec::new(),
+            log_dropped_before: 0,
         }
     }
 
@@ -105,6 +108,7 @@ impl Stats {
         stats.timeouts = timeouts;
         stats.refused = refused;
         stats.access_log_dropped = dropped;
+        stats.log_dropped_before = dropped;
         for (code, n) in slot.status.iter().enumerate() {
             let n = n.load(Relaxed);
             if let (Some(to), true) = (stats.status.get_mut(code), n > 0) {
@@ -113,6 +117,11 @@ impl Stats {
             }
         }
         stats
+    }
+
+    /// What this worker's access log has dropped so far (on top of an earlier life's).
+    pub fn set_log_dropped(&mut self, dropped: u64) {
+        self.access_log_dropped = self.log_dropped_before + dropped;
     }
 
     pub fn count_response(&mut self, status: u16) {
@@ -226,5 +235,36 @@ impl Stats {
         }
         s.push_str("]}");
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_made_again_goes_on_from_what_it_published() {
+        let board = Arc::new(Board::new(2));
+        let mut first = Stats::of_worker(board.clone(), 1);
+        first.connections_open = 3;
+        first.connections_total = 7;
+        first.count_response(200);
+        first.count_response(404);
+        first.set_log_dropped(5);
+        first.publish();
+        let mut again = Stats::resume(board.clone(), 1);
+        assert_eq!(again.connections_open, 0, "its connections died with it");
+        assert_eq!((again.connections_total, again.requests_total), (7, 2));
+        assert_eq!((again.status[200], again.status[404]), (1, 1));
+        again.set_log_dropped(1); // its new log's count
+        assert_eq!(again.access_log_dropped, 6);
+        again.count_response(200);
+        again.publish();
+        // Worker 0 sees the sums, worker 1's status counts included.
+        let other = Stats::of_worker(board, 0);
+        let json = other.to_json();
+        assert!(json.contains("\"requests_total\":3,"), "{json}");
+        assert!(json.contains("\"status\":{\"200\":2,\"404\":1}"), "{json}");
+        assert!(json.contains("{\"worker\":2,\"connections_open\":0,\"connections_total\":7,\"requests_total\":3}"), "{json}");
     }
 }
