@@ -299,3 +299,26 @@ fn a_worker_that_dies_is_made_again_and_answers_the_client_queued_meanwhile() {
         assert!(err.contains("starting it again"), "{err}");
     }
 }
+
+#[test]
+fn workers_auto_is_one_per_cpu_we_may_use() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut s = spawn_binary_piped(&["--bind", "127.0.0.1:0", "--workers", "auto", "-q", "."]);
+    let r = s.connect().request(get("/-/stats").as_bytes());
+    let stats = Stats::parse(&r.body_str());
+    assert!(
+        stats.get(&format!("workers.{}.worker", cpus - 1)).is_some(),
+        "{stats:?}"
+    );
+    assert!(
+        stats.get(&format!("workers.{cpus}.worker")).is_none(),
+        "{stats:?}"
+    );
+    let (status, _, err) = run_binary(&["--workers", "none", "."]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    signal(&s.child, libc::SIGTERM);
+    assert_eq!(
+        wait_exit(&mut s.child, Duration::from_secs(5)).code(),
+        Some(0)
+    );
+}
