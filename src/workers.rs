@@ -51,10 +51,6 @@ impl Kit {
         })
     }
 
-    pub fn workers(&self) -> usize {
-        self.listeners.len()
-    }
-
     /// Closes the listeners kept here: once the workers drop theirs (a shutdown), the sockets
     /// close and new clients are refused instead of queued.
     pub fn close_listeners(&mut self) {

@@ -68,3 +68,24 @@ fn inherited_listener_is_served_by_every_worker_and_bind_is_ignored() {
         Some(0)
     );
 }
+
+#[test]
+fn socket_activation_without_sockets_is_a_start_up_error() {
+    // `exec` keeps the shell's pid, so LISTEN_PID=$$ names spindle.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "LISTEN_PID=$$ LISTEN_FDS=0 exec \"$0\" --bind 127.0.0.1:0 -q .",
+        ])
+        .arg(env!("CARGO_BIN_EXE_spindle"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sh");
+    // A server that started on no socket at all would never exit: wait_exit fails then.
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("systemd passed no sockets"), "{err}");
+}

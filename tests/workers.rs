@@ -9,7 +9,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 use common::{
-    get, run_binary, signal, spawn_binary_piped, wait_exit, Client, ScratchDir, Stats, TestServer,
+    get, run_binary, signal, spawn_binary_piped, spawn_binary_piped_with_env, wait_exit, Client,
+    ScratchDir, Stats, TestServer,
 };
 
 /// `n` connections, each answered once and kept open (so that every one is a new accept).
@@ -232,30 +233,16 @@ fn a_put_through_one_worker_is_seen_by_the_next_get_on_every_worker() {
     }
 }
 
-/// The binary with `SPINDLE_TEST_CRASH=trigger` (see `reactor::crash_for_tests`).
-fn spawn_crashable(workers: &str, trigger: &std::path::Path) -> (std::process::Child, SocketAddr) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["--bind", "127.0.0.1:0", "--workers", workers, "."])
-        .env("SPINDLE_TEST_CRASH", trigger)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn spindle");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = common::listening_addr(&line).parse().unwrap();
-    (child, addr)
-}
-
 #[test]
 fn a_worker_that_dies_is_made_again_and_answers_the_client_queued_meanwhile() {
     for workers in ["1", "2"] {
         let dir = ScratchDir::new("workers-crash");
         let trigger = dir.join("crash-now");
-        let (mut child, addr) = spawn_crashable(workers, &trigger);
+        let mut s = spawn_binary_piped_with_env(
+            &["--bind", "127.0.0.1:0", "--workers", workers, "."],
+            &[("SPINDLE_TEST_CRASH", trigger.as_os_str())],
+        );
+        let addr: SocketAddr = s.addr.parse().unwrap();
         let stats = |addr| {
             let r = Client::connect(addr).request(get("/-/stats").as_bytes());
             Stats::parse(&r.body_str())
@@ -288,13 +275,12 @@ fn a_worker_that_dies_is_made_again_and_answers_the_client_queued_meanwhile() {
         // With two workers the queued client may have gone to the other one: give the dying
         // worker its stall (300 ms) and its restart (at most 1 s) before the shutdown.
         std::thread::sleep(Duration::from_millis(1500));
-        signal(&child, libc::SIGTERM);
+        signal(&s.child, libc::SIGTERM);
         assert_eq!(
-            wait_exit(&mut child, Duration::from_secs(5)).code(),
+            wait_exit(&mut s.child, Duration::from_secs(5)).code(),
             Some(0)
         );
-        let mut err = String::new();
-        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        let err = s.read_stderr();
         assert!(err.contains("panicked: SPINDLE_TEST_CRASH"), "{err}");
         assert!(err.contains("starting it again"), "{err}");
     }

@@ -187,9 +187,14 @@ pub struct Spawned {
 }
 
 pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
+    spawn_binary_piped_with_env(args, &[])
+}
+
+/// [`spawn_binary_piped`] with these environment variables set too.
+pub fn spawn_binary_piped_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Spawned {
     use std::io::BufRead;
     use std::sync::mpsc;
-    let mut child = spawn_piped(args);
+    let mut child = spawn_piped(args, env);
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = mpsc::channel();
     let reader = thread::spawn(move || {
@@ -210,6 +215,14 @@ pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
         addr: listening_addr(&line),
         first_line: line,
         stdout,
+    }
+}
+
+/// A test that fails midway leaves no server behind.
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -241,10 +254,11 @@ impl Spawned {
     }
 }
 
-/// The binary with exactly `args`, stdout and stderr piped.
-fn spawn_piped(args: &[&str]) -> std::process::Child {
+/// The binary with exactly `args` and `env`, stdout and stderr piped.
+fn spawn_piped(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
         .args(args)
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -276,7 +290,7 @@ pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::proce
 /// Runs the binary with `args` to its end, at most `READ_TIMEOUT` (a server that starts
 /// instead of failing is killed and the test fails): its status, stdout and stderr.
 pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let mut child = spawn_piped(args);
+    let mut child = spawn_piped(args, &[]);
     let status = wait_exit(&mut child, READ_TIMEOUT);
     let (mut out, mut err) = (String::new(), String::new());
     child
