@@ -1,7 +1,8 @@
 //! The integration tests' toolkit, one module per concern:
 //!
 //! - [`server`]: a [`TestServer`] in this process on an ephemeral port, its `/-/stats`, and the
-//!   `spindle` binary as a child process (spawn, signal, wait for its exit);
+//!   `spindle` binary or an `examples/` server as a child process (spawn, signal, wait for its
+//!   exit);
 //! - [`client`]: a raw, strict HTTP/1.1 [`Client`] that reads exactly one [`Response`] at a
 //!   time from a persistent buffer (so pipelined responses can be read one after another),
 //!   and the request builders;

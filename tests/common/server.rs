@@ -192,9 +192,42 @@ pub fn spawn_binary_piped(args: &[&str]) -> Spawned {
 
 /// [`spawn_binary_piped`] with these environment variables set too.
 pub fn spawn_binary_piped_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Spawned {
+    spawned(spawn_piped(args, env))
+}
+
+/// `examples/NAME.rs` with `args`, as [`spawn_binary_piped`] starts spindle: every example
+/// server prints the same `listening on http://ADDR/` first line.
+pub fn spawn_example(name: &str, args: &[&str]) -> Spawned {
+    let child = std::process::Command::new(example_path(name))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn example");
+    spawned(child)
+}
+
+/// The binary of `examples/NAME.rs`, which `cargo test` builds beside the test binaries
+/// (`target/debug/examples/`); `cargo test --test X` alone does not, hence the message.
+pub fn example_path(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let path = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("examples").join(name))
+        .expect("target directory");
+    assert!(
+        path.exists(),
+        "{} is not built: `cargo test` builds the examples, or run `cargo build --examples`",
+        path.display()
+    );
+    path
+}
+
+/// Waits for the child's first stdout line, the `listening` one.
+fn spawned(mut child: std::process::Child) -> Spawned {
     use std::io::BufRead;
     use std::sync::mpsc;
-    let mut child = spawn_piped(args, env);
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let (tx, rx) = mpsc::channel();
     let reader = thread::spawn(move || {
