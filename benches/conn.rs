@@ -17,6 +17,13 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::conn::{Conn, Drive, Event, Limits, Shared, Transport};
 use spindle::files::Files;
 use spindle::router::Router;
+use spindle::trace::Tag;
+
+const TAG: Tag = Tag {
+    worker: 1,
+    serial: 1,
+    traced: true,
+};
 
 const DEPTH: usize = 16;
 const REQUEST: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
@@ -63,7 +70,7 @@ fn pipelined(c: &mut Criterion) {
         armed: armed.clone(),
         written: written.clone(),
     };
-    let mut conn = Conn::new(io, 0, 0, None);
+    let mut conn = Conn::new(io, TAG, None);
     let ready = Event {
         readable: true,
         writable: true,

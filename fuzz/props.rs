@@ -18,6 +18,13 @@ use spindle::http::parse::{
     leading_empty_lines, parse_head, HeadScanner, KnownHost, ParseError, Slots, MAX_REQUEST_LINE,
 };
 use spindle::router::Router;
+use spindle::trace::Tag;
+
+const TAG: Tag = Tag {
+    worker: 1,
+    serial: 1,
+    traced: true,
+};
 use spindle::timer::TimerKind;
 
 /// A small deterministic generator, so that a few input bytes choose many split points.
@@ -579,7 +586,7 @@ fn run_conn(case: &ConnCase, io: Io<'_>) -> Vec<u8> {
     let n_steps = peer.steps.len() + usize::from(case.eof);
     let script = Script::new(peer);
     let mut sh = fresh_shared(case.root, &case.limits, io.torture);
-    let mut conn = Conn::new(script.clone(), 1, 1, None);
+    let mut conn = Conn::new(script.clone(), TAG, None);
 
     // Every round of `drive` that reports progress reads, consumes, generates or writes bytes
     // (or changes state, a few times per request): more `Again`s than this is spinning.

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::trace::TraceFilter;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub root: PathBuf,
@@ -23,6 +25,8 @@ pub struct Config {
     pub show_hidden: bool,
     pub builtins: bool,
     pub access_log: Option<String>,
+    /// `--trace-conn`: narrate only the connections this picks.
+    pub trace_conn: Option<TraceFilter>,
 }
 
 impl Default for Config {
@@ -44,6 +48,7 @@ impl Default for Config {
             show_hidden: false,
             builtins: true,
             access_log: None,
+            trace_conn: None,
         }
     }
 }

@@ -5,8 +5,6 @@
 use std::mem;
 use std::time::Duration;
 
-use log::trace;
-
 use crate::access_log::{AccessLog, Entry};
 use crate::buf::{BufPool, OUT_HIGH};
 use crate::handler::{Handler, Job};
@@ -17,12 +15,20 @@ use crate::http::parse::KnownHost;
 use crate::http::response::{HeadMemo, Response};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
+use crate::trace::Tag;
 use body_in::Pending;
 use body_out::BodyOut;
 use buffers::{Buffers, Filled};
 use request::ReqMeta;
 pub use transport::Transport;
 use unread::Unread;
+
+/// Narrates a step of this connection in the state it is in: `w1 c37 ReadingHead read 120 B`.
+macro_rules! say {
+    ($conn:expr, $($arg:tt)+) => {
+        $crate::narrate!($conn.tag, $conn.state.name(), $($arg)+)
+    };
+}
 
 mod body_in;
 mod body_out;
@@ -207,10 +213,9 @@ struct TimerBook {
 
 pub struct Conn<T> {
     io: T,
-    /// Slab key, for the trace.
-    key: usize,
-    /// Unique per connection, so a stale delay entry never reaches a reused key.
-    pub serial: u64,
+    /// Its name in the log, `w1 c37`; the serial, unique per connection, also tells a stale
+    /// timer entry or helper answer from one for a new connection on a reused slab key.
+    pub tag: Tag,
     state: State,
     /// Input not yet used, and output not yet written; none held while idle.
     buf: Buffers,
@@ -236,11 +241,10 @@ pub struct Conn<T> {
 
 impl<T: Transport> Conn<T> {
     /// A new connection; the reactor arms its `Head` timer.
-    pub fn new(io: T, key: usize, serial: u64, peer: Option<std::net::IpAddr>) -> Self {
+    pub fn new(io: T, tag: Tag, peer: Option<std::net::IpAddr>) -> Self {
         Conn {
             io,
-            key,
-            serial,
+            tag,
             state: State::ReadingHead,
             buf: Buffers::default(),
             scanner: HeadScanner::default(),
@@ -256,6 +260,11 @@ impl<T: Transport> Conn<T> {
             in_turns: false,
             log: Entry::new(peer),
         }
+    }
+
+    /// The state it is in, for the log.
+    pub fn state_name(&self) -> &'static str {
+        self.state.name()
     }
 
     pub fn is_closed(&self) -> bool {
@@ -275,9 +284,9 @@ impl<T: Transport> Conn<T> {
             read_closed,
             error,
         } = ev;
-        trace!(
-            "conn {:<4} event:{}{}{}{}",
-            self.key,
+        say!(
+            self,
+            "event:{}{}{}{}",
             if readable { " readable" } else { "" },
             if writable { " writable" } else { "" },
             if read_closed { " read-closed" } else { "" },
@@ -295,9 +304,9 @@ impl<T: Transport> Conn<T> {
             && !self.wants_input()
             && self.owed() >= OUT_HIGH
         {
-            trace!(
-                "conn {:<4} not reading: {} B owed, above the high-water mark",
-                self.key,
+            say!(
+                self,
+                "not reading: {} B owed, above the high-water mark",
                 self.owed()
             );
         }
@@ -362,7 +371,7 @@ impl<T: Transport> Conn<T> {
         {
             Filled::Full => false,
             Filled::Eof => {
-                trace!("conn {:<4} read 0 B (peer closed its side)", self.key);
+                say!(self, "read 0 B (peer closed its side)");
                 self.sock.read_closed = true;
                 true
             }
@@ -375,9 +384,9 @@ impl<T: Transport> Conn<T> {
                 if n < room && !self.sock.fin_queued {
                     self.sock.readable = false;
                 }
-                trace!(
-                    "conn {:<4} read {} B (buffer {}/{}){}",
-                    self.key,
+                say!(
+                    self,
+                    "read {} B (buffer {}/{}){}",
                     n,
                     self.buf.unread().len(),
                     self.buf.input.len(),
@@ -390,13 +399,13 @@ impl<T: Transport> Conn<T> {
                 true
             }
             Filled::WouldBlock => {
-                trace!("conn {:<4} read -> WouldBlock", self.key);
+                say!(self, "read -> WouldBlock");
                 self.sock.readable = false;
                 false
             }
             Filled::Interrupted => true,
             Filled::Failed(e) => {
-                log::debug!("conn {} read error: {}", self.key, e);
+                crate::conn_debug!(self.tag, "read error: {}", e);
                 self.set_state(State::Closed);
                 true
             }
@@ -406,7 +415,9 @@ impl<T: Transport> Conn<T> {
     /// Writes owed output until done or `WouldBlock`. Returns whether anything happened.
     fn write_out(&mut self, sh: &mut Shared) -> bool {
         let cap = sh.torture.then_some(TORTURE_IO);
-        let done = self.buf.flush(&mut self.io, cap, self.key);
+        let done = self
+            .buf
+            .flush(&mut self.io, cap, &self.tag, self.state.name());
         sh.stats.bytes_out += done.written as u64;
         self.timer.write_progress |= done.written > 0;
         if done.blocked {
@@ -435,19 +446,14 @@ impl<T: Transport> Conn<T> {
     }
 
     fn set_state(&mut self, state: State) {
-        trace!(
-            "conn {:<4} {} -> {}",
-            self.key,
-            self.state.name(),
-            state.name()
-        );
+        crate::narrate!(self.tag, self.state.name(), "-> {}", state.name());
         self.state = state;
     }
 
     /// Moves to `next` and hands back the state left, for its contents.
     fn replace_state(&mut self, next: State) -> State {
         let old = mem::replace(&mut self.state, State::Closed);
-        trace!("conn {:<4} {} -> {}", self.key, old.name(), next.name());
+        crate::narrate!(self.tag, old.name(), "-> {}", next.name());
         self.state = next;
         old
     }
@@ -501,9 +507,9 @@ impl<T: Transport> Conn<T> {
         let used = self.unread.consume(self.buf.unread(), sh.limits.max_body);
         self.buf.consume(used);
         self.timer.read_progress |= used > 0;
-        trace!(
-            "conn {:<4} threw away {} B of an unread body{}",
-            self.key,
+        say!(
+            self,
+            "threw away {} B of an unread body{}",
             used,
             match self.unread {
                 Unread::Nothing => " (its end)",
@@ -517,12 +523,7 @@ impl<T: Transport> Conn<T> {
     /// The reactor's timer for this connection fired.
     pub fn on_timeout(&mut self, kind: TimerKind, sh: &mut Shared) {
         self.timer.armed = None;
-        trace!(
-            "conn {:<4} {:?} timer expired in {}",
-            self.key,
-            kind,
-            self.state.name()
-        );
+        say!(self, "{:?} timer expired", kind);
         match (kind, &self.state) {
             // Part of a request arrived but not all of it in time: tell the client.
             (TimerKind::Request, State::ReadingHead) if self.buf.has_input() => {
@@ -564,7 +565,7 @@ impl<T: Transport> Conn<T> {
 
     /// Every helper thread is busy and their queue is full: 503 now, rather than wait.
     pub fn offload_refused(&mut self, sh: &mut Shared) {
-        trace!("conn {:<4} no helper thread free: 503", self.key);
+        say!(self, "no helper thread free: 503");
         self.offload_done(Some(Response::error(503)), sh);
     }
 

@@ -20,6 +20,7 @@ pub mod router;
 pub mod stats;
 pub mod supervisor;
 pub mod timer;
+pub mod trace;
 pub mod workers;
 
 use std::io;
@@ -32,6 +33,7 @@ pub use reactor::{CutShort, ShutdownHandle};
 
 use conn::Limits;
 use reactor::{Reactor, ReactorConfig};
+use trace::Serials;
 
 /// A bound server, ready to run: every worker's listeners open, nothing served yet.
 pub struct Server {
@@ -161,6 +163,8 @@ fn reactor_config(config: &Config) -> ReactorConfig {
             max_head: config.max_head,
             max_body: config.max_body,
         },
+        serials: Serials::default(),
+        trace_conn: config.trace_conn,
     }
 }
 

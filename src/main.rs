@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 use log::{info, warn, LevelFilter};
 
+use spindle::trace::TraceFilter;
 use spindle::{Config, Server};
 
 #[derive(Parser, Debug)]
@@ -81,6 +82,9 @@ struct Cli {
     /// Narrate every readiness event, read, write and state change
     #[arg(long)]
     trace: bool,
+    /// Narrate one connection only (implies --trace): its serial (37 or c37), peer IP:PORT or IP
+    #[arg(long, value_name = "SERIAL|ADDR")]
+    trace_conn: Option<TraceFilter>,
 }
 
 /// Seconds, more than zero (SPEC §2: a zero or negative duration is a usage error), at most 1e9.
@@ -135,7 +139,7 @@ fn main() -> ExitCode {
 fn start_logging(cli: &Cli) {
     let level = if cli.quiet {
         LevelFilter::Error
-    } else if cli.trace || cli.verbose >= 2 {
+    } else if cli.trace || cli.trace_conn.is_some() || cli.verbose >= 2 {
         LevelFilter::Trace
     } else if cli.verbose == 1 {
         LevelFilter::Debug
@@ -169,6 +173,7 @@ fn config(cli: Cli) -> Config {
         show_hidden: cli.show_hidden,
         builtins: !cli.no_builtins,
         access_log: cli.access_log,
+        trace_conn: cli.trace_conn,
     }
 }
 

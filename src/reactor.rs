@@ -20,6 +20,8 @@ use crate::handler::{Handler, Response};
 use crate::offload::Offload;
 use crate::stats::Stats;
 use crate::timer::{Timeouts, TimerKind, Timers};
+use crate::trace::{Serials, Tag, TraceFilter};
+use crate::{conn_debug, narrate};
 
 /// Wakes the loop from another thread: shutdown, or a helper thread's finished job.
 const WAKER: Token = Token(usize::MAX);
@@ -43,6 +45,10 @@ pub struct ReactorConfig {
     pub write_timeout: Duration,
     pub shutdown_grace: Duration,
     pub limits: Limits,
+    /// Where connection serials come from: one counter for all workers.
+    pub serials: Serials,
+    /// `--trace-conn`: narrate only the connections this picks.
+    pub trace_conn: Option<TraceFilter>,
 }
 
 /// What a reactor has been asked to do about stopping: a value that only ever goes up.
@@ -119,7 +125,8 @@ pub struct Reactor {
     /// Connections closed during this batch: removed only after it, so that no event of this
     /// batch can reach a new connection that reused the key.
     closed: Vec<usize>,
-    next_serial: u64,
+    /// 1-based, for the connections' tags.
+    worker: usize,
     accepting: Accepting,
     /// This pause has been reported.
     pause_warned: bool,
@@ -144,9 +151,10 @@ impl std::fmt::Display for CutShort {
 impl std::error::Error for CutShort {}
 
 impl Reactor {
-    /// A reactor for `listeners`, answering with `handler` and counting into `stats` (a
-    /// worker's own counters on the server's board).
+    /// Worker `worker`'s reactor (1-based) for `listeners`, answering with `handler` and
+    /// counting into `stats` (its own counters on the server's board).
     pub fn new(
+        worker: usize,
         listeners: Vec<TcpListener>,
         handler: Box<dyn Handler>,
         log: Option<AccessLog>,
@@ -190,7 +198,7 @@ impl Reactor {
             turns: Vec::new(),
             spare_turns: Vec::new(),
             closed: Vec::new(),
-            next_serial: 0,
+            worker,
             accepting: Accepting::Yes,
             pause_warned: false,
             stop: Arc::new(AtomicU8::new(SERVE)),
@@ -343,7 +351,9 @@ impl Reactor {
                     self.add_conn(sock, peer);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    trace!("listener  accept -> WouldBlock ({} open)", self.conns.len());
+                    if self.config.trace_conn.is_none() {
+                        trace!("listener accept -> WouldBlock ({} open)", self.conns.len());
+                    }
                     if self.pause_warned {
                         info!("accepting again ({} connections open)", self.conns.len());
                         self.pause_warned = false;
@@ -409,21 +419,29 @@ impl Reactor {
             warn!("register: {}", e);
             return;
         }
-        self.next_serial += 1;
-        entry.insert(Conn::new(sock, key, self.next_serial, Some(peer.ip())));
+        let serial = self.config.serials.next();
+        let tag = Tag {
+            worker: self.worker,
+            serial,
+            traced: self.config.trace_conn.is_none_or(|f| f.picks(serial, peer)),
+        };
+        entry.insert(Conn::new(sock, tag, Some(peer.ip())));
         self.timers.set(key, TimerKind::Request, self.now);
         self.shared.stats.connections_open += 1;
         self.shared.stats.connections_total += 1;
-        debug!("conn {} accepted from {}", key, peer);
-        trace!(
-            "listener  accepted conn {} from {} ({} open)",
-            key,
+        conn_debug!(tag, "accepted from {peer}");
+        narrate!(
+            tag,
+            "ReadingHead",
+            "accepted from {} as slab key {} ({} open)",
             peer,
+            key,
             self.conns.len()
         );
-        trace!(
-            "conn {:<4} timer: {:?} in {:?} (the first request's head, from now)",
-            key,
+        narrate!(
+            tag,
+            "ReadingHead",
+            "timer: {:?} in {:?} (the first request's head, from now)",
             TimerKind::Request,
             self.timers.duration(TimerKind::Request)
         );
@@ -447,12 +465,13 @@ impl Reactor {
         };
         match conn.take_ask() {
             Some(Ask::Delay(after)) => {
-                self.timers.add_delay(self.now + after, key, conn.serial);
-                trace!("conn {:<4} timer: delay of {:?}", key, after);
+                self.timers
+                    .add_delay(self.now + after, key, conn.tag.serial);
+                narrate!(conn.tag, conn.state_name(), "timer: delay of {:?}", after);
             }
             Some(Ask::Offload(job)) => {
-                if self.offload.submit(key, conn.serial, job).is_ok() {
-                    trace!("conn {:<4} job handed to a helper thread", key);
+                if self.offload.submit(key, conn.tag.serial, job).is_ok() {
+                    narrate!(conn.tag, conn.state_name(), "job handed to a helper thread");
                 } else {
                     conn.offload_refused(&mut self.shared);
                     result = Drive::Again; // the 503 is queued: let it go out
@@ -475,9 +494,10 @@ impl Reactor {
         match conn.timer_change() {
             TimerChange::Arm(kind) => {
                 self.timers.set(key, kind, self.now);
-                trace!(
-                    "conn {:<4} timer: {:?} in {:?}",
-                    key,
+                narrate!(
+                    conn.tag,
+                    conn.state_name(),
+                    "timer: {:?} in {:?}",
                     kind,
                     self.timers.duration(kind)
                 );
@@ -485,7 +505,11 @@ impl Reactor {
             TimerChange::Disarm => {
                 self.timers.cancel(key);
                 // Only a delay runs without a timeout: it ends by itself.
-                trace!("conn {:<4} timer: none while the delay runs", key);
+                narrate!(
+                    conn.tag,
+                    conn.state_name(),
+                    "timer: none while the delay runs"
+                );
             }
             TimerChange::Keep => {}
         }
@@ -498,10 +522,10 @@ impl Reactor {
             let Some(conn) = self.conns.get_mut(done.key) else {
                 continue;
             };
-            if conn.serial != done.serial || conn.is_closed() {
+            if conn.tag.serial != done.serial || conn.is_closed() {
                 continue;
             }
-            trace!("conn {:<4} a helper thread's job is done", done.key);
+            narrate!(conn.tag, conn.state_name(), "a helper thread's job is done");
             conn.offload_done(done.result, &mut self.shared);
             self.drive(done.key);
         }
@@ -540,7 +564,7 @@ impl Reactor {
             let Some(conn) = self.conns.get_mut(key) else {
                 continue;
             };
-            if conn.serial != serial || conn.is_closed() {
+            if conn.tag.serial != serial || conn.is_closed() {
                 continue;
             }
             conn.delay_elapsed(&mut self.shared);
@@ -549,7 +573,7 @@ impl Reactor {
         if let Accepting::OutOfResources { retry_at } = self.accepting {
             if self.now >= retry_at {
                 trace!(
-                    "listener  retrying accept ({:?} after running out)",
+                    "listener retrying accept ({:?} after running out)",
                     ACCEPT_RETRY
                 );
                 self.accept_all();
@@ -569,8 +593,8 @@ impl Reactor {
                 self.timers.cancel(key);
                 conn.release(&mut self.shared.pool);
                 self.shared.stats.connections_open -= 1;
-                debug!("conn {} closed", key);
-                trace!("conn {:<4} closed ({} open)", key, self.conns.len());
+                conn_debug!(conn.tag, "closed");
+                narrate!(conn.tag, "Closed", "removed ({} open)", self.conns.len());
             }
         }
         if self.closed.is_empty() {

@@ -69,6 +69,7 @@ impl Kit {
         let log = self.log.as_ref().map(Writer::front);
         let stats = Stats::resume(self.board.clone(), w);
         Reactor::new(
+            w + 1,
             listeners,
             (self.make_handler)()?,
             log,

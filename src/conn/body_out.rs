@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::FileExt;
 
-use log::trace;
+use crate::trace::Tag;
 
 use super::{guarded, Transport};
 use crate::http::response::{frame_chunk, Framing, Stream};
@@ -103,12 +103,12 @@ impl BodyOut {
     }
 
     /// Sends more of a file straight from the page cache, at most `FILE_ROUND` bytes, and at
-    /// most `cap` per call (torture mode). `key` is for the trace.
+    /// most `cap` per call (torture mode). `tag` is for the log.
     pub fn pump_sendfile<T: Transport>(
         &mut self,
         io: &mut T,
         cap: Option<usize>,
-        key: usize,
+        tag: &Tag,
     ) -> Sent {
         let BodyOut::File {
             file,
@@ -127,11 +127,11 @@ impl BodyOut {
         let blocked = matches!(stop, Some(Stop::Blocked));
         let pumped = match stop {
             Some(Stop::Ended) => {
-                log::debug!("conn {} file ended {} B early", key, remaining);
+                crate::conn_debug!(tag, "file ended {} B early", remaining);
                 Pumped::Broken
             }
             Some(Stop::Failed(e)) => {
-                log::debug!("conn {} sendfile: {}", key, e);
+                crate::conn_debug!(tag, "sendfile: {}", e);
                 Pumped::Broken
             }
             Some(Stop::Unsupported) => {
@@ -139,9 +139,10 @@ impl BodyOut {
                 Pumped::More { progress: true }
             }
             None | Some(Stop::Blocked) => {
-                trace!(
-                    "conn {:<4} sendfile {} B, {} B to go{}",
-                    key,
+                crate::narrate!(
+                    tag,
+                    "SendingBody",
+                    "sendfile {} B, {} B to go{}",
                     bytes,
                     remaining,
                     if blocked { " -> WouldBlock" } else { "" }

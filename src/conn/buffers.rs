@@ -7,7 +7,7 @@
 use std::io::{self, ErrorKind};
 use std::mem;
 
-use log::trace;
+use crate::trace::Tag;
 
 use super::Transport;
 use crate::buf::{BufPool, IN_SIZE};
@@ -128,8 +128,14 @@ impl Buffers {
     }
 
     /// Writes owed output until done or `WouldBlock`, at most `cap` bytes per write (torture
-    /// mode). `key` is for the trace.
-    pub fn flush<T: Transport>(&mut self, io: &mut T, cap: Option<usize>, key: usize) -> Flushed {
+    /// mode). `tag` and `state` are for the log.
+    pub fn flush<T: Transport>(
+        &mut self,
+        io: &mut T,
+        cap: Option<usize>,
+        tag: &Tag,
+        state: &'static str,
+    ) -> Flushed {
         let mut done = Flushed {
             written: 0,
             blocked: false,
@@ -146,9 +152,10 @@ impl Buffers {
                     self.sent += n;
                     done.written += n;
                     let short = n < want;
-                    trace!(
-                        "conn {:<4} write {} B of {}{}",
-                        key,
+                    crate::narrate!(
+                        tag,
+                        state,
+                        "write {} B of {}{}",
                         n,
                         want,
                         if short {
@@ -164,17 +171,13 @@ impl Buffers {
                     }
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    trace!(
-                        "conn {:<4} write -> WouldBlock ({} B owed)",
-                        key,
-                        self.owed()
-                    );
+                    crate::narrate!(tag, state, "write -> WouldBlock ({} B owed)", self.owed());
                     done.blocked = true;
                     break;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    log::debug!("conn {} write error: {}", key, e);
+                    crate::conn_debug!(tag, "write error: {}", e);
                     done.broken = true;
                     return done;
                 }

@@ -1,6 +1,6 @@
 //! A request head in: found, parsed, the handler asked, its decision carried out.
 
-use log::trace;
+use crate::trace::Tag;
 
 use super::unread::Unread;
 use super::{guarded, Ask, Conn, Shared, State, Transport};
@@ -13,16 +13,12 @@ use crate::http::Version;
 
 /// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
 /// body is over `--max-body`: 413), what the response must remember.
-pub(super) fn decide(
-    head: &Request<'_>,
-    sh: &mut Shared,
-    entry: &mut Entry,
-    key: usize,
-) -> Handled {
+pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag: &Tag) -> Handled {
     let summary = head.summary;
-    trace!(
-        "conn {:<4} ReadingHead -> parsed {} {} {:?}, {}, body {:?}",
-        key,
+    crate::narrate!(
+        tag,
+        "ReadingHead",
+        "parsed {} {} {:?}, {}, body {:?}",
         head.method.as_str(),
         String::from_utf8_lossy(head.target),
         summary.version,
@@ -110,7 +106,7 @@ impl<T: Transport> Conn<T> {
         let buf = &buf[..head_len.unwrap_or(buf.len())];
         let mut slots = Slots::default();
         let handled = match parse::parse_head(buf, max_head, &mut slots, &mut sh.known_host) {
-            Ok(Some(head)) => decide(&head, sh, &mut self.log, self.key),
+            Ok(Some(head)) => decide(&head, sh, &mut self.log, &self.tag),
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.
                 if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
@@ -129,7 +125,7 @@ impl<T: Transport> Conn<T> {
 
     /// A head that breaks the rules: its error answer, and the close.
     pub(super) fn refuse(&mut self, e: parse::ParseError, is_head: bool, sh: &mut Shared) -> bool {
-        trace!("conn {:<4} ReadingHead -> refused: {:?}", self.key, e);
+        say!(self, "refused: {:?}", e);
         self.fail(e.status(), is_head, sh);
         true
     }
@@ -248,9 +244,9 @@ impl<T: Transport> Conn<T> {
             self.set_state(State::Closing);
             return true;
         }
-        trace!(
-            "conn {:<4} waiting for the rest of the head ({} B so far)",
-            self.key,
+        say!(
+            self,
+            "waiting for the rest of the head ({} B so far)",
             self.buf.unread().len()
         );
         false

@@ -1,7 +1,6 @@
 //! A response out: its head encoded, its body copied in or handed to `BodyOut`, and what
 //! follows it (the next request, or the close) decided once.
 
-use log::trace;
 use std::time::Instant;
 
 use super::body_out::{BodyOut, FileSend, Pumped};
@@ -63,17 +62,17 @@ impl<T: Transport> Conn<T> {
         let reason = || crate::http::response::reason(status);
         match later {
             Some(body) => {
-                trace!(
-                    "conn {:<4} queued {status} {} head ({head_len} B), the body to follow",
-                    self.key,
+                say!(
+                    self,
+                    "queued {status} {} head ({head_len} B), the body to follow",
                     reason()
                 );
                 self.set_state(State::SendingBody { body, keep_alive });
             }
             None => {
-                trace!(
-                    "conn {:<4} queued {status} {} ({head_len} B, {} owed)",
-                    self.key,
+                say!(
+                    self,
+                    "queued {status} {} ({head_len} B, {} owed)",
                     reason(),
                     self.owed()
                 );
@@ -150,7 +149,7 @@ impl<T: Transport> Conn<T> {
         let State::SendingBody { body, .. } = &mut self.state else {
             return false;
         };
-        let sent = body.pump_sendfile(&mut self.io, sh.torture.then_some(TORTURE_IO), self.key);
+        let sent = body.pump_sendfile(&mut self.io, sh.torture.then_some(TORTURE_IO), &self.tag);
         if sent.blocked {
             self.sock.writable = false; // socket buffer full: wait for its edge
         }

@@ -10,6 +10,13 @@ use super::*;
 use crate::buf::IN_SIZE;
 use crate::handler::{Action, Body, Context, Response};
 use crate::router::Router;
+use crate::trace::Tag;
+
+const TAG: Tag = Tag {
+    worker: 1,
+    serial: 1,
+    traced: true,
+};
 
 /// Static files from an empty scratch directory: every path outside `/-/` is 404.
 fn empty_root() -> crate::files::Files {
@@ -83,7 +90,7 @@ impl Rig {
 fn conn(raw: &[u8], write_max: usize) -> Conn<Script> {
     let mut peer = Peer::sending(&[raw], false, false);
     peer.write_max = write_max;
-    Conn::new(Script::new(peer), 1, 1, None)
+    Conn::new(Script::new(peer), TAG, None)
 }
 
 /// What the server wrote so far.
@@ -95,7 +102,7 @@ fn written(c: &Conn<Script>) -> Vec<u8> {
 fn output_for(mut rig: Rig, pieces: &[&[u8]], write_max: usize, eof: bool) -> (Vec<u8>, Drive) {
     let mut peer = Peer::sending(pieces, true, eof);
     peer.write_max = write_max;
-    let mut c = Conn::new(Script::new(peer), 1, 1, None);
+    let mut c = Conn::new(Script::new(peer), TAG, None);
     let last = rig.run(&mut c);
     (written(&c), last)
 }

@@ -505,6 +505,14 @@ impl Client {
         })
     }
 
+    /// A client whose socket is bound to `source` (an IP of 127.0.0.0/8, port 0 for any)
+    /// before it connects: the peer address a server sees is then known in advance.
+    pub fn connect_from(addr: SocketAddr, source: SocketAddr) -> Client {
+        Client::dial(addr, |s| {
+            s.bind(&source.into()).expect("bind the source address")
+        })
+    }
+
     /// A socket that `setup` may tune before it connects.
     fn dial(addr: SocketAddr, setup: impl FnOnce(&socket2::Socket)) -> Client {
         let socket = socket2::Socket::new(
