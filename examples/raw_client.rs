@@ -72,11 +72,13 @@ fn main() -> io::Result<()> {
         "once" => {
             let req = format!("GET / HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
             show_sent(req.as_bytes());
+            let mut writes = 0;
             for b in req.as_bytes() {
                 stream.write_all(&[*b])?;
+                writes += 1;
                 thread::sleep(Duration::from_millis(5));
             }
-            println!("* sent {} bytes in {} writes", req.len(), req.len());
+            println!("* sent {} bytes in {writes} writes", req.len());
             show(&read_to_close(&mut stream)?);
             println!("* server closed the connection");
         }

@@ -137,7 +137,10 @@ fn thread_per_connection_serves_beside_a_silent_client() {
 fn thread_per_connection_idle_connections_cost_a_thread_each() {
     let s = start("thread_per_connection");
     let idle: Vec<TcpStream> = (0..200)
-        .map(|_| TcpStream::connect(&s.addr).unwrap())
+        .map(|_| {
+            // Bounded: a server that stops accepting must fail this test, not hang it.
+            TcpStream::connect_timeout(&s.addr.parse().unwrap(), Duration::from_secs(2)).unwrap()
+        })
         .collect();
     let status = format!("/proc/{}/status", s.child.id());
     let threads = || {
@@ -206,7 +209,15 @@ fn raw_client_frames_against_spindle() {
         );
     }
     let (out, _) = raw_client("length", &s.addr, READ_TIMEOUT);
-    assert!(out.contains("* response 2: "), "{out}");
+    // Each response printed ends with its body, cut where Content-Length says.
+    let lines: Vec<&str> = out.lines().collect();
+    for n in 1..=2 {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("* response {n}: ")))
+            .unwrap_or_else(|| panic!("no response {n}:\n{out}"));
+        assert_eq!(lines[at - 1], "< hello from index\\n", "{out}");
+    }
     assert!(!out.contains("Connection: close"), "{out}");
     let (out, _) = raw_client("once", &s.addr, READ_TIMEOUT);
     // One write per byte: `* sent N bytes in N writes`.
