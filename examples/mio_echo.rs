@@ -39,29 +39,23 @@ struct Conn {
 }
 
 fn main() -> io::Result<()> {
-    let addr: SocketAddr = match std::env::args().nth(1) {
-        Some(a) => a
-            .parse()
-            .map_err(|e| io::Error::new(ErrorKind::InvalidInput, format!("{a}: {e}")))?,
-        None => "127.0.0.1:8000".parse().expect("a valid default address"),
-    };
+    let addr = std::env::args().nth(1);
+    let addr: SocketAddr = (addr.as_deref().unwrap_or("127.0.0.1:8000").parse())
+        .map_err(|e| io::Error::new(ErrorKind::InvalidInput, e))?;
     let mut listener = TcpListener::bind(addr)?;
     let mut poll = Poll::new()?;
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut out = io::stdout().lock();
-    writeln!(out, "listening on http://{}/", listener.local_addr()?)?;
-    out.flush()?;
-    drop(out);
+    // The first line of stdout, flushed: scripts and tests wait for it.
+    println!("listening on http://{}/", listener.local_addr()?);
+    io::stdout().flush()?;
 
     let mut conns: Slab<Conn> = Slab::new();
     let mut events = Events::with_capacity(1024);
     loop {
-        if let Err(e) = poll.poll(&mut events, None) {
-            if e.kind() == ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
+        match poll.poll(&mut events, None) {
+            Err(e) if e.kind() != ErrorKind::Interrupted => return Err(e),
+            _ => {}
         }
         for event in events.iter() {
             if event.token() == LISTENER {
