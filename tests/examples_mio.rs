@@ -271,3 +271,25 @@ fn http_request_with_a_body_is_501_and_closes() {
     let r = c.request(b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn http_refusal_reaches_a_client_still_sending_its_body() {
+    // Closing with the body unread sends a reset: the client's writes fail, and a reset can
+    // also destroy a response not yet read (RFC 9112 §9.6). The server shuts its write side
+    // and reads on (lingers) instead, so the whole body goes in and the 501 comes out.
+    let s = start("mio_http");
+    let mut c = s.connect();
+    let body = vec![b'x'; scaled(4 << 20)];
+    c.send(format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
+    let mut w = c.stream.try_clone().unwrap();
+    let writer = thread::spawn(move || w.write_all(&body).is_ok());
+    thread::sleep(Duration::from_millis(300)); // the response (and a reset, if any) arrive
+    let r = c.read_response();
+    assert_eq!(r.status, 501);
+    assert!(
+        writer.join().unwrap(),
+        "the lingering server took the whole body"
+    );
+    c.stream.shutdown(Shutdown::Write).unwrap();
+    c.assert_closed();
+}
