@@ -19,8 +19,9 @@
 //!
 //! In spindle: `State`, `Conn::drive`, `Conn::read_in`, `Conn::write_out` and `Conn::serve` in
 //! src/conn.rs; `head_end` and `serve_head` in src/conn/request.rs (the incremental `scan` in
-//! src/http/parse/scan.rs); `parse_head`, `Summary::keep_alive`, `MAX_REQUEST_LINE` in
-//! src/http/parse.rs; `OUT_HIGH` in src/buf.rs; `Reactor::accept` in src/reactor.rs.
+//! src/http/parse/scan.rs); `parse_head` and `Summary::keep_alive` in src/http/parse.rs;
+//! `Limits::max_head` in src/conn.rs (`--max-head`, 32 KiB there); `OUT_HIGH` in src/buf.rs;
+//! `Reactor::accept` in src/reactor.rs.
 
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
