@@ -9,17 +9,18 @@
 //! cargo run --example raw_client -- [MODE] [ADDR]      # ADDR defaults to 127.0.0.1:8080
 //! ```
 //!
-//! MODEs:
+//! MODEs, the three ways to find the end of a response, then two ways to get it wrong:
 //! - `close`   GET / with `Connection: close`; the end of the body is the end of the stream.
 //! - `length`  two GETs on one kept-alive connection: the head's `Content-Length` says where
 //!   the first body ends, so the stream can carry a second request.
-//! - `chunked` POST /-/echo with a chunked body: each chunk says its own size, `0` ends it.
-//! - `once`    GET / written one byte at a time: the server must cope with partial reads.
-//! - `hang`    half a request head, then silence: how long until the server gives up, and how?
-//!   (spindle answers 408 and closes after `--request-timeout`, 10 s by default.)
+//! - `chunked` GET /-/stream/3: no length up front; each chunk says its own size, `0` ends it.
+//! - `once`    GET /-/bytes/1000000 and a single `read()`: you get what has arrived, a part.
+//! - `hang`    a kept-alive GET, then read until close: the response is all there at once, but
+//!   the read waits until the server's idle timeout (spindle: `--keep-alive-timeout`, 5 s).
+//! - `trickle` GET / written one byte at a time: the server must cope with partial reads.
 //!
-//! Limits: `length` understands only `Content-Length` responses (not chunked ones), and there
-//! is no TLS, no redirects, no retries. Next: `blocking_server.rs`, the other end of the wire.
+//! Limits: no TLS, no redirects, no retries, and each mode knows only its own framing.
+//! Next: `blocking_server.rs`, the other end of the wire.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -58,18 +59,46 @@ fn main() -> io::Result<()> {
             }
         }
         "chunked" => {
-            let head = format!(
-                "POST /-/echo HTTP/1.1\r\n{host}Content-Type: text/plain\r\n\
-                 Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-            );
-            send(&mut stream, &head)?;
-            for piece in ["7\r\nHello, \r\n", "7\r\nWorld!\n\r\n", "0\r\n\r\n"] {
-                send(&mut stream, piece)?;
-            }
-            show(&read_to_close(&mut stream)?);
-            println!("* server closed the connection");
+            send(
+                &mut stream,
+                &format!("GET /-/stream/3 HTTP/1.1\r\n{host}\r\n"),
+            )?;
+            let mut buf = Vec::new();
+            let head = read_head(&mut stream, &mut buf)?;
+            show(&head);
+            read_chunked(&mut stream, &mut buf)?;
+            println!("* last chunk read: the body is complete, the connection still open");
         }
         "once" => {
+            send(
+                &mut stream,
+                &format!("GET /-/bytes/1000000 HTTP/1.1\r\n{host}\r\n"),
+            )?;
+            let mut chunk = vec![0u8; 1 << 16];
+            let n = stream.read(&mut chunk)?;
+            let head_end = find(&chunk[..n], b"\r\n\r\n").map_or(n, |i| i + 4);
+            show(&chunk[..head_end]);
+            println!(
+                "* one read() returned {n} bytes: the head and {} of the 1000000 body bytes",
+                n - head_end
+            );
+        }
+        "hang" => {
+            send(&mut stream, &format!("GET / HTTP/1.1\r\n{host}\r\n"))?;
+            let start = Instant::now();
+            let mut first = [0u8; 1];
+            stream.read_exact(&mut first)?;
+            let arrived = start.elapsed().as_secs_f64();
+            let mut rest = read_to_close(&mut stream)?;
+            rest.insert(0, first[0]);
+            show(&rest);
+            println!(
+                "* response arrived after {arrived:.1}s; read() returned 0 (close) only after \
+                 {:.1}s, when the server gave up on the idle connection",
+                start.elapsed().as_secs_f64()
+            );
+        }
+        "trickle" => {
             let req = format!("GET / HTTP/1.1\r\n{host}Connection: close\r\n\r\n");
             show_sent(req.as_bytes());
             let mut writes = 0;
@@ -82,25 +111,8 @@ fn main() -> io::Result<()> {
             show(&read_to_close(&mut stream)?);
             println!("* server closed the connection");
         }
-        "hang" => {
-            send(&mut stream, &format!("GET / HTTP/1.1\r\n{host}"))?;
-            println!("* head unfinished; waiting for the server...");
-            let start = Instant::now();
-            let got = read_to_close(&mut stream);
-            let secs = start.elapsed().as_secs_f64();
-            match got {
-                Ok(bytes) if bytes.is_empty() => {
-                    println!("* server closed after {secs:.1}s without a response")
-                }
-                Ok(bytes) => {
-                    show(&bytes);
-                    println!("* server answered and closed after {secs:.1}s");
-                }
-                Err(e) => println!("* after {secs:.1}s: {e}"),
-            }
-        }
         other => {
-            eprintln!("unknown mode {other:?}: close, length, chunked, once or hang");
+            eprintln!("unknown mode {other:?}: close, length, chunked, once, hang or trickle");
             std::process::exit(2);
         }
     }
@@ -144,26 +156,70 @@ fn read_to_close(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     }
 }
 
-/// One response: read until the blank line ends the head, then exactly Content-Length bytes.
-/// Bytes read past it stay in `buf` (they would be the start of the next response).
-fn read_length_framed(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+/// Reads until the blank line that ends the head; returns the head, leaves the rest in `buf`.
+fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    let end = loop {
+        if let Some(i) = find(buf, b"\r\n\r\n") {
             break i + 4;
         }
         fill(stream, buf)?;
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    Ok(buf.drain(..end).collect())
+}
+
+/// One response: its head, then exactly Content-Length bytes. Bytes read past it stay in
+/// `buf` (they would be the start of the next response).
+fn read_length_framed(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    let mut response = read_head(stream, buf)?;
+    let head = String::from_utf8_lossy(&response).to_string();
     let length = head
         .lines()
         .filter_map(|l| l.split_once(':'))
         .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok())
         .ok_or_else(|| io::Error::other("no Content-Length: cannot tell where the body ends"))?;
-    while buf.len() < head_end + length {
+    while buf.len() < length {
         fill(stream, buf)?;
     }
-    Ok(buf.drain(..head_end + length).collect())
+    response.extend(buf.drain(..length));
+    Ok(response)
+}
+
+/// A chunked body: `SIZE-IN-HEX\r\n`, SIZE bytes, `\r\n`, again, until a size of 0 (then
+/// optional trailers and a blank line).
+fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {
+    loop {
+        let line = read_line(stream, buf)?;
+        let hex = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(hex, 16).map_err(io::Error::other)?;
+        println!("* chunk size line {line:?}: {size} bytes follow");
+        if size == 0 {
+            while !read_line(stream, buf)?.is_empty() {} // trailers, up to the blank line
+            return Ok(());
+        }
+        while buf.len() < size + 2 {
+            fill(stream, buf)?;
+        }
+        show(&buf[..size]);
+        buf.drain(..size + 2);
+    }
+}
+
+/// One CRLF-ended line from `buf` (reading more as needed), without its CRLF.
+fn read_line(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<String> {
+    let end = loop {
+        if let Some(i) = find(buf, b"\r\n") {
+            break i;
+        }
+        fill(stream, buf)?;
+    };
+    let line = String::from_utf8_lossy(&buf[..end]).into_owned();
+    buf.drain(..end + 2);
+    Ok(line)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn fill(stream: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {

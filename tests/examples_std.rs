@@ -189,7 +189,7 @@ fn spindle(extra: &[&str]) -> (Spawned, ScratchDir) {
 #[test]
 fn raw_client_frames_against_spindle() {
     let (s, _root) = spindle(&[]);
-    for mode in ["close", "length", "once"] {
+    for mode in ["close", "length", "trickle"] {
         let (out, _) = raw_client(mode, &s.addr, READ_TIMEOUT);
         assert!(out.contains("> GET / HTTP/1.1\\r\\n\n"), "{mode}:\n{out}");
         assert!(out.contains("< HTTP/1.1 200 OK\\r\\n\n"), "{mode}:\n{out}");
@@ -219,7 +219,7 @@ fn raw_client_frames_against_spindle() {
         assert_eq!(lines[at - 1], "< hello from index\\n", "{out}");
     }
     assert!(!out.contains("Connection: close"), "{out}");
-    let (out, _) = raw_client("once", &s.addr, READ_TIMEOUT);
+    let (out, _) = raw_client("trickle", &s.addr, READ_TIMEOUT);
     // One write per byte: `* sent N bytes in N writes`.
     let sent = out
         .lines()
@@ -227,19 +227,50 @@ fn raw_client_frames_against_spindle() {
         .unwrap_or_else(|| panic!("no sent line:\n{out}"));
     let words: Vec<&str> = sent.split(' ').collect();
     assert_eq!(words[0], words[3], "{sent}");
-    let (out, _) = raw_client("chunked", &s.addr, READ_TIMEOUT);
-    assert!(out.contains("> 0\\r\\n\n"), "{out}");
-    assert!(out.contains("< Hello, World!\\n\n"), "{out}");
-}
-
-#[test]
-fn raw_client_hang_sees_spindle_give_up() {
-    let (s, _root) = spindle(&["--request-timeout", "1", "--keep-alive-timeout", "1"]);
-    let (out, took) = raw_client("hang", &s.addr, Duration::from_secs(10));
+    // Done at the last chunk, not at the close that spindle's 5 s idle timeout would bring.
+    let (out, took) = raw_client("chunked", &s.addr, READ_TIMEOUT);
     assert!(
-        out.contains("< HTTP/1.1 408 Request Timeout\\r\\n\n"),
+        took < Duration::from_secs(3),
+        "chunked took {took:?}:\n{out}"
+    );
+    assert!(
+        out.contains("< Transfer-Encoding: chunked\\r\\n\n"),
         "{out}"
     );
-    assert!(out.contains("* server answered and closed after "), "{out}");
+    let sizes: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("* chunk size line "))
+        .collect();
+    assert_eq!(sizes.len(), 4, "three chunks and the last:\n{out}");
+    assert!(sizes[3].starts_with("\"0\": 0 bytes"), "{out}");
+    assert!(out.contains("* last chunk read: "), "{out}");
+}
+
+/// One read() of a large response returns a part of it, never more than the buffer it had.
+#[test]
+fn raw_client_once_gets_a_partial_response() {
+    let (s, _root) = spindle(&[]);
+    let (out, _) = raw_client("once", &s.addr, READ_TIMEOUT);
+    assert!(out.contains("< Content-Length: 1000000\\r\\n\n"), "{out}");
+    let body: usize = out
+        .split_once("the head and ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no partial count:\n{out}"));
+    assert!(body < 1_000_000, "{out}");
+}
+
+/// Reading until close on a kept-alive connection: the response comes at once, the close only
+/// when the server's idle timeout ends the connection.
+#[test]
+fn raw_client_hang_waits_for_the_idle_timeout() {
+    let (s, _root) = spindle(&["--keep-alive-timeout", "1"]);
+    let (out, took) = raw_client("hang", &s.addr, Duration::from_secs(10));
+    assert!(out.contains("< hello from index\\n\n"), "{out}");
+    assert!(out.contains("* response arrived after 0."), "{out}");
+    assert!(
+        took >= Duration::from_millis(900),
+        "closed too soon, {took:?}:\n{out}"
+    );
     assert!(took < Duration::from_secs(4), "took {took:?}");
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Server CPU per request of two spindle binaries, run alternately under the same wrk load, so
+# that a change's cost is measured against its parent on one noisy machine, round by round.
+#
+#   benches/ab_cpu.sh OLD_BINARY NEW_BINARY            # keep-alive, 100 connections
+#   PIPELINE=16 ROUNDS=5 benches/ab_cpu.sh OLD NEW     # pipelined x16
+#
+# CPU is the server's utime+stime from /proc/PID/stat over the run, divided by the requests
+# wrk completed. Only loopback is used; every run stops by itself after DURATION.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: $0 OLD_BINARY NEW_BINARY" >&2; exit 2; }
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+PIPELINE=${PIPELINE:-}
+lua=$(cd "$(dirname "$0")" && pwd)/pipeline.lua
+tick_ns=$((1000000000 / $(getconf CLK_TCK)))
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+for round in $(seq "$ROUNDS"); do
+    for bin in "$1" "$2"; do
+        dir=$(mktemp -d)
+        "$bin" -q --bind 127.0.0.1:0 "$dir" >"$dir/out" 2>/dev/null &
+        pid=$!
+        sleep 0.3
+        addr=$(sed -n 's#^listening on http://\([^/]*\)/.*#\1#p' "$dir/out")
+        t0=$(cpu "$pid")
+        if [ -n "$PIPELINE" ]; then
+            out=$(wrk -t1 -c100 -d"$DURATION" -s "$lua" "http://$addr/-/plaintext" -- "$PIPELINE")
+        else
+            out=$(wrk -t1 -c100 -d"$DURATION" "http://$addr/-/plaintext")
+        fi
+        t1=$(cpu "$pid")
+        reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+        rps=$(echo "$out" | awk '/^Requests\/sec/ {printf "%d", $2}')
+        echo "round $round $bin: $rps req/s, server CPU $(((t1 - t0) * tick_ns / reqs)) ns/req"
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+        rm -rf "$dir"
+    done
+done
