@@ -299,17 +299,6 @@ impl<T: Transport> Conn<T> {
 
     /// Reads, answers and writes as far as the socket allows, within one turn's budget.
     pub fn drive(&mut self, sh: &mut Shared) -> Drive {
-        if self.sock.readable
-            && !self.sock.read_closed
-            && !self.wants_input()
-            && self.owed() >= OUT_HIGH
-        {
-            say!(
-                self,
-                "not reading: {} B owed, above the high-water mark",
-                self.owed()
-            );
-        }
         let (written_before, mut sent_by_sendfile) = (sh.stats.bytes_out, 0);
         for _ in 0..ROUNDS {
             let mut progress = false;
@@ -330,6 +319,7 @@ impl<T: Transport> Conn<T> {
                 return Drive::Closed;
             }
             if !progress {
+                self.say_if_held_back();
                 return Drive::Wait;
             }
             if sh.stats.bytes_out - written_before - sent_by_sendfile >= TURN_BYTES {
@@ -337,6 +327,22 @@ impl<T: Transport> Conn<T> {
             }
         }
         Drive::Again
+    }
+
+    /// Input may be waiting, but too much output is owed to take more: say so, as the
+    /// connection settles to wait for the client to read.
+    fn say_if_held_back(&self) {
+        if self.sock.readable
+            && !self.sock.read_closed
+            && !self.wants_input()
+            && self.owed() >= OUT_HIGH
+        {
+            say!(
+                self,
+                "not reading: {} B owed, above the high-water mark, until the client reads",
+                self.owed()
+            );
+        }
     }
 
     /// Bytes of output not yet written.

@@ -363,6 +363,9 @@ impl Reactor {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if is_resource_error(&e) => {
+                    if self.config.trace_conn.is_none() {
+                        trace!("listener accept -> {e}: next try in {ACCEPT_RETRY:?}");
+                    }
                     self.shared.stats.refused += 1;
                     self.accepting = Accepting::OutOfResources {
                         retry_at: self.now + ACCEPT_RETRY,
@@ -493,14 +496,17 @@ impl Reactor {
         }
         match conn.timer_change() {
             TimerChange::Arm(kind) => {
+                // A restart on progress (the same kind again) is not news.
+                if self.timers.kind(key) != Some(kind) {
+                    narrate!(
+                        conn.tag,
+                        conn.state_name(),
+                        "timer: {:?} in {:?}",
+                        kind,
+                        self.timers.duration(kind)
+                    );
+                }
                 self.timers.set(key, kind, self.now);
-                narrate!(
-                    conn.tag,
-                    conn.state_name(),
-                    "timer: {:?} in {:?}",
-                    kind,
-                    self.timers.duration(kind)
-                );
             }
             TimerChange::Disarm => {
                 self.timers.cancel(key);
@@ -572,10 +578,9 @@ impl Reactor {
         }
         if let Accepting::OutOfResources { retry_at } = self.accepting {
             if self.now >= retry_at {
-                trace!(
-                    "listener retrying accept ({:?} after running out)",
-                    ACCEPT_RETRY
-                );
+                if self.config.trace_conn.is_none() {
+                    trace!("listener retrying accept (every {ACCEPT_RETRY:?} while out)");
+                }
                 self.accept_all();
             }
         }

@@ -245,4 +245,11 @@ fn trace_narrates_partial_heads_delays_short_writes_and_unread_events() {
     ] {
         assert!(log.contains(line), "no {line:?} in the trace:\n{log}");
     }
+    // Once per piece of a head, not once per look at it; never about a connection already gone.
+    assert_eq!(
+        log.matches("waiting for the rest of the head").count(),
+        1,
+        "{log}"
+    );
+    assert!(!log.contains("Closed not reading"), "{log}");
 }

@@ -97,10 +97,11 @@ impl<T: Transport> Conn<T> {
         let max_head = sh.limits.max_head;
         // Error answers to HEAD carry no body either, even when the head did not parse.
         let is_head = self.buf.unread().starts_with(b"HEAD ");
+        let news = self.scanner.has_news(self.buf.unread());
         let head_len = match self.head_end(max_head) {
             Ok(len) => len,
             Err(Some(e)) => return self.refuse(e, is_head, sh),
-            Err(None) => return self.partial_head(),
+            Err(None) => return self.partial_head(news),
         };
         let buf = self.buf.unread();
         let buf = &buf[..head_len.unwrap_or(buf.len())];
@@ -112,7 +113,7 @@ impl<T: Transport> Conn<T> {
                 if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
                     return self.refuse(e, is_head, sh);
                 }
-                return self.partial_head();
+                return self.partial_head(news);
             }
             Err(e) => return self.refuse(e, is_head, sh),
         };
@@ -237,18 +238,21 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// The head is not all here: wait, unless the peer has finished sending.
-    pub(super) fn partial_head(&mut self) -> bool {
+    /// The head is not all here: wait, unless the peer has finished sending. `news`: bytes
+    /// arrived since the last look (only then is the wait worth a trace line).
+    pub(super) fn partial_head(&mut self, news: bool) -> bool {
         if self.sock.read_closed {
             // This request can never complete.
             self.set_state(State::Closing);
             return true;
         }
-        say!(
-            self,
-            "waiting for the rest of the head ({} B so far)",
-            self.buf.unread().len()
-        );
+        if news {
+            say!(
+                self,
+                "waiting for the rest of the head ({} B so far)",
+                self.buf.unread().len()
+            );
+        }
         false
     }
 }

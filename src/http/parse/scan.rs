@@ -23,6 +23,8 @@ pub struct HeadScanner {
     method: usize,
     /// The method has ended with its space: nothing more to check until the line ends.
     method_done: bool,
+    /// The buffer's length at the last scan.
+    seen: usize,
 }
 
 impl HeadScanner {
@@ -35,6 +37,11 @@ impl HeadScanner {
         self.pos == 0 && self.line_end.is_none()
     }
 
+    /// The buffer has grown since the last scan (or there has been none).
+    pub fn has_news(&self, buf: &[u8]) -> bool {
+        buf.len() != self.seen
+    }
+
     /// True until a non-empty first line is seen: empty lines here are skipped, not parsed.
     pub fn before_request_line(&self) -> bool {
         self.line_end.is_none_or(|e| e <= 1)
@@ -44,6 +51,7 @@ impl HeadScanner {
     /// `Ok(Some(len))`: the head is `buf[..len]`. `Ok(None)`: need more bytes. Before the
     /// request line ends, its method is checked byte by byte as well (see [`method_prefix`]).
     pub fn scan(&mut self, buf: &[u8], max_head: usize) -> Result<Option<usize>, ParseError> {
+        self.seen = buf.len();
         let mut i = self.pos;
         while let Some(off) = memchr(b'\n', &buf[i..]) {
             let nl = i + off;
