@@ -3,9 +3,15 @@
 
 use std::time::Duration;
 
-use crate::handler::{Action, Body, BodySink, Context, Request, Response, Stream};
+use crate::handler::{Action, Body, Context, Request, Response};
 use crate::http::token::parse_decimal;
 use crate::http::Method;
+
+mod echo;
+mod generated;
+
+use echo::echo;
+use generated::{bytes, stream};
 
 /// Largest `/-/bytes/N`.
 pub const MAX_BYTES: u64 = 1 << 30;
@@ -82,43 +88,9 @@ fn status(code: &[u8]) -> Response {
     }
 }
 
-/// `/-/echo`: a POST or PUT body sent back with its own `Content-Type`.
-fn echo(req: &Request<'_>) -> Action {
-    match req.method {
-        Method::Post | Method::Put => {
-            let content_type = req
-                .header("content-type")
-                .and_then(|v| std::str::from_utf8(v).ok())
-                .unwrap_or("application/octet-stream")
-                .to_owned();
-            Action::ReadBody(Box::new(Echo {
-                content_type,
-                body: Vec::new(),
-            }))
-        }
-        _ => Action::Respond(Response::method_not_allowed("POST, PUT")),
-    }
-}
-
 /// A generated body of `arg` units, by `make`; 400 for a bad number or one over `max`.
 fn generated(arg: &[u8], max: u64, make: fn(u64) -> Response) -> Response {
     at_most(arg, max).map_or_else(|| Response::error(400), make)
-}
-
-/// `/-/bytes/N`: N bytes of [`PATTERN`].
-fn bytes(len: u64) -> Response {
-    let pattern = Pattern { sent: 0, len };
-    Response::new(
-        200,
-        "application/octet-stream",
-        Body::Stream(Box::new(pattern)),
-    )
-}
-
-/// `/-/stream/N`: N chunks of one JSON line each.
-fn stream(count: u64) -> Response {
-    let lines = Lines { next: 0, count };
-    Response::new(200, "application/x-ndjson", Body::Stream(Box::new(lines)))
 }
 
 /// [`number`], if it is at most `max`.
@@ -134,85 +106,9 @@ fn number(s: &[u8]) -> Option<u64> {
     parse_decimal(s)
 }
 
-/// `/-/bytes/N`: the repeating [`PATTERN`], generated as the socket drains.
-struct Pattern {
-    sent: u64,
-    len: u64,
-}
-
-impl Stream for Pattern {
-    fn length(&self) -> Option<u64> {
-        Some(self.len)
-    }
-
-    fn fill(&mut self, out: &mut Vec<u8>, max: usize) -> bool {
-        let mut left = (self.len - self.sent).min(max as u64) as usize;
-        while left > 0 {
-            let at = (self.sent % 64) as usize;
-            let n = (64 - at).min(left);
-            out.extend_from_slice(&PATTERN[at..at + n]);
-            self.sent += n as u64;
-            left -= n;
-        }
-        self.sent < self.len
-    }
-}
-
-/// `/-/stream/N`: N chunks, each one JSON line `{"chunk":i}`.
-struct Lines {
-    next: u64,
-    count: u64,
-}
-
-impl Stream for Lines {
-    fn length(&self) -> Option<u64> {
-        None
-    }
-
-    fn fill(&mut self, out: &mut Vec<u8>, _max: usize) -> bool {
-        if self.next < self.count {
-            out.extend_from_slice(b"{\"chunk\":");
-            out.extend_from_slice(itoa::Buffer::new().format(self.next).as_bytes());
-            out.extend_from_slice(b"}\n");
-            self.next += 1;
-        }
-        self.next < self.count
-    }
-}
-
-/// `/-/echo`: collects the body (bounded by `--max-body`, which the connection enforces).
-struct Echo {
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl BodySink for Echo {
-    fn data(&mut self, chunk: &[u8]) {
-        self.body.extend_from_slice(chunk);
-    }
-
-    fn finish(self: Box<Self>) -> Response {
-        let Echo { content_type, body } = *self;
-        let mut r = Response::new(200, "", Body::Owned(body));
-        r.content_type = Some(content_type.into());
-        r
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pattern_is_contiguous_across_fills() {
-        let mut p = Pattern { sent: 0, len: 200 };
-        let mut out = Vec::new();
-        while p.fill(&mut out, 7) {}
-        assert_eq!(out.len(), 200);
-        for (i, b) in out.iter().enumerate() {
-            assert_eq!(*b, PATTERN[i % 64]);
-        }
-    }
 
     #[test]
     fn numbers() {
