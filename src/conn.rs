@@ -161,6 +161,8 @@ enum State {
     Offloaded { meta: ReqMeta },
     /// Room in the output buffer or the socket, to send more of a generated or file body.
     SendingBody { body: BodyOut, keep_alive: bool },
+    /// The reactor's timer, before the next piece of a paced body (`/-/drip`, `/-/sse`).
+    Pacing { body: BodyOut, keep_alive: bool },
     /// The last response to drain; then close (gracefully if `linger`).
     Closing,
     /// Our write side is shut; reading and discarding until the peer closes or time runs out,
@@ -178,6 +180,7 @@ impl State {
             State::Delayed { .. } => "Delayed",
             State::Offloaded { .. } => "Offloaded",
             State::SendingBody { .. } => "SendingBody",
+            State::Pacing { .. } => "Pacing",
             State::Closing => "Closing",
             State::Lingering => "Lingering",
             State::Closed => "Closed",
@@ -358,7 +361,7 @@ impl<T: Transport> Conn<T> {
             // still sending it is never stuck behind a full socket.
             // While waiting for a timer or a helper thread, a peer that has gone (a reset, a
             // FIN) is worth a read: a reset closes the connection now, not when the wait ends.
-            State::Delayed { .. } | State::Offloaded { .. } => {
+            State::Delayed { .. } | State::Offloaded { .. } | State::Pacing { .. } => {
                 self.unread.is_body() || self.sock.fin_queued
             }
             State::SendingBody { .. } => self.unread.is_body(),
@@ -488,6 +491,12 @@ impl<T: Transport> Conn<T> {
                     }
                     false
                 }
+                // A client that has gone gets no more of a slow body: free it now, not at the
+                // next piece (whose write would only fail).
+                State::Pacing { .. } if self.sock.read_closed => {
+                    self.set_state(State::Closed);
+                    false
+                }
                 State::Lingering => {
                     self.buf.consume(self.buf.unread().len());
                     if self.sock.read_closed {
@@ -546,12 +555,17 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// A delay asked for by the handler is over: answer now.
+    /// A delay asked for is over: answer now (`/-/delay`), or send the next piece of a paced
+    /// body.
     pub fn delay_elapsed(&mut self, sh: &mut Shared) {
-        if let State::Delayed { .. } = self.state {
-            if let State::Delayed { response, meta } = self.replace_state(State::ReadingHead) {
-                self.respond(response, meta, sh);
+        match self.state {
+            State::Delayed { .. } => {
+                if let State::Delayed { response, meta } = self.replace_state(State::ReadingHead) {
+                    self.respond(response, meta, sh);
+                }
             }
+            State::Pacing { .. } => self.toggle_pacing(),
+            _ => {}
         }
     }
 
@@ -603,6 +617,8 @@ impl<T: Transport> Conn<T> {
             State::Closed | State::Delayed { .. } => None,
             State::Lingering => Some(TimerKind::Linger),
             _ if self.owed() > 0 && !self.sock.writable => Some(TimerKind::Write),
+            // Its next piece ends the wait; the body's schedule is bounded by its caps.
+            State::Pacing { .. } => None,
             // A helper thread that never answers is a response that makes no progress.
             State::Offloaded { .. } | State::SendingBody { .. } | State::Closing => {
                 Some(TimerKind::Write)

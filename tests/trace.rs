@@ -13,12 +13,13 @@ use std::time::Duration;
 use common::{empty_root, spawn_binary_piped, Client, Spawned};
 
 /// The names `Conn` gives its states.
-const STATES: [&str; 8] = [
+const STATES: [&str; 9] = [
     "ReadingHead",
     "ReadingBody",
     "Delayed",
     "Offloaded",
     "SendingBody",
+    "Pacing",
     "Closing",
     "Lingering",
     "Closed",

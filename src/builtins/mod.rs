@@ -9,6 +9,7 @@ use crate::http::Method;
 
 mod echo;
 mod generated;
+mod paced;
 
 use echo::echo;
 use generated::{bytes, stream};
@@ -43,7 +44,10 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
         }
         (b"status", Some(code)) => respond(status(code)),
         (b"echo", None) => echo(req),
-        (b"plaintext" | b"json" | b"stats", None) | (b"bytes" | b"stream" | b"delay", Some(_))
+        (b"drip", None) if get => paced::drip(req.query),
+        (b"sse", None) if get => paced::sse(req.query),
+        (b"plaintext" | b"json" | b"stats" | b"drip" | b"sse", None)
+        | (b"bytes" | b"stream" | b"delay", Some(_))
             if !get =>
         {
             respond(Response::method_not_allowed("GET, HEAD"))

@@ -48,6 +48,8 @@ pub enum BodyOut {
 pub enum Pumped {
     /// More is to come; `progress` says whether anything moved this time.
     More { progress: bool },
+    /// Nothing until then: the next piece of a paced body is not due.
+    Wait(std::time::Duration),
     /// The whole body is queued or sent.
     Done,
     /// It cannot be finished — a stream shorter than promised or that panicked, a file that
@@ -219,6 +221,11 @@ fn pump_stream(
     out: &mut Vec<u8>,
     room: usize,
 ) -> Pumped {
+    match guarded(|| stream.due_in()) {
+        None => return Pumped::Broken, // a panicking stream
+        Some(Some(after)) if !after.is_zero() => return Pumped::Wait(after),
+        Some(_) => {}
+    }
     let start = out.len();
     let max = match framing {
         Framing::Length(_) => room.min(usize::try_from(*remaining).unwrap_or(usize::MAX)),

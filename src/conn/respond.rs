@@ -1,11 +1,12 @@
 //! A response out: its head encoded, its body copied in or handed to `BodyOut`, and what
 //! follows it (the next request, or the close) decided once.
 
+use std::mem;
 use std::time::Instant;
 
 use super::body_out::{BodyOut, FileSend, Pumped};
 use super::request::ReqMeta;
-use super::{Conn, Shared, State, Transport, TORTURE_IO};
+use super::{Ask, Conn, Shared, State, Transport, TORTURE_IO};
 use crate::buf::OUT_HIGH;
 use crate::http::plan::plan;
 use crate::http::response::{Body, Framing, Response};
@@ -160,6 +161,18 @@ impl<T: Transport> Conn<T> {
         self.after_pump(sent.pumped)
     }
 
+    /// Between sending a paced body and waiting for its next piece: the same body, kept.
+    pub(super) fn toggle_pacing(&mut self) {
+        let was = self.state.name();
+        let next = match mem::replace(&mut self.state, State::Closed) {
+            State::SendingBody { body, keep_alive } => State::Pacing { body, keep_alive },
+            State::Pacing { body, keep_alive } => State::SendingBody { body, keep_alive },
+            other => other,
+        };
+        crate::narrate!(self.tag, was, "-> {}", next.name());
+        self.state = next;
+    }
+
     /// What follows a body, decided here once: the next request if the connection is kept
     /// alive and the body was whole, else the close (without lingering, if the body was cut
     /// short: the client must see the connection end). Returns whether anything happened.
@@ -169,6 +182,12 @@ impl<T: Transport> Conn<T> {
         };
         match pumped {
             Pumped::More { progress } => progress,
+            Pumped::Wait(after) => {
+                say!(self, "next piece due in {after:?}");
+                self.ask = Some(Ask::Delay(after));
+                self.toggle_pacing();
+                true
+            }
             Pumped::Done if keep_alive && !self.draining => {
                 self.set_state(State::ReadingHead);
                 true

@@ -35,6 +35,12 @@ pub trait Stream: Send {
     /// Appends the next piece (at most `max` bytes) to `out`. Returns false once nothing is left.
     /// For a stream without a length, every call's piece becomes one chunk.
     fn fill(&mut self, out: &mut Vec<u8>, max: usize) -> bool;
+    /// A paced body (`/-/drip`, `/-/sse`): how long until the next piece is due, asked before
+    /// each `fill`; the connection waits on the reactor's timer meanwhile, holding no buffer.
+    /// `None`, the default: due now, as soon as there is room.
+    fn due_in(&mut self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 impl Body {
