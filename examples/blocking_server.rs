@@ -85,8 +85,9 @@ fn serve(mut stream: TcpStream, peer: SocketAddr) -> io::Result<()> {
         };
         // We never read request bodies, so after one we cannot find the next request: close.
         let close = req.close || req.minor == 0 || status == 501 || req.has_body;
-        respond(&mut stream, status, body, head_only, close)?;
+        // Logged before the answer leaves: a client that has its answer finds its line.
         log(peer, &req, status, if head_only { 0 } else { body.len() });
+        respond(&mut stream, status, body, head_only, close)?;
         if close {
             return Ok(());
         }
@@ -131,9 +132,8 @@ fn parse(buf: &[u8]) -> Result<Option<(Request, usize)>, ()> {
 /// An error we answer and then close on: the rest of the stream can't be trusted.
 fn refuse(stream: &mut TcpStream, peer: SocketAddr, status: u16) -> io::Result<()> {
     let body = format!("{status} {}\n", reason(status));
-    respond(stream, status, body.as_bytes(), false, true)?;
     eprintln!("{peer} \"-\" {status} {}", body.len());
-    Ok(())
+    respond(stream, status, body.as_bytes(), false, true)
 }
 
 fn respond(

@@ -76,12 +76,20 @@ fn main() -> io::Result<()> {
             )?;
             let mut chunk = vec![0u8; 1 << 16];
             let n = stream.read(&mut chunk)?;
-            let head_end = find(&chunk[..n], b"\r\n\r\n").map_or(n, |i| i + 4);
-            show(&chunk[..head_end]);
-            println!(
-                "* one read() returned {n} bytes: the head and {} of the 1000000 body bytes",
-                n - head_end
-            );
+            match find(&chunk[..n], b"\r\n\r\n").map(|i| i + 4) {
+                Some(head_end) => {
+                    show(&chunk[..head_end]);
+                    println!(
+                        "* one read() returned {n} bytes: the head and {} of the 1000000 body \
+                         bytes",
+                        n - head_end
+                    );
+                }
+                None => {
+                    show(&chunk[..n]);
+                    println!("* one read() returned {n} bytes: not even the whole head");
+                }
+            }
         }
         "hang" => {
             send(&mut stream, &format!("GET / HTTP/1.1\r\n{host}\r\n"))?;

@@ -251,13 +251,16 @@ fn raw_client_frames_against_spindle() {
 fn raw_client_once_gets_a_partial_response() {
     let (s, _root) = spindle(&[]);
     let (out, _) = raw_client("once", &s.addr, READ_TIMEOUT);
-    assert!(out.contains("< Content-Length: 1000000\\r\\n\n"), "{out}");
-    let body: usize = out
-        .split_once("the head and ")
+    // In torture mode spindle writes 61 bytes at a time: the one read may not hold the head.
+    if !common::torture() {
+        assert!(out.contains("< Content-Length: 1000000\\r\\n\n"), "{out}");
+    }
+    let got: usize = out
+        .split_once("* one read() returned ")
         .and_then(|(_, rest)| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no partial count:\n{out}"));
-    assert!(body < 1_000_000, "{out}");
+        .unwrap_or_else(|| panic!("no count:\n{out}"));
+    assert!(got > 0 && got < 1_000_000, "{out}");
 }
 
 /// Reading until close on a kept-alive connection: the response comes at once, the close only
