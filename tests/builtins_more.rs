@@ -24,12 +24,9 @@ fn ask(c: &mut Client, raw: &str) -> Response {
 /// A 400 with a one-line text/plain reason, on a connection that stays open.
 fn assert_bad(c: &mut Client, path: &str) -> String {
     let r = ask(c, &get(path));
-    assert_eq!(
-        r.status,
-        400,
-        "{path}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
+    // Only the start of the body in the message: with a cap removed it may be a GiB.
+    let start = String::from_utf8_lossy(&r.body[..r.body.len().min(200)]);
+    assert_eq!(r.status, 400, "{path}: {start}");
     assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
     assert!(!r.says_close(), "{path}");
     let reason = r.body_str();
