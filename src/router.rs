@@ -32,8 +32,8 @@ impl Router {
 impl Router {
     /// What `OPTIONS *` answers (RFC 9110 §9.3.7): every method something here serves. GET and
     /// HEAD (files, built-ins), OPTIONS (this), POST and PUT with the built-ins (`/-/echo`),
-    /// PUT and DELETE with `--allow-write`. (`/-/status/CODE` answers any method, but it is a
-    /// test fixture, not a resource that supports them.)
+    /// PUT and DELETE with `--allow-write`. (`/-/status/CODE` and `/-/anything` answer any
+    /// method, but they are test fixtures, not resources that support them.)
     fn allow(&self) -> &'static str {
         match (self.builtins.is_some(), self.files.allow_write()) {
             (false, false) => "GET, HEAD, OPTIONS",

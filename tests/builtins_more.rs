@@ -385,6 +385,18 @@ fn range_answers_as_files_do() {
         assert_eq!(r.status, 200, "{range}");
         assert_eq!(r.body, p);
     }
+    // If-Range: the strong tag keeps the range; another tag or a date means the whole body.
+    assert_eq!(r.header("etag"), Some("\"range-100\""));
+    for (if_range, status) in [
+        ("\"range-100\"", 206),
+        ("W/\"range-100\"", 200),
+        ("\"range-99\"", 200),
+        ("Sun, 06 Nov 1994 08:49:37 GMT", 200),
+    ] {
+        let headers = format!("Range: bytes=1-2\r\nIf-Range: {if_range}\r\n");
+        let r = ask(&mut c, &get_with("/-/range/100", &headers));
+        assert_eq!(r.status, status, "{if_range}");
+    }
     let r = ask(&mut c, &get_with("/-/range/0", "Range: bytes=0-\r\n"));
     assert_eq!(
         (r.status, r.header("content-range")),
