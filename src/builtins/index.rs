@@ -1,6 +1,8 @@
 //! `/-/`: the list of the built-in endpoints, one example each; HTML, or JSON for
 //! `Accept: application/json`.
 
+use std::fmt::Write;
+
 use crate::files::contains_ignore_case;
 use crate::handler::{Body, Request, Response};
 
@@ -74,10 +76,12 @@ pub(super) fn index(req: &Request<'_>) -> Response {
         out.push('[');
         for (i, (methods, url, what)) in ENDPOINTS.iter().enumerate() {
             let sep = if i == 0 { "" } else { "," };
-            let what = what.replace('"', "\\\"");
-            out += &format!(
-                "{sep}{{\"methods\":\"{methods}\",\"example\":\"{url}\",\"answer\":\"{what}\"}}"
+            let _ = write!(
+                out,
+                "{sep}{{\"methods\":\"{methods}\",\"example\":\"{url}\",\"answer\":\""
             );
+            escaped(&mut out, what, '"', "\\\"");
+            out.push_str("\"}");
         }
         out.push_str("]\n");
         return Response::new(200, "application/json", Body::Owned(out.into_bytes()));
@@ -88,11 +92,13 @@ pub(super) fn index(req: &Request<'_>) -> Response {
          <tr><th>methods</th><th>example</th><th>answer</th></tr>\n",
     );
     for (methods, url, what) in ENDPOINTS {
-        let url = url.replace('&', "&amp;");
-        let what = what.replace('&', "&amp;");
-        out += &format!(
-            "<tr><td>{methods}</td><td><a href=\"{url}\">{url}</a></td><td>{what}</td></tr>\n"
-        );
+        let _ = write!(out, "<tr><td>{methods}</td><td><a href=\"");
+        escaped(&mut out, url, '&', "&amp;");
+        out.push_str("\">");
+        escaped(&mut out, url, '&', "&amp;");
+        out.push_str("</a></td><td>");
+        escaped(&mut out, what, '&', "&amp;");
+        out.push_str("</td></tr>\n");
     }
     out.push_str("</table></body></html>\n");
     Response::new(
@@ -100,4 +106,14 @@ pub(super) fn index(req: &Request<'_>) -> Response {
         "text/html; charset=utf-8",
         Body::Owned(out.into_bytes()),
     )
+}
+
+/// Appends `s` to `out` with every `c` written as `with`.
+fn escaped(out: &mut String, s: &str, c: char, with: &str) {
+    for (i, piece) in s.split(c).enumerate() {
+        if i > 0 {
+            out.push_str(with);
+        }
+        out.push_str(piece);
+    }
 }

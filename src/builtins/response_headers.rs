@@ -40,13 +40,15 @@ pub(super) fn response_headers(query: Option<&[u8]>) -> Response {
 }
 
 fn fields(query: Option<&[u8]>) -> Result<Response, &'static str> {
+    // The header lines, `Name: value\r\n` each: the only buffer besides the body.
     let mut lines = Vec::new();
     let mut content_type = None;
     // Name and value ranges in `lines`, for the body.
-    let mut spans: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut spans = [(0, 0, 0, 0); MAX_FIELDS];
+    let mut count = 0;
     let mut total = 0;
     for (raw_name, raw_value) in pairs(query) {
-        if spans.len() == MAX_FIELDS {
+        if count == MAX_FIELDS {
             return Err("at most 32 header fields\n");
         }
         let mut name_buf = [0u8; 256];
@@ -82,23 +84,28 @@ fn fields(query: Option<&[u8]>) -> Result<Response, &'static str> {
         lines.extend_from_slice(b": ");
         let v = lines.len();
         lines.extend_from_slice(value);
-        spans.push((n, n + name.len(), v, v + value.len()));
+        spans[count] = (n, n + name.len(), v, v + value.len());
+        count += 1;
         lines.extend_from_slice(b"\r\n");
     }
-    let body = body(&lines, &spans);
-    // A Content-Type asked for replaces the body's own instead of being sent twice.
-    let mut fields = Vec::with_capacity(lines.len());
-    for &(n0, n1, _, v1) in &spans {
-        if !lines[n0..n1].eq_ignore_ascii_case(b"content-type") {
-            fields.extend_from_slice(&lines[n0..v1 + 2]);
-        }
-    }
+    let spans = &spans[..count];
+    let body = body(&lines, spans);
     let mut resp = Response::new(200, "application/json", Body::Owned(body));
     if let Some(t) = content_type {
+        // A Content-Type asked for replaces the body's own instead of being sent twice: its
+        // lines leave `lines`, the others move up in place.
+        let mut kept = 0;
+        for &(n0, n1, _, v1) in spans {
+            if !lines[n0..n1].eq_ignore_ascii_case(b"content-type") {
+                lines.copy_within(n0..v1 + 2, kept);
+                kept += v1 + 2 - n0;
+            }
+        }
+        lines.truncate(kept);
         resp.content_type = Some(Cow::Owned(t));
     }
-    if !fields.is_empty() {
-        resp.fields = Some(Arc::from(fields));
+    if !lines.is_empty() {
+        resp.fields = Some(Arc::from(lines));
     }
     Ok(resp)
 }
@@ -157,6 +164,10 @@ mod tests {
              \"Content-Type\":[\"text/x-a+b\"]}\n"
         );
         assert!(ok("").fields.is_none());
+        let r = ok("content-type=a/b&X-B=2&Content-Type=c/d&X-C=3");
+        assert_eq!(r.fields.as_deref().unwrap(), b"X-B: 2\r\nX-C: 3\r\n");
+        assert_eq!(r.content_type.as_deref(), Some("c/d"), "the last one");
+        assert!(ok("Content-Type=a/b").fields.is_none());
     }
 
     #[test]
