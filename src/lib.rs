@@ -49,11 +49,13 @@ impl Server {
         check_root(config)?;
         let c = config.clone();
         let writes: std::sync::Arc<std::sync::atomic::AtomicU64> = Default::default();
-        Server::with_handlers(config, move || {
+        Server::with_worker_handlers(config, move |worker| {
             let files = files::Files::new(&c.root, c.listing, c.show_hidden, c.allow_write)
                 .map_err(|e| StartError::Root(c.root.clone(), e))?
                 .sharing_writes(writes.clone());
-            Ok(Box::new(router::Router::new(c.builtins, files)))
+            Ok(Box::new(
+                router::Router::new(c.builtins, files).for_worker(worker),
+            ))
         })
     }
 
@@ -76,7 +78,16 @@ impl Server {
     /// `config.workers` reactors, each answering with a handler of its own from `make`.
     pub fn with_handlers(
         config: &Config,
-        make: impl FnMut() -> Result<Box<dyn Handler>, StartError> + Send + 'static,
+        mut make: impl FnMut() -> Result<Box<dyn Handler>, StartError> + Send + 'static,
+    ) -> Result<Server, StartError> {
+        Server::with_worker_handlers(config, move |_| make())
+    }
+
+    /// Like [`Server::with_handlers`], `make` told which worker (1-based) the handler is for;
+    /// a worker made again after a crash gets a handler for the same number.
+    pub fn with_worker_handlers(
+        config: &Config,
+        make: impl FnMut(usize) -> Result<Box<dyn Handler>, StartError> + Send + 'static,
     ) -> Result<Server, StartError> {
         check_root(config)?;
         let n = config.workers.max(1);

@@ -1,28 +1,41 @@
 //! Chooses who answers a request: the `/-/` built-ins, or the files under ROOT.
 
-use crate::builtins;
+use crate::builtins::{self, Builtins};
 use crate::files::Files;
 use crate::handler::{Action, Context, Handler, Request, Response};
 use crate::http::Method;
 
 pub struct Router {
-    builtins: bool,
+    /// `None` with `--no-builtins`.
+    builtins: Option<Builtins>,
     files: Files,
 }
 
 impl Router {
+    /// The router of worker 1 (see [`Router::for_worker`]).
     pub fn new(builtins: bool, files: Files) -> Self {
-        Router { builtins, files }
+        Router {
+            builtins: builtins.then(|| Builtins::new(1)),
+            files,
+        }
+    }
+
+    /// The same router, for worker `worker` (1-based): `/-/worker` says which answered.
+    pub fn for_worker(mut self, worker: usize) -> Self {
+        if let Some(b) = self.builtins.as_mut() {
+            *b = Builtins::new(worker);
+        }
+        self
     }
 }
 
 impl Router {
     /// What `OPTIONS *` answers (RFC 9110 §9.3.7): every method something here serves. GET and
     /// HEAD (files, built-ins), OPTIONS (this), POST and PUT with the built-ins (`/-/echo`),
-    /// PUT and DELETE with `--allow-write`. (`/-/status/CODE` answers any method, but it is a
-    /// test fixture, not a resource that supports them.)
+    /// PUT and DELETE with `--allow-write`. (`/-/status/CODE` and `/-/anything` answer any
+    /// method, but they are test fixtures, not resources that support them.)
     fn allow(&self) -> &'static str {
-        match (self.builtins, self.files.allow_write()) {
+        match (self.builtins.is_some(), self.files.allow_write()) {
             (false, false) => "GET, HEAD, OPTIONS",
             (false, true) => "GET, HEAD, OPTIONS, PUT, DELETE",
             (true, false) => "GET, HEAD, OPTIONS, POST, PUT",
@@ -41,9 +54,9 @@ impl Handler for Router {
         if req.path == builtins::HEALTH {
             return Action::Respond(builtins::health(req, cx));
         }
-        if self.builtins {
+        if let Some(b) = self.builtins.as_mut() {
             if let Some(rest) = req.path.strip_prefix(b"/-/") {
-                return builtins::handle(rest, req, cx);
+                return b.handle(rest, req, cx);
             }
         }
         self.files.handle(req)

@@ -14,8 +14,8 @@ use crate::handler::Handler;
 use crate::reactor::{Reactor, ReactorConfig};
 use crate::stats::{Board, Stats};
 
-/// Makes a worker's handler (each worker has its own, with its own caches).
-pub type MakeHandler = Box<dyn FnMut() -> Result<Box<dyn Handler>, StartError> + Send>;
+/// Makes worker `w`'s handler (`w` 1-based; each worker has its own, with its own caches).
+pub type MakeHandler = Box<dyn FnMut(usize) -> Result<Box<dyn Handler>, StartError> + Send>;
 
 pub struct Kit {
     /// `listeners[w]`: worker `w`'s listening sockets, one per address, kept open here.
@@ -71,7 +71,7 @@ impl Kit {
         Reactor::new(
             w + 1,
             listeners,
-            (self.make_handler)()?,
+            (self.make_handler)(w + 1)?,
             log,
             stats,
             self.config.clone(),

@@ -354,8 +354,11 @@ fn unknown_builtin_is_404() {
     let srv = TestServer::start();
     for path in [
         "/-/x",
-        "/-/",
+        "/-//x", // `/-/` itself is the index (tests/builtins_more.rs)
         "/-/plaintext/extra",
+        "/-/worker/1",
+        "/-/unstable/x",
+        "/-/redirect",
         "/-/PLAINTEXT",
         "/-/json/1",
         "/-/stats/x",

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::number;
+use super::{number, query};
 use crate::handler::{Action, Body, Response, Stream};
 
 /// Largest `/-/drip` body.
@@ -166,20 +166,15 @@ impl Stream for Events {
 
 /// The number `name` has in `query` (`default` if absent), at most `max`; else why not.
 fn arg(query: Option<&[u8]>, name: &str, default: u64, max: u64) -> Result<u64, String> {
-    match param(query, name.as_bytes()) {
-        None => Ok(default),
-        Some(v) => number(v)
-            .filter(|&n| n <= max)
-            .ok_or_else(|| format!("{name} must be a whole number from 0 to {max}")),
-    }
-}
-
-/// The value of the first `name=value` pair of a query (pairs joined by `&`).
-fn param<'q>(query: Option<&'q [u8]>, name: &[u8]) -> Option<&'q [u8]> {
-    query?.split(|&b| b == b'&').find_map(|pair| {
-        let (k, v) = pair.split_at(pair.iter().position(|&b| b == b'=')?);
-        (k == name).then_some(&v[1..])
-    })
+    let Some(raw) = query::raw_value(query, name) else {
+        return Ok(default);
+    };
+    let mut buf = [0u8; 16];
+    query::decode(raw, &mut buf)
+        .ok()
+        .and_then(number)
+        .filter(|&n| n <= max)
+        .ok_or_else(|| format!("{name} must be a whole number from 0 to {max}"))
 }
 
 /// 400 with the reason as its text.
@@ -217,16 +212,14 @@ mod tests {
     }
 
     #[test]
-    fn params() {
-        let q = Some(&b"bytes=5&duration=&x&code=201"[..]);
-        assert_eq!(param(q, b"bytes"), Some(&b"5"[..]));
-        assert_eq!(param(q, b"duration"), Some(&b""[..]));
-        assert_eq!(param(q, b"x"), None);
-        assert_eq!(param(q, b"code"), Some(&b"201"[..]));
-        assert_eq!(param(None, b"bytes"), None);
+    fn args() {
+        let q = Some(&b"bytes=5&duration=&x&code=201&delay=%31%30"[..]);
         assert_eq!(arg(q, "bytes", 10, 100), Ok(5));
         assert!(arg(q, "duration", 10, 100).is_err());
+        assert!(arg(q, "x", 10, 100).is_err());
         assert!(arg(q, "code", 10, 100).is_err());
-        assert_eq!(arg(q, "delay", 7, 100), Ok(7));
+        assert_eq!(arg(q, "delay", 7, 100), Ok(10));
+        assert_eq!(arg(q, "interval", 7, 100), Ok(7));
+        assert_eq!(arg(None, "bytes", 3, 100), Ok(3));
     }
 }

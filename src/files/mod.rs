@@ -312,7 +312,7 @@ fn accepts_gzip(req: &Request<'_>) -> bool {
     })
 }
 
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+pub(crate) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle))
 }

@@ -56,13 +56,28 @@ pub fn check(
 
 /// Whether an `If-None-Match` value matches `current` by weak comparison.
 fn none_match_hits(v: &[u8], current: &[u8]) -> bool {
+    list_hits(v, current, false)
+}
+
+/// Whether an `If-Match` value (RFC 9110 §13.1.1) matches `current`: `*`, or a list with an
+/// entity tag equal to it by strong comparison (a weak tag on either side never matches). A
+/// value that is not valid syntax matches nothing (so the request fails with 412).
+pub fn match_hits(v: &[u8], current: &[u8]) -> bool {
+    list_hits(v, current, true)
+}
+
+/// `*` or an entity-tag list against `current`, by strong or weak comparison.
+fn list_hits(v: &[u8], current: &[u8], strong: bool) -> bool {
     let v = trim_ows(v);
     if v == b"*" {
         return true;
     }
-    let Some((_, current, b"")) = split_etag(current) else {
+    let Some((current_weak, current, b"")) = split_etag(current) else {
         return false;
     };
+    if strong && current_weak {
+        return false;
+    }
     let mut hit = false;
     let mut rest = v;
     loop {
@@ -73,10 +88,10 @@ fn none_match_hits(v: &[u8], current: &[u8]) -> bool {
         if rest.is_empty() {
             return hit;
         }
-        let Some((_, opaque, tail)) = split_etag(rest) else {
+        let Some((weak, opaque, tail)) = split_etag(rest) else {
             return false;
         };
-        hit |= opaque == current;
+        hit |= opaque == current && !(strong && weak);
         rest = trim_ows(tail);
         if !matches!(rest, [] | [b',', ..]) {
             return false;
@@ -170,6 +185,21 @@ pub(crate) mod tests {
             ranges(Some(b"bytes=0-0"), Some(base.as_bytes()), &base, 1000, 50),
             p(0, 0)
         );
+    }
+
+    // ---- If-Match ----
+
+    #[test]
+    fn if_match_is_strong() {
+        let m = |v: &str, current: &str| match_hits(v.as_bytes(), current.as_bytes());
+        assert!(m("\"a\"", "\"a\""));
+        assert!(m(" \"x\", \"a\" ", "\"a\""));
+        assert!(m("*", "\"a\""));
+        assert!(!m("W/\"a\"", "\"a\""), "a weak tag never matches strongly");
+        assert!(!m("\"a\"", "W/\"a\""));
+        assert!(!m("\"b\"", "\"a\""));
+        assert!(!m("\"a\" junk", "\"a\""), "bad syntax matches nothing");
+        assert!(!m("", "\"a\""));
     }
 
     // ---- check ----
