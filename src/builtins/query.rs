@@ -6,6 +6,8 @@
 //! after `%` is refused; empty pieces (`a=1&&b=2`, a trailing `&`) are skipped; a piece
 //! without `=` is a name with an empty value.
 
+use crate::http::token::hex_value;
+
 /// Why a query part could not be decoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueryError {
@@ -42,8 +44,8 @@ pub fn decode<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], QueryError>
     while i < raw.len() {
         let b = match raw[i] {
             b'%' => {
-                let hi = raw.get(i + 1).and_then(|&h| hex(h));
-                let lo = raw.get(i + 2).and_then(|&l| hex(l));
+                let hi = raw.get(i + 1).and_then(|&h| hex_value(h));
+                let lo = raw.get(i + 2).and_then(|&l| hex_value(l));
                 let (Some(hi), Some(lo)) = (hi, lo) else {
                     return Err(QueryError::BadEscape);
                 };
@@ -59,15 +61,6 @@ pub fn decode<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], QueryError>
         n += 1;
     }
     Ok(&out[..n])
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! From a request path to a file under ROOT, safely: percent-decode once, normalise `.` and
 //! `..` without ever climbing above ROOT, hide dotfiles, and confine symlinks to ROOT.
 
+use crate::http::token::hex_value;
 use std::ffi::OsStr;
 use std::fs::{self, Metadata};
 use std::io;
@@ -74,8 +75,8 @@ pub fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, ResolveError> {
     while i < raw.len() {
         let b = raw[i];
         let byte = if b == b'%' {
-            let hi = raw.get(i + 1).and_then(|&h| hex(h));
-            let lo = raw.get(i + 2).and_then(|&l| hex(l));
+            let hi = raw.get(i + 1).and_then(|&h| hex_value(h));
+            let lo = raw.get(i + 2).and_then(|&l| hex_value(l));
             match (hi, lo) {
                 (Some(hi), Some(lo)) => {
                     i += 2;
@@ -93,15 +94,6 @@ pub fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, ResolveError> {
         i += 1;
     }
     Ok(out)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Splits a decoded absolute path into segments, drops empty ones and `.`, applies `..` (an

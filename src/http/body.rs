@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use super::token::is_tchar;
+use super::token::{hex_value, is_tchar};
 
 /// Longest run of chunk extensions on one chunk line.
 const MAX_CHUNK_EXT: u32 = 1024;
@@ -170,12 +170,12 @@ impl Chunked {
         let ws = b == b' ' || b == b'\t';
         let token = || is_tchar(b);
         Ok(match (self.state, b) {
-            (Size, _) if b.is_ascii_hexdigit() => {
+            (Size, _) if let Some(digit) = hex_value(b) => {
                 self.digits += 1;
                 if self.digits > MAX_SIZE_DIGITS {
                     return Err(BadChunk);
                 }
-                self.size = self.size * 16 + u64::from(hex(b));
+                self.size = self.size * 16 + u64::from(digit);
                 Size
             }
             (Size, b'\r') if self.digits > 0 => SizeLf,
@@ -269,14 +269,6 @@ impl Chunk {
 /// A byte a field value (or a quoted string) may hold: visible, space, tab or obs-text.
 fn field_byte(b: u8) -> bool {
     b == b'\t' || (b' '..0x7f).contains(&b) || b >= 0x80
-}
-
-fn hex(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        _ => b - b'A' + 10,
-    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,16 @@ pub fn parse_decimal(v: &[u8]) -> Option<u64> {
     })
 }
 
+/// The value of one hex digit (`0-9`, `a-f`, `A-F`), for chunk sizes and `%XX` escapes.
+pub fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
 /// Whether `v` is `1*DIGIT` (of any length).
 pub fn is_digits(v: &[u8]) -> bool {
     !v.is_empty() && v.iter().all(u8::is_ascii_digit)
