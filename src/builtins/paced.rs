@@ -22,18 +22,17 @@ pub const DRIP_TICK: Duration = Duration::from_millis(10);
 /// after the delay, the head, then N `*` bytes in even pieces, the last at `duration`.
 pub fn drip(query: Option<&[u8]>) -> Action {
     let args = (|| {
-        let bytes = arg(query, "bytes", 10, MAX_DRIP_BYTES)?;
-        let duration = arg(query, "duration", 2000, MAX_PACE_MS)?;
-        let delay = arg(query, "delay", 0, MAX_PACE_MS)?;
-        let code = arg(query, "code", 200, 599)?;
-        if code < 200 {
-            return Err("code must be a status from 200 to 599".to_owned());
-        }
+        let bytes = arg(query, "bytes", 10, MAX_DRIP_BYTES).ok_or(WHY_BYTES)?;
+        let duration = arg(query, "duration", 2000, MAX_PACE_MS).ok_or(WHY_DURATION)?;
+        let delay = arg(query, "delay", 0, MAX_PACE_MS).ok_or(WHY_DELAY)?;
+        let code = arg(query, "code", 200, 599)
+            .filter(|&c| c >= 200)
+            .ok_or(WHY_CODE)?;
         Ok((bytes, duration, delay, code as u16))
     })();
     let (bytes, duration, delay, code) = match args {
         Ok(args) => args,
-        Err(why) => return Action::Respond(bad_request(why)),
+        Err(why) => return Action::Respond(Response::bad_request(why)),
     };
     let duration = Duration::from_millis(duration);
     let steps = bytes
@@ -63,13 +62,13 @@ pub fn drip(query: Option<&[u8]>) -> Action {
 /// shows.
 pub fn sse(query: Option<&[u8]>) -> Action {
     let args = (|| {
-        let count = arg(query, "count", 10, MAX_EVENTS)?;
-        let interval = arg(query, "interval", 1000, MAX_PACE_MS)?;
-        Ok::<_, String>((count, interval))
+        let count = arg(query, "count", 10, MAX_EVENTS).ok_or(WHY_COUNT)?;
+        let interval = arg(query, "interval", 1000, MAX_PACE_MS).ok_or(WHY_INTERVAL)?;
+        Ok::<_, &'static str>((count, interval))
     })();
     let (count, interval) = match args {
         Ok(args) => args,
-        Err(why) => return Action::Respond(bad_request(why)),
+        Err(why) => return Action::Respond(Response::bad_request(why)),
     };
     let events = Events {
         next: 0,
@@ -164,24 +163,24 @@ impl Stream for Events {
     }
 }
 
-/// The number `name` has in `query` (`default` if absent), at most `max`; else why not.
-fn arg(query: Option<&[u8]>, name: &str, default: u64, max: u64) -> Result<u64, String> {
+// What a bad parameter's 400 says (a test checks that each names its cap).
+const WHY_BYTES: &str = "bytes must be a whole number from 0 to 10485760\n";
+const WHY_DURATION: &str = "duration must be a whole number of ms from 0 to 60000\n";
+const WHY_DELAY: &str = "delay must be a whole number of ms from 0 to 60000\n";
+const WHY_CODE: &str = "code must be a status from 200 to 599\n";
+const WHY_COUNT: &str = "count must be a whole number from 0 to 100000\n";
+const WHY_INTERVAL: &str = "interval must be a whole number of ms from 0 to 60000\n";
+
+/// The number `name` has in `query` (`default` if absent), if it is one of at most `max`.
+fn arg(query: Option<&[u8]>, name: &str, default: u64, max: u64) -> Option<u64> {
     let Some(raw) = query::raw_value(query, name) else {
-        return Ok(default);
+        return Some(default);
     };
     let mut buf = [0u8; 16];
     query::decode(raw, &mut buf)
         .ok()
         .and_then(number)
         .filter(|&n| n <= max)
-        .ok_or_else(|| format!("{name} must be a whole number from 0 to {max}"))
-}
-
-/// 400 with the reason as its text.
-fn bad_request(why: String) -> Response {
-    let mut text = why.into_bytes();
-    text.push(b'\n');
-    Response::new(400, "text/plain", Body::Owned(text))
 }
 
 #[cfg(test)]
@@ -214,12 +213,25 @@ mod tests {
     #[test]
     fn args() {
         let q = Some(&b"bytes=5&duration=&x&code=201&delay=%31%30"[..]);
-        assert_eq!(arg(q, "bytes", 10, 100), Ok(5));
-        assert!(arg(q, "duration", 10, 100).is_err());
-        assert!(arg(q, "x", 10, 100).is_err());
-        assert!(arg(q, "code", 10, 100).is_err());
-        assert_eq!(arg(q, "delay", 7, 100), Ok(10));
-        assert_eq!(arg(q, "interval", 7, 100), Ok(7));
-        assert_eq!(arg(None, "bytes", 3, 100), Ok(3));
+        assert_eq!(arg(q, "bytes", 10, 100), Some(5));
+        assert_eq!(arg(q, "duration", 10, 100), None);
+        assert_eq!(arg(q, "x", 10, 100), None);
+        assert_eq!(arg(q, "code", 10, 100), None);
+        assert_eq!(arg(q, "delay", 7, 100), Some(10));
+        assert_eq!(arg(q, "interval", 7, 100), Some(7));
+        assert_eq!(arg(None, "bytes", 3, 100), Some(3));
+    }
+
+    #[test]
+    fn reasons_name_their_caps() {
+        for (why, cap) in [
+            (WHY_BYTES, MAX_DRIP_BYTES),
+            (WHY_DURATION, MAX_PACE_MS),
+            (WHY_DELAY, MAX_PACE_MS),
+            (WHY_COUNT, MAX_EVENTS),
+            (WHY_INTERVAL, MAX_PACE_MS),
+        ] {
+            assert!(why.ends_with(&format!(" to {cap}\n")), "{why}");
+        }
     }
 }
