@@ -7,6 +7,7 @@ use crate::handler::{Action, Body, Context, Request, Response};
 use crate::http::token::parse_decimal;
 use crate::http::Method;
 
+mod dashboard;
 mod echo;
 mod generated;
 mod paced;
@@ -52,6 +53,7 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
         {
             respond(Response::method_not_allowed("GET, HEAD"))
         }
+        (b"dashboard", None) => respond(dashboard::dashboard(req)),
         (b"stats", None) => respond(Response::new(
             200,
             "application/json",
