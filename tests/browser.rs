@@ -1,13 +1,20 @@
-//! A real browser reads a directory listing: headless Chromium loads a page that fetches the
-//! listing, resolves every link the way the browser does, follows each, and reports.
+//! A real browser at work: headless Chromium loads a page that fetches a directory listing,
+//! resolves every link the way the browser does, follows each, and reports; and it watches
+//! `/-/dashboard` plot a server under load, in real time.
 //! Needs Debian's `chromium`; run with `cargo test --test browser -- --ignored`.
 
 mod common;
 
+use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
 
-use common::{ScratchDir, TestServer};
+use common::{get, Client, ScratchDir, TestServer};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -106,4 +113,195 @@ fn chromium_follows_every_link_of_a_listing() {
         "{text}"
     );
     assert_eq!(text.matches("OK 200").count(), NAMES.len() + 2, "{text}");
+}
+
+/// How long the dashboard is watched, in real time.
+const WATCH_MS: u64 = 5000;
+/// Threads putting load on the server meanwhile, each over one keep-alive connection.
+const LOADERS: usize = 3;
+
+/// The dashboard in a frame that fills the window, and a report of what it shows.
+///
+/// `--dump-dom` serialises the page once it has loaded, and the image below is a `/-/delay`:
+/// the server answers it after `WATCH_MS` on its own timer, so the load, and with it the dump
+/// and the screenshot, come that much later in real time (no virtual time: the dashboard's
+/// one-a-second polls and its rates are real). Meanwhile the script copies what the dashboard
+/// shows into `<pre id="out">` five times a second; the dump carries the last copy.
+fn watch_page() -> String {
+    format!(
+        r#"<!doctype html><meta charset="utf-8">
+<style>html, body {{ margin: 0; height: 100%; }} iframe {{ border: 0; width: 100%; height: 100%; display: block; }}</style>
+<body><iframe id="dash" src="/-/dashboard"></iframe><pre id="out" hidden>no report</pre>
+<img src="/-/delay/{WATCH_MS}" hidden>
+<script>
+setInterval(() => {{
+  const d = document.getElementById("dash").contentDocument;
+  const el = (id) => d && d.getElementById(id);
+  if (!el("plot-rps")) return;
+  const lines = [];
+  for (const p of ["rps", "conns", "bytes", "latency"]) lines.push("points-" + p + "=" + el("plot-" + p).dataset.points);
+  for (const v of ["rps", "conns", "out", "p50", "p99"]) lines.push("now-" + v + "=" + el("now-" + v).textContent);
+  lines.push("error-hidden=" + el("error").hidden);
+  lines.push("error=" + el("error").textContent);
+  lines.push("failures=" + (d.body.dataset.failures || 0));
+  lines.push("worker-rows=" + el("worker-rows").rows.length);
+  lines.push("status-200=" + [...el("status-rows").rows].some((r) => r.cells[0].textContent === "200"));
+  document.getElementById("out").textContent = lines.join("\n");
+}}, 200);
+</script>"#
+    )
+}
+
+/// A number as the dashboard shows it (`12`, `3.5`, `100.1 k`, `1.20 M`), or `None` for `–`.
+fn shown_number(text: &str) -> Option<f64> {
+    let (n, scale) = match text.split_once(' ') {
+        Some((n, "k")) => (n, 1e3),
+        Some((n, "M")) => (n, 1e6),
+        _ => (text, 1.0),
+    };
+    n.parse::<f64>().ok().map(|n| n * scale)
+}
+
+#[test]
+#[ignore = "needs Debian's chromium: cargo test --test browser -- --ignored"]
+fn chromium_watches_the_dashboard_plot_a_load() {
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "apt-get install -y chromium first"
+    );
+    let root = ScratchDir::new("dashboard");
+    root.write("watch.html", watch_page());
+    let srv = TestServer::with(|c| {
+        c.root = root.path().to_owned();
+        c.workers = 2;
+    });
+
+    // The load: keep-alive GETs of /-/plaintext in a loop, from a few threads, until the
+    // browser is done.
+    let stop = Arc::new(AtomicBool::new(false));
+    let loaders: Vec<_> = (0..LOADERS)
+        .map(|_| {
+            let (stop, addr) = (stop.clone(), srv.addr);
+            thread::spawn(move || {
+                let mut c = Client::connect(addr);
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    assert_eq!(c.request(get("/-/plaintext").as_bytes()).status, 200);
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("dashboard.png");
+    let _ = std::fs::remove_file(&shot);
+    let profile = ScratchDir::new("chromium-profile");
+    let started = Instant::now();
+    let mut chromium = Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1280,900",
+            "--dump-dom",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("http://{}/watch.html", srv.addr))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run chromium");
+    let mut stdout = chromium.stdout.take().unwrap();
+    let reader = thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = stdout.read_to_string(&mut dom);
+        dom
+    });
+    // A browser that hangs fails the test rather than holding it forever.
+    let limit = Duration::from_millis(WATCH_MS) + Duration::from_secs(60);
+    while chromium.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = chromium.kill();
+            let _ = chromium.wait();
+            panic!("chromium did not finish within {limit:?}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let watched = started.elapsed();
+    let dom = reader.join().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let requests: u64 = loaders.into_iter().map(|t| t.join().unwrap()).sum();
+    drop((root, profile));
+
+    let report = dom
+        .split_once("<pre id=\"out\" hidden=\"\">")
+        .and_then(|(_, rest)| rest.split_once("</pre>"))
+        .map(|(report, _)| report.to_owned())
+        .unwrap_or_default();
+    let shown: HashMap<&str, &str> = report.lines().filter_map(|l| l.split_once('=')).collect();
+    let field = |k: &str| {
+        *shown
+            .get(k)
+            .unwrap_or_else(|| panic!("no {k} in the report:\n{report}\n\n{dom}"))
+    };
+    let points = |k: &str| {
+        field(k)
+            .parse::<u32>()
+            .unwrap_or_else(|_| panic!("{k}: {report}"))
+    };
+    let context = format!("{report}\n({requests} requests by the load, watched for {watched:?})");
+
+    assert!(
+        watched >= Duration::from_millis(WATCH_MS),
+        "the page was read before the watch was over: {context}"
+    );
+    assert_eq!(field("error-hidden"), "true", "an error banner: {context}");
+    assert_eq!(field("failures"), "0", "a poll failed: {context}");
+    // About one sample a second: the first sets the starting point of the rates.
+    assert!(
+        points("points-rps") >= 3,
+        "too few req/s samples: {context}"
+    );
+    assert!(points("points-conns") >= 3, "{context}");
+    assert!(points("points-bytes") >= 3, "{context}");
+    assert!(points("points-latency") >= 3, "{context}");
+    // The page's own polls alone are 1 req/s; the load is many thousands.
+    let rps = shown_number(field("now-rps"));
+    assert!(
+        rps.is_some_and(|r| r > 100.0),
+        "no load in req/s: {context}"
+    );
+    // The load's connections (and the page's own) are open.
+    assert!(
+        shown_number(field("now-conns")).is_some_and(|n| n >= LOADERS as f64),
+        "{context}"
+    );
+    assert!(
+        shown_number(field("now-out")).is_none(),
+        "bytes have a unit: {context}"
+    );
+    assert!(field("now-out").ends_with("B"), "{context}");
+    // Quantiles are a number in ms, or "–" while the server does not report them.
+    for q in ["now-p50", "now-p99"] {
+        let v = field(q);
+        assert!(
+            v == "–" || shown_number(v).is_some(),
+            "{q} = {v:?}: {context}"
+        );
+    }
+    assert_eq!(field("worker-rows"), "2", "a row per worker: {context}");
+    assert_eq!(field("status-200"), "true", "{context}");
+    assert!(shot.exists(), "no screenshot at {}", shot.display());
+    println!("{context}\nscreenshot: {}", shot.display());
 }

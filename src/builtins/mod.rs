@@ -9,6 +9,7 @@ use crate::http::Method;
 
 mod anything;
 mod cache;
+mod dashboard;
 mod echo;
 mod etag;
 mod generated;
@@ -80,6 +81,7 @@ impl Builtins {
             (b"status", Some(code)) => respond(status(code)),
             (b"echo", None) => echo(req),
             (b"anything", _) => anything::anything(req),
+            (b"dashboard", None) => respond(dashboard::dashboard(req)),
             (b"drip", None) if get => paced::drip(req.query),
             (b"sse", None) if get => paced::sse(req.query),
             (
