@@ -3,7 +3,7 @@
 //! [`Transport`], so tests drive it with scripted partial I/O and no socket.
 
 use std::mem;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::access_log::{AccessLog, Entry};
 use crate::buf::{BufPool, OUT_HIGH};
@@ -19,6 +19,7 @@ use crate::trace::Tag;
 use body_in::Pending;
 use body_out::BodyOut;
 use buffers::{Buffers, Filled};
+use latency::Latency;
 use request::ReqMeta;
 pub use transport::Transport;
 use unread::Unread;
@@ -33,6 +34,7 @@ macro_rules! say {
 mod body_in;
 mod body_out;
 mod buffers;
+mod latency;
 mod request;
 mod respond;
 pub mod script;
@@ -75,6 +77,10 @@ pub struct Shared {
     pub limits: Limits,
     /// A shutdown has begun: what is in flight finishes, and `/-/health` says 503.
     pub draining: bool,
+    /// The reactor's clock, read once per turn of its loop: when a request's head is parsed
+    /// and when its last byte goes out, for the latency histogram (`conn/latency.rs`; its
+    /// resolution is one turn).
+    pub now: Instant,
 }
 
 impl Shared {
@@ -92,6 +98,7 @@ impl Shared {
             handler,
             limits,
             draining: false,
+            now: Instant::now(),
         }
     }
 }
@@ -237,6 +244,8 @@ pub struct Conn<T> {
     pub in_turns: bool,
     /// The access-log line of the request being answered (begun when its head was parsed).
     log: Entry,
+    /// Responses queued and not yet all out, for the latency histogram.
+    latency: Latency,
 }
 
 impl<T: Transport> Conn<T> {
@@ -259,6 +268,7 @@ impl<T: Transport> Conn<T> {
             ask: None,
             in_turns: false,
             log: Entry::new(peer),
+            latency: Latency::default(),
         }
     }
 
@@ -314,8 +324,10 @@ impl<T: Transport> Conn<T> {
                 progress |= self.sendfile_body(sh);
                 sent_by_sendfile += sh.stats.bytes_out - before;
             }
+            self.latency.observe(&mut sh.stats, sh.now);
             self.settle(sh);
             if self.is_closed() {
+                self.latency.close(&mut sh.stats, sh.now);
                 return Drive::Closed;
             }
             if !progress {
@@ -425,6 +437,7 @@ impl<T: Transport> Conn<T> {
             .buf
             .flush(&mut self.io, cap, &self.tag, self.state.name());
         sh.stats.bytes_out += done.written as u64;
+        self.latency.wrote(done.written);
         self.timer.write_progress |= done.written > 0;
         if done.blocked {
             self.sock.writable = false;

@@ -9,6 +9,7 @@ use crate::http::Method;
 
 mod echo;
 mod generated;
+mod metrics;
 
 use echo::echo;
 use generated::{bytes, stream};
@@ -48,6 +49,7 @@ pub fn handle(rest: &[u8], req: &Request<'_>, cx: &Context<'_>) -> Action {
         {
             respond(Response::method_not_allowed("GET, HEAD"))
         }
+        (b"metrics", None) => respond(metrics::metrics(req, cx)),
         (b"stats", None) => respond(Response::new(
             200,
             "application/json",

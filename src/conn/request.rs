@@ -1,5 +1,7 @@
 //! A request head in: found, parsed, the handler asked, its decision carried out.
 
+use std::time::Instant;
+
 use crate::trace::Tag;
 
 use super::unread::Unread;
@@ -37,7 +39,7 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
             head.header("user-agent"),
         );
     }
-    let mut meta = ReqMeta::of(&summary);
+    let mut meta = ReqMeta::of(&summary, sh.now);
     let action = match summary.framing {
         BodyFraming::Length(n) if n > sh.limits.max_body => None,
         _ => {
@@ -69,11 +71,14 @@ pub(super) struct ReqMeta {
     pub(super) keep_alive: bool,
     /// The request was a `HEAD`: the answer's head only.
     pub(super) head_method: bool,
+    /// When its head was complete (the reactor's `now` of that turn): where its latency starts.
+    pub(super) started: Instant,
 }
 
 impl ReqMeta {
-    pub(super) fn of(summary: &Summary) -> ReqMeta {
+    pub(super) fn of(summary: &Summary, started: Instant) -> ReqMeta {
         ReqMeta {
+            started,
             version: summary.version,
             keep_alive: summary.keep_alive,
             head_method: summary.head_method,

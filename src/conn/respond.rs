@@ -45,6 +45,10 @@ impl<T: Transport> Conn<T> {
         } else {
             None
         };
+        let whole = later.is_none();
+        let owed = self.owed();
+        self.latency
+            .queued(meta.started, status, owed, whole, &mut sh.stats, sh.now);
         let head_len = self.buf.output.len() - before;
         self.after_response(status, head_len, later, plan.keep_alive);
     }
@@ -125,6 +129,8 @@ impl<T: Transport> Conn<T> {
             version: Version::Http11,
             keep_alive: false,
             head_method,
+            // A broken head, or one that did not come in time: from now.
+            started: sh.now,
         };
         self.respond(Response::error(status), meta, sh);
     }
@@ -167,6 +173,9 @@ impl<T: Transport> Conn<T> {
         let State::SendingBody { keep_alive, .. } = self.state else {
             return false;
         };
+        if let Pumped::Done = pumped {
+            self.latency.body_done(self.owed());
+        }
         match pumped {
             Pumped::More { progress } => progress,
             Pumped::Done if keep_alive && !self.draining => {
