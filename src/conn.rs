@@ -77,10 +77,11 @@ pub struct Shared {
     pub limits: Limits,
     /// A shutdown has begun: what is in flight finishes, and `/-/health` says 503.
     pub draining: bool,
-    /// The reactor's clock, read once per turn of its loop: when a request's head is parsed
-    /// and when its last byte goes out, for the latency histogram (`conn/latency.rs`; its
-    /// resolution is one turn).
-    pub now: Instant,
+    /// The reactor's clock, read once per turn of its loop, in nanoseconds since `epoch`
+    /// ([`Shared::set_now`]): when a request's head is parsed and when its last byte goes
+    /// out, for the latency histogram (`conn/latency.rs`; its resolution is one turn).
+    pub now_ns: u64,
+    pub epoch: Instant,
 }
 
 impl Shared {
@@ -98,8 +99,15 @@ impl Shared {
             handler,
             limits,
             draining: false,
-            now: Instant::now(),
+            now_ns: 0,
+            epoch: Instant::now(),
         }
+    }
+
+    /// The reactor's `now` for this turn of its loop.
+    pub fn set_now(&mut self, now: Instant) {
+        let ns = now.saturating_duration_since(self.epoch).as_nanos();
+        self.now_ns = u64::try_from(ns).unwrap_or(u64::MAX);
     }
 }
 
@@ -324,10 +332,10 @@ impl<T: Transport> Conn<T> {
                 progress |= self.sendfile_body(sh);
                 sent_by_sendfile += sh.stats.bytes_out - before;
             }
-            self.latency.observe(&mut sh.stats, sh.now);
+            self.latency.observe(&mut sh.stats, sh.now_ns);
             self.settle(sh);
             if self.is_closed() {
-                self.latency.close(&mut sh.stats, sh.now);
+                self.latency.close(&mut sh.stats, sh.now_ns);
                 return Drive::Closed;
             }
             if !progress {
@@ -546,6 +554,7 @@ impl<T: Transport> Conn<T> {
         match (kind, &self.state) {
             // Part of a request arrived but not all of it in time: tell the client.
             (TimerKind::Request, State::ReadingHead) if self.buf.has_input() => {
+                self.latency.head(sh.now_ns); // the 408 is the answer to a head never complete
                 self.fail(408, false, sh)
             }
             (TimerKind::Body, State::ReadingBody { .. }) => self.fail(408, false, sh),

@@ -1,8 +1,8 @@
 //! Request latency, from a request's complete head to the last byte of its response handed to
 //! the kernel, measured without a clock read or an allocation per request.
 //!
-//! Both ends are the reactor's `now` ([`Shared::now`](super::Shared)), read once per turn of
-//! its event loop: the resolution is one turn. A request whose head arrives and whose answer
+//! Both ends are the reactor's `now` ([`Shared::now_ns`](super::Shared)), read once per turn
+//! of its event loop: the resolution is one turn. A request whose head arrives and whose answer
 //! goes out in the same turn measures 0 (and every request of a pipelined batch answered in
 //! one turn does); one that waits (a `/-/delay`, a helper thread, a body being uploaded, a
 //! socket full of a large download) measures whole turns, which under light load are
@@ -22,8 +22,6 @@
 //! connection never finished (reset, timed out, cut off) is observed when it closes, with the
 //! time until then, so that every response counted in `requests_total` is observed once.
 
-use std::time::Instant;
-
 use crate::stats::Stats;
 
 /// Entries waiting per connection.
@@ -31,81 +29,84 @@ pub(super) const PENDING: usize = 4;
 /// The end of a body not yet all queued.
 const OPEN: u64 = u64::MAX;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Waiting {
-    started: Instant,
+    /// When their heads were complete ([`Shared::now_ns`](super::Shared)).
+    started: u64,
     /// Where in the connection's output the last of these responses ends.
     end: u64,
-    status: u16,
     /// Responses in this entry.
     n: u32,
+    /// Their status code / 100.
+    class: u16,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct Latency {
     /// Bytes of output handed to the kernel so far (not counting `sendfile`'s).
     written: u64,
-    /// Oldest first.
-    waiting: [Option<Waiting>; PENDING],
+    /// When the head of the request being answered was complete: a connection answers one
+    /// request at a time, in order, so that one instant is enough.
+    started: u64,
+    /// Oldest first; `waiting[..len]` are in use.
+    waiting: [Waiting; PENDING],
     len: usize,
 }
 
 impl Latency {
+    /// A request head is complete (or broken, or given up on) at `now_ns`: its latency starts.
+    pub(super) fn head(&mut self, now_ns: u64) {
+        self.started = now_ns;
+    }
+
     /// `n` more bytes of output went to the kernel.
     pub(super) fn wrote(&mut self, n: usize) {
         self.written += n as u64;
     }
 
-    /// A response with `status` to a request whose head was complete at `started` is queued;
+    /// The response with `status` to the request of the last [`Latency::head`] is queued;
     /// `owed`: output bytes not yet written, this response's included. `whole`: its body is
     /// all queued (else [`Latency::body_done`] says when it is).
     pub(super) fn queued(
         &mut self,
-        started: Instant,
         status: u16,
         owed: usize,
         whole: bool,
         stats: &mut Stats,
-        now: Instant,
+        now_ns: u64,
     ) {
-        let end = if whole {
-            self.written + owed as u64
-        } else {
-            OPEN
+        let class = status / 100;
+        let end = match whole {
+            true => self.written + owed as u64,
+            false => OPEN,
         };
-        let last = self
-            .len
-            .checked_sub(1)
-            .and_then(|i| self.waiting[i].as_mut());
-        if let Some(last) = last {
-            let same = last.started == started && last.status / 100 == status / 100;
-            if same && last.end != OPEN && end != OPEN {
+        // The usual case under pipelining: one more answer of the same turn and class.
+        if let Some(last) = self.waiting[..self.len].last_mut() {
+            if last.started == self.started && last.class == class && last.end != OPEN && whole {
                 last.end = end;
                 last.n += 1;
                 return;
             }
         }
         if self.len == PENDING {
-            self.pop(stats, now);
+            self.pop(stats, now_ns);
         }
-        self.waiting[self.len] = Some(Waiting {
-            started,
-            end,
-            status,
-            n: 1,
-        });
-        self.len += 1;
+        if let Some(slot) = self.waiting.get_mut(self.len) {
+            *slot = Waiting {
+                started: self.started,
+                end,
+                n: 1,
+                class,
+            };
+            self.len += 1;
+        }
     }
 
     /// The body of the last response queued is all queued now (a generated body) or sent
     /// (`sendfile`); `owed`: output bytes not yet written.
     pub(super) fn body_done(&mut self, owed: usize) {
         let end = self.written + owed as u64;
-        let last = self
-            .len
-            .checked_sub(1)
-            .and_then(|i| self.waiting[i].as_mut());
-        if let Some(last) = last {
+        if let Some(last) = self.waiting[..self.len].last_mut() {
             if last.end == OPEN {
                 last.end = end;
             }
@@ -113,40 +114,32 @@ impl Latency {
     }
 
     /// Observes the responses that are all out.
-    pub(super) fn observe(&mut self, stats: &mut Stats, now: Instant) {
-        while let Some(first) = self.waiting[0] {
-            if first.end > self.written {
-                return;
-            }
-            self.pop(stats, now);
+    pub(super) fn observe(&mut self, stats: &mut Stats, now_ns: u64) {
+        while self.len > 0 && self.waiting[0].end <= self.written {
+            self.pop(stats, now_ns);
         }
     }
 
     /// The connection closes: what is still waiting is observed now.
-    pub(super) fn close(&mut self, stats: &mut Stats, now: Instant) {
+    pub(super) fn close(&mut self, stats: &mut Stats, now_ns: u64) {
         while self.len > 0 {
-            self.pop(stats, now);
+            self.pop(stats, now_ns);
         }
     }
 
-    fn pop(&mut self, stats: &mut Stats, now: Instant) {
-        if let Some(w) = self.waiting[0].take() {
-            let ns = now.saturating_duration_since(w.started).as_nanos();
-            stats.observe(
-                w.status,
-                u64::try_from(ns).unwrap_or(u64::MAX),
-                u64::from(w.n),
-            );
-        }
-        self.waiting.rotate_left(1);
-        self.len = self.len.saturating_sub(1);
+    /// Observes the oldest entry (there is one).
+    fn pop(&mut self, stats: &mut Stats, now_ns: u64) {
+        let w = self.waiting[0];
+        let ns = now_ns.saturating_sub(w.started);
+        stats.observe(w.class * 100, ns, u64::from(w.n));
+        self.waiting.copy_within(1.., 0);
+        self.len -= 1;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn count(stats: &Stats) -> u64 {
         stats.latency.iter().map(|h| h.count()).sum()
@@ -155,9 +148,10 @@ mod tests {
     #[test]
     fn a_response_is_observed_once_its_last_byte_is_written() {
         let (mut l, mut stats) = (Latency::default(), Stats::default());
-        let t0 = Instant::now();
-        let t1 = t0 + Duration::from_millis(3);
-        l.queued(t0, 200, 100, true, &mut stats, t0);
+        let t0 = 1_000_000_000u64;
+        let t1 = t0 + 3_000_000;
+        l.head(t0);
+        l.queued(200, 100, true, &mut stats, t0);
         l.wrote(99);
         l.observe(&mut stats, t1);
         assert_eq!(count(&stats), 0, "one byte still owed");
@@ -170,13 +164,16 @@ mod tests {
     #[test]
     fn pipelined_answers_of_one_turn_are_one_entry_and_bodies_end_later() {
         let (mut l, mut stats) = (Latency::default(), Stats::default());
-        let t0 = Instant::now();
+        let t0 = 1_000_000_000u64;
         for i in 1..=16 {
-            l.queued(t0, 200, 10 * i, true, &mut stats, t0);
+            l.head(t0);
+            l.queued(200, 10 * i, true, &mut stats, t0);
         }
         assert_eq!(l.len, 1);
-        l.queued(t0, 404, 170, true, &mut stats, t0);
-        l.queued(t0, 200, 1170, false, &mut stats, t0); // a download: head queued
+        l.head(t0);
+        l.queued(404, 170, true, &mut stats, t0);
+        l.head(t0);
+        l.queued(200, 1170, false, &mut stats, t0); // a download: head queued
         assert_eq!(l.len, 3);
         l.wrote(170);
         l.observe(&mut stats, t0);
@@ -188,7 +185,7 @@ mod tests {
         l.observe(&mut stats, t0);
         assert_eq!(count(&stats), 17, "the body is not done");
         l.body_done(0); // sendfile sent the rest
-        l.observe(&mut stats, t0 + Duration::from_secs(1));
+        l.observe(&mut stats, t0 + 1_000_000_000);
         assert_eq!(stats.latency[1].count(), 17);
         assert_eq!(stats.latency[1].buckets[12], 1, "1 s, in le=1");
     }
@@ -196,13 +193,14 @@ mod tests {
     #[test]
     fn beyond_the_entries_the_oldest_is_observed_and_the_rest_at_close() {
         let (mut l, mut stats) = (Latency::default(), Stats::default());
-        let t0 = Instant::now();
+        let t0 = 1_000_000_000u64;
         for i in 0..PENDING as u32 + 2 {
-            let at = t0 + Duration::from_millis(u64::from(i));
-            l.queued(at, 200, 10 * (i as usize + 1), true, &mut stats, at);
+            let at = t0 + 1_000_000 * u64::from(i);
+            l.head(at);
+            l.queued(200, 10 * (i as usize + 1), true, &mut stats, at);
         }
         assert_eq!(count(&stats), 2);
-        l.close(&mut stats, t0 + Duration::from_secs(1));
+        l.close(&mut stats, t0 + 1_000_000_000);
         assert_eq!(count(&stats), PENDING as u64 + 2);
         assert_eq!(l.len, 0);
     }

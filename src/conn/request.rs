@@ -1,7 +1,5 @@
 //! A request head in: found, parsed, the handler asked, its decision carried out.
 
-use std::time::Instant;
-
 use crate::trace::Tag;
 
 use super::unread::Unread;
@@ -39,7 +37,7 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
             head.header("user-agent"),
         );
     }
-    let mut meta = ReqMeta::of(&summary, sh.now);
+    let mut meta = ReqMeta::of(&summary);
     let action = match summary.framing {
         BodyFraming::Length(n) if n > sh.limits.max_body => None,
         _ => {
@@ -71,14 +69,11 @@ pub(super) struct ReqMeta {
     pub(super) keep_alive: bool,
     /// The request was a `HEAD`: the answer's head only.
     pub(super) head_method: bool,
-    /// When its head was complete (the reactor's `now` of that turn): where its latency starts.
-    pub(super) started: Instant,
 }
 
 impl ReqMeta {
-    pub(super) fn of(summary: &Summary, started: Instant) -> ReqMeta {
+    pub(super) fn of(summary: &Summary) -> ReqMeta {
         ReqMeta {
-            started,
             version: summary.version,
             keep_alive: summary.keep_alive,
             head_method: summary.head_method,
@@ -122,6 +117,7 @@ impl<T: Transport> Conn<T> {
             }
             Err(e) => return self.refuse(e, is_head, sh),
         };
+        self.latency.head(sh.now_ns);
         self.buf.consume(handled.summary.len);
         self.scanner.reset();
         self.timer.new_request = true;
@@ -132,6 +128,7 @@ impl<T: Transport> Conn<T> {
     /// A head that breaks the rules: its error answer, and the close.
     pub(super) fn refuse(&mut self, e: parse::ParseError, is_head: bool, sh: &mut Shared) -> bool {
         say!(self, "refused: {:?}", e);
+        self.latency.head(sh.now_ns); // a broken head is complete when it is seen to be broken
         self.fail(e.status(), is_head, sh);
         true
     }

@@ -48,7 +48,7 @@ impl<T: Transport> Conn<T> {
         let whole = later.is_none();
         let owed = self.owed();
         self.latency
-            .queued(meta.started, status, owed, whole, &mut sh.stats, sh.now);
+            .queued(status, owed, whole, &mut sh.stats, sh.now_ns);
         let head_len = self.buf.output.len() - before;
         self.after_response(status, head_len, later, plan.keep_alive);
     }
@@ -129,8 +129,6 @@ impl<T: Transport> Conn<T> {
             version: Version::Http11,
             keep_alive: false,
             head_method,
-            // A broken head, or one that did not come in time: from now.
-            started: sh.now,
         };
         self.respond(Response::error(status), meta, sh);
     }
