@@ -158,10 +158,10 @@ fn stats_show_latency_quantiles_overall_and_per_worker() {
             "nothing observed yet: {key} in {s:?}"
         );
     }
-    // Five 60 ms delays: every one in the (50 ms, 100 ms] bucket.
+    // Five 70 ms delays: every one in the (50 ms, 100 ms] bucket (30 ms to spare for a stall).
     let mut c = srv.connect();
     for _ in 0..5 {
-        assert_eq!(c.request(get("/-/delay/60").as_bytes()).status, 200);
+        assert_eq!(c.request(get("/-/delay/70").as_bytes()).status, 200);
     }
     let s = srv.stats();
     for prefix in ["", "workers.0."] {
