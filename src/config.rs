@@ -27,6 +27,8 @@ pub struct Config {
     pub access_log: Option<String>,
     /// `--trace-conn`: narrate only the connections this picks.
     pub trace_conn: Option<TraceFilter>,
+    /// `--stats-interval`: a one-line summary on stderr this often (off: `None`).
+    pub stats_interval: Option<Duration>,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             builtins: true,
             access_log: None,
             trace_conn: None,
+            stats_interval: None,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! [`Transport`], so tests drive it with scripted partial I/O and no socket.
 
 use std::mem;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::access_log::{AccessLog, Entry};
 use crate::buf::{BufPool, OUT_HIGH};
@@ -19,6 +19,7 @@ use crate::trace::Tag;
 use body_in::Pending;
 use body_out::BodyOut;
 use buffers::{Buffers, Filled};
+use latency::Latency;
 use request::ReqMeta;
 pub use transport::Transport;
 use unread::Unread;
@@ -33,6 +34,7 @@ macro_rules! say {
 mod body_in;
 mod body_out;
 mod buffers;
+mod latency;
 mod request;
 mod respond;
 pub mod script;
@@ -75,6 +77,11 @@ pub struct Shared {
     pub limits: Limits,
     /// A shutdown has begun: what is in flight finishes, and `/-/health` says 503.
     pub draining: bool,
+    /// The reactor's clock, read once per turn of its loop, in nanoseconds since `epoch`
+    /// ([`Shared::set_now`]): when a request's head is parsed and when its last byte goes
+    /// out, for the latency histogram (`conn/latency.rs`; its resolution is one turn).
+    pub now_ns: u64,
+    pub epoch: Instant,
 }
 
 impl Shared {
@@ -92,7 +99,15 @@ impl Shared {
             handler,
             limits,
             draining: false,
+            now_ns: 0,
+            epoch: Instant::now(),
         }
+    }
+
+    /// The reactor's `now` for this turn of its loop.
+    pub fn set_now(&mut self, now: Instant) {
+        let ns = now.saturating_duration_since(self.epoch).as_nanos();
+        self.now_ns = u64::try_from(ns).unwrap_or(u64::MAX);
     }
 }
 
@@ -240,6 +255,8 @@ pub struct Conn<T> {
     pub in_turns: bool,
     /// The access-log line of the request being answered (begun when its head was parsed).
     log: Entry,
+    /// Responses queued and not yet all out, for the latency histogram.
+    latency: Latency,
 }
 
 impl<T: Transport> Conn<T> {
@@ -262,6 +279,7 @@ impl<T: Transport> Conn<T> {
             ask: None,
             in_turns: false,
             log: Entry::new(peer),
+            latency: Latency::default(),
         }
     }
 
@@ -317,8 +335,10 @@ impl<T: Transport> Conn<T> {
                 progress |= self.sendfile_body(sh);
                 sent_by_sendfile += sh.stats.bytes_out - before;
             }
+            self.latency.observe(&mut sh.stats, sh.now_ns);
             self.settle(sh);
             if self.is_closed() {
+                self.latency.close(&mut sh.stats, sh.now_ns);
                 return Drive::Closed;
             }
             if !progress {
@@ -428,6 +448,7 @@ impl<T: Transport> Conn<T> {
             .buf
             .flush(&mut self.io, cap, &self.tag, self.state.name());
         sh.stats.bytes_out += done.written as u64;
+        self.latency.wrote(done.written);
         self.timer.write_progress |= done.written > 0;
         if done.blocked {
             self.sock.writable = false;
@@ -542,6 +563,7 @@ impl<T: Transport> Conn<T> {
         match (kind, &self.state) {
             // Part of a request arrived but not all of it in time: tell the client.
             (TimerKind::Request, State::ReadingHead) if self.buf.has_input() => {
+                self.latency.head(sh.now_ns); // the 408 is the answer to a head never complete
                 self.fail(408, false, sh)
             }
             (TimerKind::Body, State::ReadingBody { .. }) => self.fail(408, false, sh),

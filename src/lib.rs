@@ -102,10 +102,13 @@ impl Server {
         };
         let mut kit = workers::Kit::new(groups, Box::new(make), log, reactor_config(config))?;
         let workers = (0..n).map(|w| kit.reactor(w)).collect::<Result<_, _>>()?;
+        let mut supervisor =
+            supervisor::Supervisor::new().map_err(|e| StartError::Io("poll", e))?;
+        supervisor.set_stats_interval(config.stats_interval);
         Ok(Server {
             kit,
             workers,
-            supervisor: supervisor::Supervisor::new().map_err(|e| StartError::Io("poll", e))?,
+            supervisor,
         })
     }
 

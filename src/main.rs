@@ -85,6 +85,9 @@ struct Cli {
     /// Narrate one connection only (implies --trace): its serial (37 or c37), peer IP:PORT or IP
     #[arg(long, value_name = "SERIAL|ADDR")]
     trace_conn: Option<TraceFilter>,
+    /// Every SECS, one line on stderr: req/s and p99 latency over the interval, connections open
+    #[arg(long, value_name = "SECS", value_parser = secs, allow_negative_numbers = true)]
+    stats_interval: Option<Duration>,
 }
 
 /// Seconds, more than zero (SPEC §2: a zero or negative duration is a usage error), at most 1e9.
@@ -174,6 +177,7 @@ fn config(cli: Cli) -> Config {
         builtins: !cli.no_builtins,
         access_log: cli.access_log,
         trace_conn: cli.trace_conn,
+        stats_interval: cli.stats_interval,
     }
 }
 

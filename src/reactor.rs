@@ -235,6 +235,7 @@ impl Reactor {
                 return Err(e);
             }
             self.now = Instant::now();
+            self.shared.set_now(self.now);
             self.shared.date.refresh(SystemTime::now());
             if let Some(log) = self.shared.log.as_mut() {
                 log.tick(self.now);

@@ -17,6 +17,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use signal_hook_mio::v1_0::Signals;
 
 use crate::reactor::{CutShort, Reactor, ShutdownHandle, CUT, DRAIN, SERVE};
+use crate::stats::{Board, Ms, Totals};
 use crate::workers::Kit;
 
 /// A worker finished, or a shutdown was asked for.
@@ -37,6 +38,8 @@ pub struct Supervisor {
     signals: Option<Signals>,
     /// What a [`ShutdownHandle`] or a signal asks: `SERVE`, `DRAIN` or `CUT`.
     asked: Arc<AtomicU8>,
+    /// `--stats-interval`: a summary line on stderr this often.
+    stats_interval: Option<Duration>,
 }
 
 impl Supervisor {
@@ -48,7 +51,13 @@ impl Supervisor {
             waker,
             signals: None,
             asked: Arc::new(AtomicU8::new(SERVE)),
+            stats_interval: None,
         })
+    }
+
+    /// `--stats-interval`: every `every`, one line on stderr from the board.
+    pub fn set_stats_interval(&mut self, every: Option<Duration>) {
+        self.stats_interval = every;
     }
 
     /// SIGINT and SIGTERM are the supervisor's to pass on from now.
@@ -71,6 +80,9 @@ impl Supervisor {
     /// on the same listeners, while the others serve on.
     pub fn run(mut self, kit: Kit, workers: Vec<Reactor>) -> io::Result<()> {
         let (done, finished) = mpsc::channel();
+        let ticker = self
+            .stats_interval
+            .map(|every| Ticker::new(every, kit.board()));
         let mut crew = Crew {
             kit,
             threads: Vec::new(),
@@ -89,7 +101,7 @@ impl Supervisor {
                 return Err(e);
             }
         }
-        let result = crew.until_all_finished(&mut self, &finished);
+        let result = crew.until_all_finished(&mut self, &finished, ticker);
         crew.join();
         result
     }
@@ -141,11 +153,17 @@ impl Crew {
         &mut self,
         sup: &mut Supervisor,
         finished: &Receiver<(usize, Outcome)>,
+        mut ticker: Option<Ticker>,
     ) -> io::Result<()> {
         let mut events = Events::with_capacity(8);
         let mut signalled = false;
         while self.running > 0 {
-            if let Err(e) = sup.poll.poll(&mut events, None) {
+            let timeout = ticker.as_ref().map(Ticker::until_due);
+            let polled = sup.poll.poll(&mut events, timeout);
+            if let Some(t) = ticker.as_mut() {
+                t.tick_if_due();
+            }
+            if let Err(e) = polled {
                 if e.kind() == ErrorKind::Interrupted {
                     continue;
                 }
@@ -234,6 +252,58 @@ impl Crew {
             let _ = t.join();
         }
     }
+}
+
+/// `--stats-interval`: a summary of the board on stderr every interval, from this thread (the
+/// workers only publish), so that the line costs the reactors nothing.
+struct Ticker {
+    every: Duration,
+    board: Arc<Board>,
+    due: Instant,
+    last: (Instant, Totals),
+}
+
+impl Ticker {
+    fn new(every: Duration, board: Arc<Board>) -> Ticker {
+        let now = Instant::now();
+        let last = (now, board.totals());
+        Ticker {
+            every,
+            board,
+            due: now + every,
+            last,
+        }
+    }
+
+    fn until_due(&self) -> Duration {
+        self.due.saturating_duration_since(Instant::now())
+    }
+
+    fn tick_if_due(&mut self) {
+        let now = Instant::now();
+        if now < self.due {
+            return;
+        }
+        let totals = self.board.totals();
+        let (then, before) = std::mem::replace(&mut self.last, (now, totals));
+        eprintln!("{}", summary(&before, &totals, now - then));
+        // The next one an interval after this one was due, or after now if that is past.
+        self.due = (self.due + self.every).max(now);
+    }
+}
+
+/// `stats: 1523.4 req/s, 12 open, p99 0.25 ms (last 1 s)`: requests per second and the 99th
+/// percentile latency over the interval (`p99 -` when it had no request), connections open now.
+fn summary(before: &Totals, now: &Totals, over: Duration) -> String {
+    let requests = now.requests.saturating_sub(before.requests);
+    let rate = requests as f64 / over.as_secs_f64().max(1e-9);
+    let p99 = now.latency.since(&before.latency).quantile(0.99);
+    format!(
+        "stats: {rate:.1} req/s, {} open, p99 {} (last {:.3} s)",
+        now.connections_open,
+        p99.map_or_else(|| "-".to_owned(), |s| format!("{} ms", Ms(s * 1e3))),
+        over.as_secs_f64()
+    )
 }
 
 fn panic_text(panic: &(dyn Any + Send)) -> &str {

@@ -51,6 +51,11 @@ impl Kit {
         })
     }
 
+    /// Where every worker publishes its counters.
+    pub fn board(&self) -> Arc<Board> {
+        self.board.clone()
+    }
+
     /// Closes the listeners kept here: once the workers drop theirs (a shutdown), the sockets
     /// close and new clients are refused instead of queued.
     pub fn close_listeners(&mut self) {

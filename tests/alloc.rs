@@ -63,6 +63,19 @@ fn exchange(s: &mut TcpStream, one: &[u8], batch: usize, rounds: usize, buf: &mu
     }
 }
 
+/// `spindle_request_duration_seconds_count{class="2xx"}` of `/-/metrics`.
+fn latency_count(addr: std::net::SocketAddr) -> u64 {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.write_all(b"GET /-/metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let series = "spindle_request_duration_seconds_count{class=\"2xx\"} ";
+    text.lines()
+        .find_map(|l| l.strip_prefix(series))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} in {text}"))
+}
+
 #[test]
 fn plaintext_and_cached_files_allocate_nothing_per_request() {
     let root = common::ScratchDir::new("alloc");
@@ -106,6 +119,9 @@ fn plaintext_and_cached_files_allocate_nothing_per_request() {
         during, 0,
         "{during} allocations on the server thread for {requests} /-/plaintext requests"
     );
+    // ... with the latency histogram recording every one of them (issue 12).
+    let observed = latency_count(addr);
+    assert!(observed >= requests, "{observed} observed of {requests}");
 
     // A cached file: nothing per request either. The cache looks at the file again once a
     // second, and that refill allocates a little (about 20): allow 32 per elapsed second, far

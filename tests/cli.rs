@@ -34,6 +34,7 @@ fn zero_or_negative_durations_and_counts_are_usage_errors() {
         "--write-timeout",
         "--shutdown-grace",
         "--max-head",
+        "--stats-interval",
     ] {
         for value in ["0", "-1"] {
             let arg = format!("{option}={value}");

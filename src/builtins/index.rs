@@ -31,6 +31,11 @@ const ENDPOINTS: &[(&str, &str, &str)] = &[
     ("ANY", "/-/status/204", "that status, empty body"),
     ("POST, PUT", "/-/echo", "the request body back"),
     ("GET", "/-/stats", "the server's counters"),
+    (
+        "GET",
+        "/-/metrics",
+        "the counters and latency histogram, for Prometheus",
+    ),
     ("GET", "/-/dashboard", "a page that plots /-/stats live"),
     ("GET", "/-/health", "ok while serving, 503 while draining"),
     (

@@ -15,6 +15,7 @@ mod etag;
 mod generated;
 mod index;
 mod json;
+mod metrics;
 mod paced;
 pub mod query;
 mod range;
@@ -82,6 +83,7 @@ impl Builtins {
             (b"echo", None) => echo(req),
             (b"anything", _) => anything::anything(req),
             (b"dashboard", None) => respond(dashboard::dashboard(req)),
+            (b"metrics", None) => respond(metrics::metrics(req, cx)),
             (b"drip", None) if get => paced::drip(req.query),
             (b"sse", None) if get => paced::sse(req.query),
             (

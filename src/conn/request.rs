@@ -117,6 +117,7 @@ impl<T: Transport> Conn<T> {
             }
             Err(e) => return self.refuse(e, is_head, sh),
         };
+        self.latency.head(sh.now_ns);
         self.buf.consume(handled.summary.len);
         self.scanner.reset();
         self.timer.new_request = true;
@@ -127,6 +128,7 @@ impl<T: Transport> Conn<T> {
     /// A head that breaks the rules: its error answer, and the close.
     pub(super) fn refuse(&mut self, e: parse::ParseError, is_head: bool, sh: &mut Shared) -> bool {
         say!(self, "refused: {:?}", e);
+        self.latency.head(sh.now_ns); // a broken head is complete when it is seen to be broken
         self.fail(e.status(), is_head, sh);
         true
     }

@@ -46,6 +46,10 @@ impl<T: Transport> Conn<T> {
         } else {
             None
         };
+        let whole = later.is_none();
+        let owed = self.owed();
+        self.latency
+            .queued(status, owed, whole, &mut sh.stats, sh.now_ns);
         let head_len = self.buf.output.len() - before;
         self.after_response(status, head_len, later, plan.keep_alive);
     }
@@ -180,6 +184,9 @@ impl<T: Transport> Conn<T> {
         let State::SendingBody { keep_alive, .. } = self.state else {
             return false;
         };
+        if let Pumped::Done = pumped {
+            self.latency.body_done(self.owed());
+        }
         match pumped {
             Pumped::More { progress } => progress,
             Pumped::Wait(after) => {

@@ -113,6 +113,8 @@ impl Drop for TestServer {
 #[derive(Debug, Clone, Default)]
 pub struct Stats {
     pub values: Vec<(String, u64)>,
+    /// Every number as it was written, fractions included (`latency_ms.p50`).
+    pub reals: Vec<(String, f64)>,
 }
 
 impl Stats {
@@ -124,7 +126,20 @@ impl Stats {
         let mut values = Vec::new();
         let end = parse_object(s, 0, "", &mut values);
         assert_eq!(end, s.len(), "trailing bytes in {s}");
-        Stats { values }
+        let reals = values
+            .iter()
+            .map(|(k, v): &(String, String)| (k.clone(), v.parse().unwrap()))
+            .collect();
+        let values = values
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, v.parse().ok()?)))
+            .collect();
+        Stats { values, reals }
+    }
+
+    /// A number that may have a fraction (`latency_ms.p99`).
+    pub fn real(&self, key: &str) -> Option<f64> {
+        self.reals.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
 
     pub fn get(&self, key: &str) -> Option<u64> {
@@ -343,7 +358,7 @@ pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
 
 /// Parses the object starting at `s[i]` (a `{`), its numbers into `values` under `prefix`;
 /// returns the index after its `}`.
-fn parse_object(s: &str, mut i: usize, prefix: &str, values: &mut Vec<(String, u64)>) -> usize {
+fn parse_object(s: &str, mut i: usize, prefix: &str, values: &mut Vec<(String, String)>) -> usize {
     let b = s.as_bytes();
     assert_eq!(b[i], b'{', "expected an object at {i} in {s}");
     i += 1;
@@ -364,7 +379,7 @@ fn parse_object(s: &str, mut i: usize, prefix: &str, values: &mut Vec<(String, u
 }
 
 /// Parses a number, an object or an array of objects at `s[i]`; returns the index after it.
-fn parse_value(s: &str, mut i: usize, key: &str, values: &mut Vec<(String, u64)>) -> usize {
+fn parse_value(s: &str, mut i: usize, key: &str, values: &mut Vec<(String, String)>) -> usize {
     let b = s.as_bytes();
     match b[i] {
         b'{' => parse_object(s, i, &format!("{key}."), values),
@@ -384,13 +399,13 @@ fn parse_value(s: &str, mut i: usize, key: &str, values: &mut Vec<(String, u64)>
         }
         _ => {
             let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
+            while i < b.len() && (b[i].is_ascii_digit() || b[i] == b'.') {
                 i += 1;
             }
-            let n: u64 = s[start..i]
-                .parse()
+            let n = &s[start..i];
+            n.parse::<f64>()
                 .unwrap_or_else(|_| panic!("value of {key} is not a number in {s}"));
-            values.push((key.to_owned(), n));
+            values.push((key.to_owned(), n.to_owned()));
             i
         }
     }
