@@ -71,6 +71,10 @@ fn bytes_limits() {
         let r = srv.get(bad);
         r.assert_framed();
         assert_eq!(r.status, 400, "{bad}");
+        assert!(
+            r.body_str().starts_with("N must be a whole number"),
+            "{bad}"
+        );
     }
 }
 
@@ -145,7 +149,13 @@ fn stream_http10_keep_alive_still_closes() {
 fn stream_limits() {
     let srv = TestServer::start();
     for bad in ["/-/stream/100001", "/-/stream/abc", "/-/stream/"] {
-        assert_eq!(srv.get(bad).status, 400, "{bad}");
+        let r = srv.get(bad);
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(
+            r.body_str(),
+            "N must be a whole number from 0 to 100000\n",
+            "{bad}"
+        );
     }
 }
 
@@ -185,7 +195,13 @@ fn delay_limits() {
     let srv = TestServer::start();
     let t = Instant::now();
     for bad in ["/-/delay/60001", "/-/delay/-5", "/-/delay/1.5", "/-/delay/"] {
-        assert_eq!(srv.get(bad).status, 400, "{bad}");
+        let r = srv.get(bad);
+        assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(
+            r.body_str(),
+            "MS must be a whole number from 0 to 60000\n",
+            "{bad}"
+        );
     }
     assert!(t.elapsed() < Duration::from_secs(2));
 }
@@ -265,6 +281,11 @@ fn status_out_of_range_is_400() {
     ] {
         let r = srv.get(bad);
         assert_eq!(r.status, 400, "{bad}");
+        assert_eq!(
+            r.body_str(),
+            "CODE must be a status from 200 to 599\n",
+            "{bad}"
+        );
     }
 }
 

@@ -102,10 +102,10 @@ impl Builtins {
                 Body::Owned(cx.stats.to_json().into_bytes()),
             )),
             (b"bytes", Some(n)) => respond(bytes_of(n, req.query)),
-            (b"stream", Some(n)) => respond(generated(n, MAX_CHUNKS, stream)),
+            (b"stream", Some(n)) => respond(generated(n, MAX_CHUNKS, WHY_CHUNKS, stream)),
             (b"delay", Some(ms)) => match at_most(ms, MAX_DELAY_MS) {
                 Some(ms) => Action::Delay(Duration::from_millis(ms), hello()),
-                None => respond(Response::error(400)),
+                None => respond(Response::bad_request(WHY_DELAY)),
             },
             (b"redirect", Some(n)) => respond(redirect::redirect(n)),
             (b"redirect-to", None) => respond(redirect::redirect_to(req.query)),
@@ -129,7 +129,7 @@ fn bytes_of(n: &[u8], query: Option<&[u8]>) -> Response {
     };
     match at_most(n, MAX_BYTES) {
         Some(n) => bytes(n, chunk),
-        None => Response::error(400),
+        None => Response::bad_request(WHY_BYTES),
     }
 }
 
@@ -165,14 +165,20 @@ pub(super) fn hello() -> Response {
 fn status(code: &[u8]) -> Response {
     match number(code) {
         Some(c @ 200..=599) => Response::empty(c as u16),
-        _ => Response::error(400),
+        _ => Response::bad_request("CODE must be a status from 200 to 599\n"),
     }
 }
 
-/// A generated body of `arg` units, by `make`; 400 for a bad number or one over `max`.
-fn generated(arg: &[u8], max: u64, make: fn(u64) -> Response) -> Response {
-    at_most(arg, max).map_or_else(|| Response::error(400), make)
+/// A generated body of `arg` units, by `make`; 400 saying `why` for a bad number or one over
+/// `max`.
+fn generated(arg: &[u8], max: u64, why: &'static str, make: fn(u64) -> Response) -> Response {
+    at_most(arg, max).map_or_else(|| Response::bad_request(why), make)
 }
+
+// What a bad number in the path gets told (a test checks that each names its cap).
+const WHY_BYTES: &str = "N must be a whole number from 0 to 1073741824\n";
+const WHY_CHUNKS: &str = "N must be a whole number from 0 to 100000\n";
+const WHY_DELAY: &str = "MS must be a whole number from 0 to 60000\n";
 
 /// [`number`], if it is at most `max`.
 fn at_most(arg: &[u8], max: u64) -> Option<u64> {
@@ -190,6 +196,17 @@ pub(super) fn number(s: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_name_their_caps() {
+        for (why, cap) in [
+            (WHY_BYTES, MAX_BYTES),
+            (WHY_CHUNKS, MAX_CHUNKS),
+            (WHY_DELAY, MAX_DELAY_MS),
+        ] {
+            assert!(why.ends_with(&format!(" to {cap}\n")), "{why}");
+        }
+    }
 
     #[test]
     fn numbers() {
