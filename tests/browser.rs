@@ -18,6 +18,24 @@ use common::{get, Client, ScratchDir, TestServer};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// Headless Chromium with its own scratch profile and nothing that reaches beyond loopback
+/// (no background networking, updates, sync or QUIC).
+fn chromium(profile: &ScratchDir) -> Command {
+    let mut c = Command::new(CHROMIUM);
+    c.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()));
+    c
+}
+
 /// Names that break naive listings: spaces, UTF-8, `#`, `%`, `?`, `<`, `&`, `:` (a file named
 /// `javascript:alert(1)` must stay a relative link), quotes.
 const NAMES: &[&str] = &[
@@ -76,20 +94,8 @@ fn chromium_follows_every_link_of_a_listing() {
     let srv = TestServer::with(|c| c.root = root.path().to_owned());
 
     let profile = ScratchDir::new("chromium-profile");
-    let out = Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
+    let out = chromium(&profile)
+        .args(["--virtual-time-budget=10000", "--dump-dom"])
         .arg(format!("http://{}/check.html", srv.addr))
         .output()
         .expect("run chromium");
@@ -201,28 +207,15 @@ fn chromium_watches_the_dashboard_plot_a_load() {
     let _ = std::fs::remove_file(&shot);
     let profile = ScratchDir::new("chromium-profile");
     let started = Instant::now();
-    let mut chromium = Command::new(CHROMIUM)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1280,900",
-            "--dump-dom",
-        ])
+    let mut browser = chromium(&profile)
+        .args(["--hide-scrollbars", "--window-size=1280,900", "--dump-dom"])
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("http://{}/watch.html", srv.addr))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("run chromium");
-    let mut stdout = chromium.stdout.take().unwrap();
+    let mut stdout = browser.stdout.take().unwrap();
     let reader = thread::spawn(move || {
         let mut dom = String::new();
         let _ = stdout.read_to_string(&mut dom);
@@ -230,10 +223,10 @@ fn chromium_watches_the_dashboard_plot_a_load() {
     });
     // A browser that hangs fails the test rather than holding it forever.
     let limit = Duration::from_millis(WATCH_MS) + Duration::from_secs(60);
-    while chromium.try_wait().unwrap().is_none() {
+    while browser.try_wait().unwrap().is_none() {
         if started.elapsed() > limit {
-            let _ = chromium.kill();
-            let _ = chromium.wait();
+            let _ = browser.kill();
+            let _ = browser.wait();
             panic!("chromium did not finish within {limit:?}");
         }
         thread::sleep(Duration::from_millis(50));

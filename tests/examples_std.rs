@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::io::Read;
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,20 +157,13 @@ fn thread_per_connection_idle_connections_cost_a_thread_each() {
 /// Runs raw_client MODE against `addr`, at most `limit`: its stdout and how long it took.
 fn raw_client(mode: &str, addr: &str, limit: Duration) -> (String, Duration) {
     let t = Instant::now();
-    let mut child = Command::new(example_path("raw_client"))
+    let child = Command::new(example_path("raw_client"))
         .args([mode, addr])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let status = wait_exit(&mut child, limit);
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let (status, out, _) = finish(child, limit);
     assert!(status.success(), "raw_client {mode}: {status}\n{out}");
     (out, t.elapsed())
 }

@@ -338,21 +338,23 @@ pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::proce
 /// Runs the binary with `args` to its end, at most `READ_TIMEOUT` (a server that starts
 /// instead of failing is killed and the test fails): its status, stdout and stderr.
 pub fn run_binary(args: &[&str]) -> (std::process::ExitStatus, String, String) {
-    let mut child = spawn_piped(args, &[]);
-    let status = wait_exit(&mut child, READ_TIMEOUT);
+    finish(spawn_piped(args, &[]), READ_TIMEOUT)
+}
+
+/// Waits for `child` to exit, at most `limit` (else it is killed and the test fails): its
+/// status, and what it wrote to whichever of stdout and stderr were piped.
+pub fn finish(
+    mut child: std::process::Child,
+    limit: Duration,
+) -> (std::process::ExitStatus, String, String) {
+    let status = wait_exit(&mut child, limit);
     let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
+    if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_string(&mut out).unwrap();
+    }
+    if let Some(mut pipe) = child.stderr.take() {
+        pipe.read_to_string(&mut err).unwrap();
+    }
     (status, out, err)
 }
 
