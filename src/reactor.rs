@@ -498,7 +498,8 @@ impl Reactor {
         match conn.timer_change() {
             TimerChange::Arm(kind) => {
                 // A restart on progress (the same kind again) is not news.
-                if self.timers.kind(key) != Some(kind) {
+                let narrated = conn.tag.traced && log::log_enabled!(log::Level::Trace);
+                if narrated && self.timers.kind(key) != Some(kind) {
                     narrate!(
                         conn.tag,
                         conn.state_name(),
