@@ -20,6 +20,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub max_head: usize,
     pub max_body: u64,
+    /// `--max-upload`: the largest multipart upload from the listing page's form.
+    pub max_upload: u64,
     pub allow_write: bool,
     pub listing: bool,
     pub show_hidden: bool,
@@ -45,6 +47,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(10),
             max_head: 32 * 1024,
             max_body: 1024 * 1024,
+            max_upload: 4 << 30,
             allow_write: false,
             listing: true,
             show_hidden: false,

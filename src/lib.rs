@@ -52,7 +52,8 @@ impl Server {
         Server::with_worker_handlers(config, move |worker| {
             let files = files::Files::new(&c.root, c.listing, c.show_hidden, c.allow_write)
                 .map_err(|e| StartError::Root(c.root.clone(), e))?
-                .sharing_writes(writes.clone());
+                .sharing_writes(writes.clone())
+                .with_max_upload(c.max_upload);
             Ok(Box::new(
                 router::Router::new(c.builtins, files).for_worker(worker),
             ))

@@ -58,6 +58,9 @@ struct Cli {
     /// Largest request body (0: no bodies, any request with one gets 413)
     #[arg(long, value_name = "BYTES", default_value_t = 1048576)]
     max_body: u64,
+    /// Largest upload from the listing page (multipart POST, with --allow-write)
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
+    max_upload: u64,
     /// Accept PUT and DELETE of files under ROOT
     #[arg(long)]
     allow_write: bool,
@@ -171,6 +174,7 @@ fn config(cli: Cli) -> Config {
         shutdown_grace: cli.shutdown_grace,
         max_head: cli.max_head as usize,
         max_body: cli.max_body,
+        max_upload: cli.max_upload,
         allow_write: cli.allow_write,
         listing: !cli.no_listing,
         show_hidden: cli.show_hidden,

@@ -39,6 +39,8 @@ pub struct Files {
     /// Completed PUTs and DELETEs so far, and how many the cache has seen: a write empties it.
     writes: Arc<AtomicU64>,
     writes_seen: u64,
+    /// `--max-upload`: the largest multipart upload to a directory (with `--allow-write`).
+    max_upload: u64,
 }
 
 impl Files {
@@ -58,6 +60,7 @@ impl Files {
             dirs: DirCache::default(),
             writes: Arc::new(AtomicU64::new(0)),
             writes_seen: 0,
+            max_upload: 4 << 30,
         })
     }
 
@@ -68,6 +71,17 @@ impl Files {
         self.writes_seen = writes.load(Ordering::Relaxed);
         self.writes = writes;
         self
+    }
+
+    /// Sets `--max-upload`.
+    pub fn with_max_upload(mut self, max_upload: u64) -> Files {
+        self.max_upload = max_upload;
+        self
+    }
+
+    /// `--max-upload`.
+    pub fn max_upload(&self) -> u64 {
+        self.max_upload
     }
 
     pub fn handle(&mut self, req: &Request<'_>) -> Action {
