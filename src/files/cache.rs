@@ -1,5 +1,5 @@
 //! What serving a file needs besides sending it — where a request path leads, the file's
-//! validators, its `.gz` sibling — and the bytes of small files, kept for at most a second
+//! validators, its pre-compressed siblings (`.br`, `.zst`, `.gz`) — and the bytes of small files, kept for at most a second
 //! before they are checked again (nginx's `open_file_cache`, in miniature).
 
 use std::collections::HashMap;
@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::encoding::{Coding, PREFERENCE};
 use super::resolve::{ResolveError, Resolved, Root};
 use super::{mime, precondition};
 use crate::http::date::format_http_date;
@@ -43,9 +44,9 @@ pub struct FileInfo {
 /// How a file's answers are labelled.
 pub struct Labels {
     pub content_type: &'static str,
-    /// `Content-Encoding: gzip` (this is the `.gz` sibling).
-    pub gzip: bool,
-    /// `Vary: Accept-Encoding` (a `.gz` sibling exists).
+    /// `Content-Encoding: …` (this is a pre-compressed sibling).
+    pub coding: Option<Coding>,
+    /// `Vary: Accept-Encoding` (a sibling exists).
     pub vary: bool,
 }
 
@@ -58,7 +59,11 @@ impl FileInfo {
         let bytes = (keep_bytes && meta.len() <= SMALL_FILE)
             .then(|| read_small(&path, meta.len()))
             .flatten();
-        let etag = precondition::etag(meta.len(), mtime, nanos, meta.ino());
+        let mut etag = precondition::etag(meta.len(), mtime, nanos, meta.ino());
+        if let Some(c) = labels.coding {
+            // Each representation its own tag, even for siblings hard-linked to one inode.
+            etag.insert_str(etag.len() - 1, &format!("-{}", c.token()));
+        }
         let mut validators = Vec::with_capacity(128);
         validators.extend_from_slice(b"ETag: ");
         validators.extend_from_slice(etag.as_bytes());
@@ -74,8 +79,10 @@ impl FileInfo {
         fields.extend_from_slice(b"\r\n");
         fields.extend_from_slice(&validators);
         fields.extend_from_slice(b"Accept-Ranges: bytes\r\n");
-        if labels.gzip {
-            fields.extend_from_slice(b"Content-Encoding: gzip\r\n");
+        if let Some(c) = labels.coding {
+            fields.extend_from_slice(b"Content-Encoding: ");
+            fields.extend_from_slice(c.token().as_bytes());
+            fields.extend_from_slice(b"\r\n");
         }
         FileInfo {
             size: meta.len(),
@@ -102,14 +109,18 @@ fn read_small(path: &Path, len: u64) -> Option<Arc<[u8]>> {
 pub enum Target {
     File {
         file: FileInfo,
-        /// The pre-compressed sibling `x.gz`, if there is one inside ROOT.
-        gz: Option<FileInfo>,
+        /// The pre-compressed siblings inside ROOT, by [`Coding::index`]; `None` (the common
+        /// case, and the cheap one: no `Accept-Encoding` is read) when there are none.
+        encoded: Option<Box<Siblings>>,
     },
     Dir {
         path: PathBuf,
         slash: bool,
     },
 }
+
+/// `x.br`, `x.zst`, `x.gz`, each if it is there.
+pub type Siblings = [Option<FileInfo>; 3];
 
 struct Entry {
     target: Result<Target, ResolveError>,
@@ -155,11 +166,14 @@ impl Cache {
     fn refill(&mut self, root: &Root, raw_path: &[u8], show_hidden: bool, now: Instant) {
         let target = look(root, raw_path, show_hidden, self.bytes < MAX_BYTES);
         let held = |t: &Result<Target, ResolveError>| match t {
-            Ok(Target::File { file, gz }) => {
-                file.bytes.as_ref().map_or(0, |b| b.len())
-                    + gz.as_ref()
-                        .and_then(|g| g.bytes.as_ref())
-                        .map_or(0, |b| b.len())
+            Ok(Target::File { file, encoded }) => {
+                let kept = |f: &FileInfo| f.bytes.as_ref().map_or(0, |b| b.len());
+                kept(file)
+                    + encoded
+                        .iter()
+                        .flat_map(|s| s.iter().flatten())
+                        .map(kept)
+                        .sum::<usize>()
             }
             _ => 0,
         };
@@ -194,30 +208,34 @@ fn look(
         Resolved::File { path, meta } => {
             let name = path.file_name().map_or(&b""[..], |n| n.as_bytes());
             let content_type = mime::content_type(name);
-            let gz = gz_sibling(root, &path);
+            let siblings: Siblings = PREFERENCE.map(|c| {
+                let (p, m) = sibling(root, &path, c)?;
+                let labels = Labels {
+                    content_type,
+                    coding: Some(c),
+                    vary: true,
+                };
+                Some(FileInfo::new(p, &m, keep_bytes, &labels))
+            });
+            let any = siblings.iter().any(Option::is_some);
             let plain = Labels {
                 content_type,
-                gzip: false,
-                vary: gz.is_some(),
-            };
-            let zipped = Labels {
-                content_type,
-                gzip: true,
-                vary: true,
+                coding: None,
+                vary: any,
             };
             Ok(Target::File {
                 file: FileInfo::new(path, &meta, keep_bytes, &plain),
-                gz: gz.map(|(p, m)| FileInfo::new(p, &m, keep_bytes, &zipped)),
+                encoded: any.then(|| Box::new(siblings)),
             })
         }
     }
 }
 
-/// `x.gz` next to `x`, if it is a regular file inside ROOT.
-fn gz_sibling(root: &Root, path: &Path) -> Option<(PathBuf, Metadata)> {
-    let mut gz = path.as_os_str().to_owned();
-    gz.push(".gz");
-    let real = fs::canonicalize(&gz).ok()?;
+/// `x.br` (or `.zst`, `.gz`) next to `x`, if it is a regular file inside ROOT.
+fn sibling(root: &Root, path: &Path, coding: Coding) -> Option<(PathBuf, Metadata)> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(coding.suffix());
+    let real = fs::canonicalize(&name).ok()?;
     let meta = fs::metadata(&real).ok()?;
     (meta.is_file() && real.starts_with(root.path())).then_some((real, meta))
 }

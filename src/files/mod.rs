@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod dircache;
+pub mod encoding;
 pub mod listing;
 pub mod mime;
 pub mod precondition;
@@ -20,7 +21,7 @@ use std::time::Instant;
 
 use crate::handler::{Action, Body, Request, Response};
 use crate::http::Method;
-use cache::{Cache, FileInfo, Target};
+use cache::{Cache, FileInfo, Siblings, Target};
 use dircache::{DirCache, Snapshot};
 use listing::{Format, Render};
 use precondition::Precondition;
@@ -134,8 +135,8 @@ impl Files {
         let dir = match target {
             Err(ResolveError::BadPath) => return Action::Respond(Response::error(400)),
             Err(ResolveError::NotFound) => return Action::Respond(Response::error(404)),
-            Ok(Target::File { file, gz }) => {
-                return Action::Respond(file_response(req, file, gz.as_ref()))
+            Ok(Target::File { file, encoded }) => {
+                return Action::Respond(file_response(req, file, encoded.as_deref()))
             }
             Ok(Target::Dir { path, .. }) => path.clone(),
         };
@@ -150,10 +151,10 @@ impl Files {
         }
         let mut index = resolve::percent_encode_path(&form).into_bytes();
         index.extend_from_slice(b"index.html");
-        if let Ok(Target::File { file, gz }) =
+        if let Ok(Target::File { file, encoded }) =
             self.cache.lookup(&self.root, &index, self.show_hidden, now)
         {
-            return Action::Respond(file_response(req, file, gz.as_ref()));
+            return Action::Respond(file_response(req, file, encoded.as_deref()));
         }
         if self.listing {
             self.list(req, dir, form, now)
@@ -212,13 +213,11 @@ fn is_dir_form(raw: &[u8], form: &[u8]) -> bool {
     raw.ends_with(b"/") && resolve::percent_decode(raw).is_ok_and(|d| d == form)
 }
 
-/// A regular file (or its pre-compressed `.gz` sibling), with validators and ranges. Its
-/// header lines come encoded from the cache: nothing is formatted or allocated for a 200.
-fn file_response(req: &Request<'_>, plain: &FileInfo, gz: Option<&FileInfo>) -> Response {
-    let info = match gz {
-        Some(gz) if accepts_gzip(req) => gz,
-        _ => plain,
-    };
+/// A regular file (or the pre-compressed sibling the client's `Accept-Encoding` picks), with
+/// validators and ranges, both of the file sent. Its header lines come encoded from the
+/// cache: nothing is formatted or allocated for a 200.
+fn file_response(req: &Request<'_>, plain: &FileInfo, encoded: Option<&Siblings>) -> Response {
+    let info = encoded.map_or(plain, |s| pick(req, plain, s));
     let with_fields = |mut resp: Response, fields: &Arc<[u8]>| {
         resp.fields = Some(fields.clone());
         resp
@@ -307,23 +306,12 @@ fn is_out_of_descriptors(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
 }
 
-/// `Accept-Encoding` lists gzip with a non-zero weight.
-fn accepts_gzip(req: &Request<'_>) -> bool {
-    let Some(v) = req.header("accept-encoding") else {
-        return false;
-    };
-    v.split(|&b| b == b',').any(|item| {
-        let mut parts = item.split(|&b| b == b';');
-        let coding = parts.next().map(<[u8]>::trim_ascii).unwrap_or_default();
-        // `q=0`, `q=0.0`…: explicitly not acceptable.
-        let refused = parts.any(|p| {
-            let p = p.trim_ascii();
-            p.len() >= 3
-                && p[..2].eq_ignore_ascii_case(b"q=")
-                && p[2..].iter().all(|&b| b == b'0' || b == b'.')
-        });
-        (coding.eq_ignore_ascii_case(b"gzip") || coding == b"*") && !refused
-    })
+/// The representation `Accept-Encoding` asks for among `plain` and its siblings.
+fn pick<'a>(req: &Request<'_>, plain: &'a FileInfo, siblings: &'a Siblings) -> &'a FileInfo {
+    let available = siblings.each_ref().map(Option::is_some);
+    encoding::choose(req.header("accept-encoding"), available)
+        .and_then(|c| siblings[c.index()].as_ref())
+        .unwrap_or(plain)
 }
 
 pub(crate) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
