@@ -25,6 +25,8 @@ pub struct Config {
     pub allow_write: bool,
     pub listing: bool,
     pub show_hidden: bool,
+    /// `--spa`: a missing path without an extension gets ROOT's `index.html`.
+    pub spa: bool,
     pub builtins: bool,
     pub access_log: Option<String>,
     /// `--trace-conn`: narrate only the connections this picks.
@@ -51,6 +53,7 @@ impl Default for Config {
             allow_write: false,
             listing: true,
             show_hidden: false,
+            spa: false,
             builtins: true,
             access_log: None,
             trace_conn: None,

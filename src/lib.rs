@@ -53,7 +53,8 @@ impl Server {
             let files = files::Files::new(&c.root, c.listing, c.show_hidden, c.allow_write)
                 .map_err(|e| StartError::Root(c.root.clone(), e))?
                 .sharing_writes(writes.clone())
-                .with_max_upload(c.max_upload);
+                .with_max_upload(c.max_upload)
+                .with_spa(c.spa);
             Ok(Box::new(
                 router::Router::new(c.builtins, files).for_worker(worker),
             ))

@@ -70,6 +70,9 @@ struct Cli {
     /// Serve and list dotfiles
     #[arg(long)]
     show_hidden: bool,
+    /// A missing path without an extension gets ROOT's index.html (client-side routing)
+    #[arg(long)]
+    spa: bool,
     /// Turn the /-/ endpoints off
     #[arg(long)]
     no_builtins: bool,
@@ -178,6 +181,7 @@ fn config(cli: Cli) -> Config {
         allow_write: cli.allow_write,
         listing: !cli.no_listing,
         show_hidden: cli.show_hidden,
+        spa: cli.spa,
         builtins: !cli.no_builtins,
         access_log: cli.access_log,
         trace_conn: cli.trace_conn,

@@ -42,6 +42,8 @@ pub struct Files {
     writes_seen: u64,
     /// `--max-upload`: the largest multipart upload to a directory (with `--allow-write`).
     max_upload: u64,
+    /// `--spa`: a missing extensionless path gets ROOT's `index.html`.
+    spa: bool,
 }
 
 impl Files {
@@ -62,6 +64,7 @@ impl Files {
             writes: Arc::new(AtomicU64::new(0)),
             writes_seen: 0,
             max_upload: 4 << 30,
+            spa: false,
         })
     }
 
@@ -77,6 +80,12 @@ impl Files {
     /// Sets `--max-upload`.
     pub fn with_max_upload(mut self, max_upload: u64) -> Files {
         self.max_upload = max_upload;
+        self
+    }
+
+    /// Sets `--spa`.
+    pub fn with_spa(mut self, spa: bool) -> Files {
+        self.spa = spa;
         self
     }
 
@@ -134,6 +143,9 @@ impl Files {
         }
         let dir = match target {
             Err(ResolveError::BadPath) => return Action::Respond(Response::error(400)),
+            Err(ResolveError::NotFound) if self.spa && spa_route(req) => {
+                return Action::Respond(self.spa_index(req, now))
+            }
             Err(ResolveError::NotFound) => return Action::Respond(Response::error(404)),
             Ok(Target::File { file, encoded }) => {
                 return Action::Respond(file_response(req, file, encoded.as_deref()))
@@ -160,6 +172,17 @@ impl Files {
             self.list(req, dir, form, now)
         } else {
             Action::Respond(Response::error(404))
+        }
+    }
+
+    /// `--spa`: ROOT's `index.html` (with its siblings, validators and ranges), or 404.
+    fn spa_index(&mut self, req: &Request<'_>, now: Instant) -> Response {
+        match self
+            .cache
+            .lookup(&self.root, b"/index.html", self.show_hidden, now)
+        {
+            Ok(Target::File { file, encoded }) => file_response(req, file, encoded.as_deref()),
+            _ => Response::error(404),
         }
     }
 
@@ -205,6 +228,19 @@ impl Files {
 fn listing_response(snap: Arc<Snapshot>, format: Format, shown: Vec<u8>) -> Response {
     let render = Render::new(snap, format, shown);
     Response::new(200, format.content_type(), Body::Stream(Box::new(render)))
+}
+
+/// Whether a missing path is a client-side route for `--spa`: a GET or HEAD, not under
+/// `/-/`, whose last segment has no dot (`/users/42`, not `/app.js` or `/logo.png`, which
+/// stay 404 so that a missing asset is not answered with a page).
+fn spa_route(req: &Request<'_>) -> bool {
+    let Ok(path) = resolve::percent_decode(req.path) else {
+        return false;
+    };
+    let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    matches!(req.method, Method::Get | Method::Head)
+        && !path.starts_with(b"/-/")
+        && !last.contains(&b'.')
 }
 
 /// Whether the request path, as sent, is already the normal form `form` of its directory:
