@@ -1,6 +1,7 @@
 //! Static files under ROOT (SPEC §4): resolving a request path safely, content types,
 //! conditional and range requests, directory listings. Nothing here touches mio.
 
+pub mod archive;
 pub mod cache;
 pub mod dircache;
 pub mod encoding;
@@ -9,6 +10,7 @@ pub mod mime;
 pub mod precondition;
 pub mod range;
 pub mod resolve;
+pub mod tar;
 pub mod write;
 
 use std::fs::{File, OpenOptions};
@@ -19,8 +21,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::builtins::query;
 use crate::handler::{Action, Body, Request, Response};
 use crate::http::Method;
+use archive::Archive;
 use cache::{Cache, FileInfo, Siblings, Target};
 use dircache::{DirCache, Snapshot};
 use listing::{Format, Render};
@@ -161,6 +165,9 @@ impl Files {
         if !is_dir_form(req.path, &form) {
             return Action::Respond(redirect(&form, req.query));
         }
+        if self.listing && query::raw_value(req.query, "download").is_some() {
+            return Action::Respond(self.download(req.query, dir, &form));
+        }
         let mut index = resolve::percent_encode_path(&form).into_bytes();
         index.extend_from_slice(b"index.html");
         if let Ok(Target::File { file, encoded }) =
@@ -184,6 +191,20 @@ impl Files {
             Ok(Target::File { file, encoded }) => file_response(req, file, encoded.as_deref()),
             _ => Response::error(404),
         }
+    }
+
+    /// `?download=tar`: the directory as a tar stream, made as the client reads it (a HEAD
+    /// opens nothing). Any other `download` value is a 400.
+    fn download(&self, query: Option<&[u8]>, dir: PathBuf, form: &[u8]) -> Response {
+        let mut buf = [0u8; 8];
+        let value = query::raw_value(query, "download").map(|v| query::decode(v, &mut buf));
+        if !matches!(value, Some(Ok(b"tar"))) {
+            return Response::bad_request("download must be tar\n");
+        }
+        let top = archive_name(form, self.root.path());
+        let archive = Archive::new(self.root.path().to_path_buf(), dir, &top, self.show_hidden);
+        Response::new(200, "application/x-tar", Body::Stream(Box::new(archive)))
+            .with_header("Content-Disposition", content_disposition(&top))
     }
 
     /// The listing of a directory, HTML or (for `Accept: application/json`) JSON, rendered as
@@ -241,6 +262,40 @@ fn spa_route(req: &Request<'_>) -> bool {
     matches!(req.method, Method::Get | Method::Head)
         && !path.starts_with(b"/-/")
         && !last.contains(&b'.')
+}
+
+/// The name of a directory's archive and of its top folder: the last segment of its normal
+/// form, or ROOT's own name for `/`.
+fn archive_name(form: &[u8], root: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let last = form.rsplit(|&b| b == b'/').find(|s| !s.is_empty());
+    let root_name = root.file_name().map(|n| n.as_bytes());
+    last.or(root_name).unwrap_or(b"root").to_vec()
+}
+
+/// `attachment; filename="NAME.tar"; filename*=UTF-8''NAME.tar` (RFC 6266): the quoted form
+/// holds only printable ASCII, with `_` for anything else and for `"` and `\`; the extended
+/// form keeps the real name, percent-encoded.
+fn content_disposition(name: &[u8]) -> String {
+    let mut v = String::from("attachment; filename=\"");
+    for &b in name {
+        let plain = b.is_ascii_graphic() || b == b' ';
+        v.push(if plain && b != b'"' && b != b'\\' {
+            b as char
+        } else {
+            '_'
+        });
+    }
+    v.push_str(".tar\"; filename*=UTF-8''");
+    for &b in name {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            v.push(b as char);
+        } else {
+            v.push_str(&format!("%{b:02X}"));
+        }
+    }
+    v.push_str(".tar");
+    v
 }
 
 /// Whether the request path, as sent, is already the normal form `form` of its directory:
