@@ -24,7 +24,7 @@ use crate::http::response::Stream;
 
 /// Most directories open at once (the depth walked); deeper ones are skipped with a warning.
 pub const MAX_DEPTH: usize = 32;
-/// Most directory entries looked at in one `fill`.
+/// Most directory entries looked at (and files read from, once each) in one `fill`.
 const ENTRIES_PER_FILL: usize = 16;
 
 /// The stream: a stack of open directories, the file being sent, bytes made but not yet given.
@@ -256,7 +256,7 @@ impl Stream for Archive {
                 return true;
             }
             if self.file.is_some() {
-                // One read per fill: a slow disk holds the reactor for one read at most.
+                // At most one read per entry: a slow disk holds the reactor for a few reads.
                 self.send_file(out, room(out));
                 if self.file.is_some() {
                     return true;
@@ -271,6 +271,98 @@ impl Stream for Archive {
             }
             steps += 1;
             self.step();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A scratch directory with `files` empty files and a chain of `depth` directories.
+    fn scratch(tag: &str, files: usize, depth: usize) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("spindle-archive-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("top")).unwrap();
+        for i in 0..files {
+            fs::write(dir.join(format!("top/f{i}")), vec![b'x'; i * 37]).unwrap();
+        }
+        let mut deep = dir.join("top");
+        for i in 0..depth {
+            deep = deep.join(format!("d{i}"));
+        }
+        fs::create_dir_all(&deep).unwrap();
+        fs::canonicalize(dir).unwrap()
+    }
+
+    fn archive(root: &Path) -> Archive {
+        Archive::new(root.to_path_buf(), root.join("top"), b"top", false)
+    }
+
+    /// The whole archive, each `fill` given `max(i)` bytes of room; checks each stays in it.
+    fn whole(mut a: Archive, max: impl Fn(usize) -> usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 0.. {
+            let before = out.len();
+            let more = a.fill(&mut out, max(i));
+            assert!(out.len() - before <= max(i), "a piece over its room");
+            if !more {
+                break;
+            }
+        }
+        out
+    }
+
+    use std::path::Path;
+
+    #[test]
+    fn each_fill_looks_at_a_bounded_number_of_entries() {
+        let root = scratch("bounded", 200, 0);
+        let mut a = archive(&root);
+        let mut out = Vec::new();
+        // However much room there is: ENTRIES_PER_FILL steps (opening the top is one), each
+        // a header and a file's one read.
+        assert!(a.fill(&mut out, 1 << 24));
+        let headers = out
+            .chunks(tar::BLOCK)
+            .filter(|b| b.len() == tar::BLOCK && &b[257..263] == b"ustar\0")
+            .count();
+        assert_eq!(
+            headers, ENTRIES_PER_FILL,
+            "the top and the entries after it"
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn the_walk_keeps_at_most_max_depth_directories_open() {
+        let root = scratch("depth", 0, MAX_DEPTH + 8);
+        let mut a = archive(&root);
+        let mut out = Vec::new();
+        let mut deepest = 0;
+        while a.fill(&mut out, 4096) {
+            deepest = deepest.max(a.stack.len());
+        }
+        assert_eq!(deepest, MAX_DEPTH);
+        // top and d0..d30: MAX_DEPTH directories in all.
+        let dirs = out.chunks(tar::BLOCK).filter(|b| b[156] == b'5').count();
+        assert_eq!(dirs, MAX_DEPTH);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// However the room is cut, the bytes are the same.
+        #[test]
+        fn the_archive_does_not_depend_on_the_room(rooms in prop::collection::vec(1usize..3000, 1..20)) {
+            let root = scratch("rooms", 12, 3);
+            let reference = whole(archive(&root), |_| 1 << 20);
+            let cut = whole(archive(&root), |i| rooms[i % rooms.len()]);
+            fs::remove_dir_all(&root).unwrap();
+            prop_assert_eq!(reference.len() % tar::BLOCK, 0);
+            prop_assert!(reference == cut);
         }
     }
 }
