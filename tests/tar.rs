@@ -20,7 +20,8 @@ use common::*;
 type Tree = BTreeMap<String, Option<Vec<u8>>>;
 
 /// Reads `tar` with Python's `tarfile` (errors are fatal; `filter="data"` refuses absolute
-/// names, `..`, links and devices) into `out`, and returns what it holds.
+/// names, `..`, links and devices; the end must follow the last member) into `out`, and
+/// returns what it holds.
 fn untar(tar: &[u8], out: &Path) -> Tree {
     std::fs::create_dir_all(out).unwrap();
     let file = out.join("archive.tar");
@@ -30,6 +31,11 @@ import sys, tarfile
 with tarfile.open(sys.argv[1], "r:", errorlevel=2) as t:
     members = t.getmembers()
     t.extractall(sys.argv[2], filter="data")
+    # tarfile stops quietly at a broken header: what follows the last member must be the
+    # end, zeros only, at least two blocks of them.
+    rest = open(sys.argv[1], "rb").read()[t.offset:]
+    if len(rest) < 1024 or rest.count(0) != len(rest):
+        sys.exit(f"not the end of an archive at {t.offset}: {rest[:64]!r}")
 for m in members:
     kind = "d" if m.isdir() else "f" if m.isfile() else "?"
     sys.stdout.buffer.write(kind.encode() + b"\t" + m.name.encode("utf-8", "surrogateescape") + b"\n")
@@ -258,6 +264,17 @@ fn head_bad_values_redirects_and_no_listing() {
     assert_eq!(
         c.read_response().header("content-type"),
         Some("application/x-tar")
+    );
+    // A name with quotes, backslashes and more is safe in the quoted form, whole in filename*.
+    d.write("site/say \"hi\" \\ é;x/f.txt", b"f");
+    c.send(
+        b"GET /site/say%20%22hi%22%20%5C%20%C3%A9%3Bx/?download=tar HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    let r = c.read_response();
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"say _hi_ _ __;x.tar\"; filename*=UTF-8''say%20%22hi%22%20%5C%20%C3%A9%3Bx.tar")
     );
     // Another spelling of the directory is sent to its normal form, query kept.
     c.send(b"GET /site?download=tar HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -352,6 +352,36 @@ mod tests {
         fs::remove_dir_all(root).unwrap();
     }
 
+    /// The walk skips what `readdir` says is a link; should a file or directory be swapped for
+    /// one after that, opening it refuses it all the same.
+    #[test]
+    fn a_link_swapped_in_after_the_listing_is_refused() {
+        let root = scratch("swap", 0, 0);
+        let outside = scratch("swap-outside", 1, 1);
+        let top = root.join("top");
+        std::os::unix::fs::symlink(outside.join("top/f0"), top.join("file")).unwrap();
+        std::os::unix::fs::symlink(outside.join("top"), top.join("dir")).unwrap();
+        fs::create_dir(top.join("inner")).unwrap();
+        std::os::unix::fs::symlink(top.join("inner"), top.join("inner-link")).unwrap();
+        let mut a = archive(&root);
+        a.open_file(top.join("file"), b"top/file".to_vec());
+        assert!(a.file.is_none() && a.pending.is_empty(), "a link to a file");
+        a.enter(top.join("dir"), b"top/dir/".to_vec());
+        assert!(
+            a.stack.is_empty() && a.pending.is_empty(),
+            "a link out of ROOT"
+        );
+        a.enter(top.join("inner-link"), b"top/inner-link/".to_vec());
+        assert!(
+            a.stack.is_empty() && a.pending.is_empty(),
+            "a link inside ROOT"
+        );
+        a.enter(top.join("inner"), b"top/inner/".to_vec());
+        assert_eq!(a.stack.len(), 1, "the real directory");
+        fs::remove_dir_all(root).unwrap();
+        fs::remove_dir_all(outside).unwrap();
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         /// However the room is cut, the bytes are the same.
