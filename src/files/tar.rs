@@ -258,6 +258,47 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any name and size: whole blocks, valid checksums, and the name and size read back
+        /// (from PAX records where ustar cannot hold them).
+        #[test]
+        fn headers_read_back(
+            name in proptest::collection::vec(1u8..=255, 1..400),
+            size in proptest::prop_oneof![0u64..=2 * OCTAL_11, proptest::arbitrary::any::<u64>()],
+        ) {
+            let h = file(&name, size);
+            proptest::prop_assert_eq!(h.len() % BLOCK, 0);
+            let (mut got_name, mut got_size) = (None, None);
+            let mut at = 0;
+            while h[at + 156] == b'x' {
+                proptest::prop_assert!(checksum_ok(&h[at..at + BLOCK]));
+                let len = usize::from_str_radix(std::str::from_utf8(&h[at + 124..at + 135]).unwrap(), 8).unwrap();
+                let data = &h[at + BLOCK..at + BLOCK + len];
+                let mut rest = data;
+                while !rest.is_empty() {
+                    let sp = rest.iter().position(|&b| b == b' ').unwrap();
+                    let n: usize = std::str::from_utf8(&rest[..sp]).unwrap().parse().unwrap();
+                    let rec = &rest[sp + 1..n - 1];
+                    let eq = rec.iter().position(|&b| b == b'=').unwrap();
+                    match &rec[..eq] {
+                        b"path" => got_name = Some(rec[eq + 1..].to_vec()),
+                        b"size" => got_size = std::str::from_utf8(&rec[eq + 1..]).unwrap().parse().ok(),
+                        _ => {}
+                    }
+                    rest = &rest[n..];
+                }
+                at += BLOCK + len + padding(len as u64);
+            }
+            let u = &h[at..];
+            proptest::prop_assert_eq!(u.len(), BLOCK);
+            proptest::prop_assert!(checksum_ok(u));
+            let ustar_name: Vec<u8> = u[..100].iter().copied().take_while(|&b| b != 0).collect();
+            let ustar_size = u64::from_str_radix(std::str::from_utf8(&u[124..135]).unwrap(), 8).unwrap();
+            proptest::prop_assert_eq!(got_name.unwrap_or(ustar_name), name);
+            proptest::prop_assert_eq!(got_size.unwrap_or(ustar_size), size);
+        }
+    }
+
     #[test]
     fn padding_and_end() {
         assert_eq!(padding(0), 0);
