@@ -382,6 +382,44 @@ mod tests {
         fs::remove_dir_all(outside).unwrap();
     }
 
+    /// Names and sizes of a ustar archive's members, checking its framing to the end.
+    fn members(tar: &[u8]) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while tar[at..at + tar::BLOCK].iter().any(|&b| b != 0) {
+            let h = &tar[at..at + tar::BLOCK];
+            assert_eq!(&h[257..263], b"ustar\0", "a header at {at}");
+            let name: Vec<u8> = h[..100].iter().copied().take_while(|&b| b != 0).collect();
+            let size = u64::from_str_radix(std::str::from_utf8(&h[124..135]).unwrap(), 8).unwrap();
+            out.push((String::from_utf8(name).unwrap(), size));
+            at += tar::BLOCK + size as usize + tar::padding(size);
+        }
+        assert_eq!(tar.len() - at, 2 * tar::BLOCK, "the end");
+        out
+    }
+
+    /// Files that vanish between the listing and their turn (or cannot be opened for any
+    /// reason) are left out; the archive stays whole.
+    #[test]
+    fn a_file_that_cannot_be_opened_is_left_out() {
+        let root = scratch("vanish", 40, 0);
+        let mut a = archive(&root);
+        let mut out = Vec::new();
+        assert!(a.fill(&mut out, 2048), "the top opened, a few entries read");
+        for i in 0..40 {
+            let _ = fs::remove_file(root.join(format!("top/f{i}")));
+        }
+        while a.fill(&mut out, 4096) {}
+        let got = members(&out);
+        assert_eq!(got[0], ("top/".to_string(), 0));
+        assert!(
+            got.len() < 41,
+            "{} members: the vanished are not in",
+            got.len()
+        );
+        fs::remove_dir_all(root).unwrap();
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
         /// However the room is cut, the bytes are the same.
