@@ -107,6 +107,17 @@ fn q_values_choose_the_representation() {
     let r = fetch(&srv, "GET", "/x.txt", &[]);
     assert_eq!((r.header("content-encoding"), &r.body[..]), (None, PLAIN));
     assert_eq!(r.header("vary"), Some("Accept-Encoding"));
+    // Two field lines are one list.
+    let r = fetch(
+        &srv,
+        "GET",
+        "/x.txt",
+        &[
+            ("Accept-Encoding", "br;q=0"),
+            ("Accept-Encoding", "zstd;q=0.5, gzip"),
+        ],
+    );
+    assert_eq!(r.header("content-encoding"), Some("gzip"));
     // Only the siblings that are there are chosen from.
     assert_eq!(
         with_ae(&srv, "/two.txt", "br, gzip").header("content-encoding"),

@@ -64,10 +64,18 @@ struct Mentions {
 }
 
 /// The representation to send: `Some(coding)` for a sibling, `None` for the plain file.
-/// `available[c.index()]` says whether the sibling for `c` exists.
-pub fn choose(accept_encoding: Option<&[u8]>, available: [bool; 3]) -> Option<Coding> {
-    let header = accept_encoding?;
-    let m = mentions(header);
+/// `fields` are the values of every `Accept-Encoding` line, in order (several lines make one
+/// list, RFC 9110 §5.3); `available[c.index()]` says whether the sibling for `c` exists.
+pub fn choose<'a>(
+    fields: impl IntoIterator<Item = &'a [u8]>,
+    available: [bool; 3],
+) -> Option<Coding> {
+    let mut fields = fields.into_iter().peekable();
+    fields.peek()?; // no field at all
+    let mut m = Mentions::default();
+    for field in fields {
+        m.read(field);
+    }
     let default = m.star.unwrap_or(0);
     let identity = m.identity.or(m.star).unwrap_or(0);
     let mut best: Option<(Coding, u16)> = None;
@@ -84,31 +92,32 @@ pub fn choose(accept_encoding: Option<&[u8]>, available: [bool; 3]) -> Option<Co
     }
 }
 
-/// Reads every element of the field value.
-fn mentions(header: &[u8]) -> Mentions {
-    let mut m = Mentions::default();
-    for element in header.split(|&b| b == b',') {
-        let Some((name, weight)) = element_of(element) else {
-            continue;
-        };
-        let slot = if name.eq_ignore_ascii_case(b"br") {
-            &mut m.codings[Coding::Br.index()]
-        } else if name.eq_ignore_ascii_case(b"zstd") {
-            &mut m.codings[Coding::Zstd.index()]
-        } else if name.eq_ignore_ascii_case(b"gzip") || name.eq_ignore_ascii_case(b"x-gzip") {
-            &mut m.codings[Coding::Gzip.index()]
-        } else if name.eq_ignore_ascii_case(b"identity") {
-            &mut m.identity
-        } else if name == b"*" {
-            &mut m.star
-        } else {
-            continue; // a coding we have no sibling for
-        };
-        if slot.is_none() {
-            *slot = Some(weight);
+impl Mentions {
+    /// Reads every element of one field value.
+    fn read(&mut self, field: &[u8]) {
+        let m = self;
+        for element in field.split(|&b| b == b',') {
+            let Some((name, weight)) = element_of(element) else {
+                continue;
+            };
+            let slot = if name.eq_ignore_ascii_case(b"br") {
+                &mut m.codings[Coding::Br.index()]
+            } else if name.eq_ignore_ascii_case(b"zstd") {
+                &mut m.codings[Coding::Zstd.index()]
+            } else if name.eq_ignore_ascii_case(b"gzip") || name.eq_ignore_ascii_case(b"x-gzip") {
+                &mut m.codings[Coding::Gzip.index()]
+            } else if name.eq_ignore_ascii_case(b"identity") {
+                &mut m.identity
+            } else if name == b"*" {
+                &mut m.star
+            } else {
+                continue; // a coding we have no sibling for
+            };
+            if slot.is_none() {
+                *slot = Some(weight);
+            }
         }
     }
-    m
 }
 
 /// `coding [OWS ";" OWS "q=" qvalue]` with optional whitespace around; `None` if malformed
@@ -162,7 +171,7 @@ mod tests {
     const ALL: [bool; 3] = [true, true, true];
 
     fn pick(header: &str, available: [bool; 3]) -> Option<Coding> {
-        choose(Some(header.as_bytes()), available)
+        choose([header.as_bytes()], available)
     }
 
     #[test]
@@ -183,7 +192,17 @@ mod tests {
     #[test]
     fn the_client_chooses_and_ties_go_to_the_preference() {
         use Coding::*;
-        assert_eq!(choose(None, ALL), None, "no field: the plain file");
+        assert_eq!(choose([], ALL), None, "no field: the plain file");
+        assert_eq!(
+            choose([&b"br;q=0"[..], b"gzip"], ALL),
+            Some(Gzip),
+            "two lines, one list"
+        );
+        assert_eq!(
+            choose([&b"br;q=0"[..], b"br"], ALL),
+            None,
+            "the first mention counts"
+        );
         assert_eq!(pick("", ALL), None, "empty: identity only");
         assert_eq!(pick("gzip, deflate, br, zstd", ALL), Some(Br));
         assert_eq!(pick("gzip, zstd", ALL), Some(Zstd));
@@ -256,7 +275,7 @@ mod tests {
             header in prop::collection::vec(any::<u8>(), 0..200),
             available in any::<[bool; 3]>(),
         ) {
-            if let Some(c) = choose(Some(&header), available) {
+            if let Some(c) = choose([&header[..]], available) {
                 prop_assert!(available[c.index()]);
             }
         }
@@ -267,7 +286,12 @@ mod tests {
             available in any::<[bool; 3]>(),
         ) {
             let header = elements.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>().join(", ");
-            let got = choose(Some(header.as_bytes()), available);
+            let got = choose([header.as_bytes()], available);
+            // The same list over two field lines is the same list.
+            let cut = elements.len() / 2;
+            let line = |es: &[(String, u16)]| es.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>().join(",");
+            let (a, b) = (line(&elements[..cut]), line(&elements[cut..]));
+            prop_assert_eq!(choose([a.as_bytes(), b.as_bytes()], available), got);
             let names: [&[&str]; 3] = [&["br"], &["zstd"], &["gzip", "x-gzip"]];
             let weight = |c: Coding| model(&elements, names[c.index()], Some(0)).unwrap_or(0);
             let identity = model(&elements, &["identity"], Some(0)).unwrap_or(0);

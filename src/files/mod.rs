@@ -400,7 +400,12 @@ fn is_out_of_descriptors(e: &io::Error) -> bool {
 /// The representation `Accept-Encoding` asks for among `plain` and its siblings.
 fn pick<'a>(req: &Request<'_>, plain: &'a FileInfo, siblings: &'a Siblings) -> &'a FileInfo {
     let available = siblings.each_ref().map(Option::is_some);
-    encoding::choose(req.header("accept-encoding"), available)
+    let fields = req
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("accept-encoding"))
+        .map(|h| h.value);
+    encoding::choose(fields, available)
         .and_then(|c| siblings[c.index()].as_ref())
         .unwrap_or(plain)
 }
