@@ -563,3 +563,45 @@ fn a_disconnect_mid_part_keeps_the_parts_before_it_and_nothing_else() {
     srv.assert_alive();
     thread::sleep(Duration::from_millis(50));
 }
+
+#[test]
+fn a_name_that_appears_while_its_part_streams_is_not_clobbered() {
+    let s = Scratch::new("race");
+    let srv = s.server();
+    let body = form(&[("file", Some("race.txt"), b"from the form")]);
+    let req = upload("/dir/", &body, "");
+    let mut c = srv.connect();
+    c.send(&req[..req.len() - 20]);
+    eventually(CLEANUP, "the part under way", || temps(&s.dir()).len() == 1);
+    fs::write(s.dir().join("race.txt"), b"someone else's").unwrap();
+    c.send(&req[req.len() - 20..]);
+    let r = c.read_response();
+    assert_refused(&r, 409, "\"race.txt\" already exists");
+    assert_eq!(
+        fs::read(s.dir().join("race.txt")).unwrap(),
+        b"someone else's"
+    );
+    assert_eq!(names(&s.dir()), ["race.txt"]);
+}
+
+#[test]
+fn field_values_are_bounded() {
+    let s = Scratch::new("fields");
+    let srv = s.server();
+    let mut c = srv.connect();
+    let r = c.request(&upload(
+        "/dir/",
+        &form(&[("overwrite", None, &[b'1'; 17])]),
+        "",
+    ));
+    assert_refused(&r, 400, "a form field over 16 bytes");
+    let r = c.request(&upload("/dir/", &form(&[("overwrite", None, b"yes")]), ""));
+    assert_refused(&r, 400, "overwrite must be 1");
+    let r = c.request(&upload(
+        "/dir/",
+        &form(&[("mkdir", None, &[b'm'; 1025])]),
+        "",
+    ));
+    assert_refused(&r, 400, "a form field over 1024 bytes");
+    assert_eq!(names(&s.dir()), Vec::<String>::new());
+}
