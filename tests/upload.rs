@@ -160,6 +160,7 @@ fn a_form_uploads_its_files_answers_303_and_keeps_the_connection() {
     let r = c.request(&upload("/dir/", &body, ""));
     assert_eq!(r.status, 303, "{}", r.body_str());
     assert_eq!(r.header("location"), Some("/dir/"));
+    assert_eq!(r.body_str(), "See Other: /dir/\n");
     assert!(!r.says_close());
     assert_eq!(fs::read(s.dir().join("a.txt")).unwrap(), b"alpha");
     assert_eq!(fs::read(s.dir().join("b.bin")).unwrap(), smuggled);

@@ -188,7 +188,9 @@ impl BodySink for FormUpload {
             return self.form.json_answer();
         }
         let location = resolve::percent_encode_path(&self.form.dir.url);
-        Response::error(303).with_header("Location", location)
+        let body = format!("See Other: {location}\n").into_bytes();
+        Response::new(303, "text/plain; charset=utf-8", Body::Owned(body))
+            .with_header("Location", location)
     }
 
     fn limit(&self) -> Option<u64> {
