@@ -606,3 +606,42 @@ fn field_values_are_bounded() {
     assert_refused(&r, 400, "a form field over 1024 bytes");
     assert_eq!(names(&s.dir()), Vec::<String>::new());
 }
+
+#[test]
+fn folder_uploads_are_bounded_in_depth_and_in_folders_made() {
+    let s = Scratch::new("deep");
+    let srv = s.server_with(|c| c.max_upload = 1 << 20);
+    let mut c = srv.connect();
+    let deep = "d/".repeat(32) + "f";
+    let r = c.request(&upload("/dir/", &form(&[("file", Some(&deep), b"x")]), ""));
+    assert_refused(&r, 400, "more than 32 segments deep");
+    assert_eq!(names(&s.dir()), Vec::<String>::new());
+    // Parts 31 new folders deep each: 33 make 1023 folders, the 34th reaches the limit.
+    let paths: Vec<String> = (0..34)
+        .map(|i| format!("t{i}/{}f", "d/".repeat(30)))
+        .collect();
+    let parts: Vec<Part<'_>> = paths
+        .iter()
+        .map(|p| ("file", Some(p.as_str()), &b"x"[..]))
+        .collect();
+    let r = c.request(&upload("/dir/", &form(&parts), ""));
+    assert_refused(&r, 400, "more than 1024 new folders in one form");
+    let (mut dirs, mut files) = (0, 0);
+    let mut todo = vec![s.dir()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                dirs += 1;
+                todo.push(e.path());
+            } else {
+                files += 1;
+            }
+        }
+    }
+    assert_eq!(
+        (dirs, files),
+        (1024, 33),
+        "no folder past the limit, no temporary file"
+    );
+}

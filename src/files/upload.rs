@@ -24,6 +24,9 @@ use crate::http::multipart::{self, Event, Parser};
 
 /// The longest `filename` (a folder upload's relative path) and `mkdir` value taken.
 const MAX_NAME: usize = 1024;
+/// The most segments in a name (folders deep), and the most folders one form makes.
+const MAX_DEPTH: usize = 32;
+const MAX_FOLDERS: usize = 1024;
 /// The longest value of the `overwrite` field.
 const MAX_FLAG: usize = 16;
 
@@ -316,29 +319,40 @@ impl Form {
         self.folders(&segs).map(drop)
     }
 
-    /// The folders `segs` under the directory, made where missing (each checked to be inside
-    /// ROOT, so a symlink on the way cannot lead out). Returns the last one, canonical.
+    /// The folders `segs` under the directory, made where missing (at most [`MAX_FOLDERS`] a
+    /// form). A folder just made, or a real one found, is inside ROOT already (its parent is);
+    /// one reached through a symlink is checked, so it cannot lead out. Returns the last one.
     fn folders(&mut self, segs: &[&[u8]]) -> Result<PathBuf, Failure> {
         let mut dir = self.dir.path.clone();
         for (i, seg) in segs.iter().enumerate() {
             let next = dir.join(OsStr::from_bytes(seg));
             let rel = || segs[..=i].join(&b'/');
+            if self.created.len() == MAX_FOLDERS && fs::symlink_metadata(&next).is_err() {
+                return fail(
+                    400,
+                    format!("more than {MAX_FOLDERS} new folders in one form"),
+                );
+            }
             match fs::create_dir(&next) {
                 Ok(()) => {
                     self.writes.fetch_add(1, Ordering::Relaxed);
                     self.created.push(rel());
+                    dir = next;
+                    continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(e) => return fail(write_error(&e).status, io_reason(&rel(), &e)),
             }
-            dir = match confined_dir(&self.root, &next) {
-                Ok(d) => d,
-                Err(Outside::Missing) => {
-                    return fail(409, format!("{} is not a folder", quoted(&rel())))
-                }
-                Err(Outside::Escapes) => {
-                    return fail(403, format!("{} leads out of the root", quoted(&rel())))
-                }
+            dir = match fs::symlink_metadata(&next) {
+                Ok(m) if m.is_dir() => next,
+                Ok(m) if m.file_type().is_symlink() => match confined_dir(&self.root, &next) {
+                    Ok(d) => d,
+                    Err(Outside::Missing) => return fail(409, not_a_folder(&rel())),
+                    Err(Outside::Escapes) => {
+                        return fail(403, format!("{} leads out of the root", quoted(&rel())))
+                    }
+                },
+                _ => return fail(409, not_a_folder(&rel())),
             };
         }
         Ok(dir)
@@ -370,7 +384,8 @@ fn json_list(out: &mut Vec<u8>, names: &[Vec<u8>]) {
 
 /// The segments of a name a browser sent (a file's name, or a folder upload's relative path
 /// such as `photos/2024/a.jpg`): relative, no empty, `.` or `..` segment, no control byte or
-/// backslash, no dotfile unless `show_hidden`, at most [`MAX_NAME`] bytes.
+/// backslash, no dotfile unless `show_hidden`, at most [`MAX_NAME`] bytes and [`MAX_DEPTH`]
+/// segments.
 fn segments(name: &[u8], show_hidden: bool) -> Result<Vec<&[u8]>, Failure> {
     let bad = |why: &str| fail(400, format!("refused name {}: {why}", quoted(name)));
     if name.len() > MAX_NAME {
@@ -383,6 +398,9 @@ fn segments(name: &[u8], show_hidden: bool) -> Result<Vec<&[u8]>, Failure> {
         return bad("a control character or backslash");
     }
     let segs: Vec<&[u8]> = name.split(|&b| b == b'/').collect();
+    if segs.len() > MAX_DEPTH {
+        return bad("more than 32 segments deep");
+    }
     for seg in &segs {
         match *seg {
             b"" => return bad("an empty segment"),
@@ -393,6 +411,10 @@ fn segments(name: &[u8], show_hidden: bool) -> Result<Vec<&[u8]>, Failure> {
         }
     }
     Ok(segs)
+}
+
+fn not_a_folder(name: &[u8]) -> String {
+    format!("{} is not a folder", quoted(name))
 }
 
 fn exists(name: &[u8]) -> String {
@@ -430,6 +452,7 @@ fn refusal(status: u16, mut reason: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ops::Add;
 
     fn ok(name: &str, hidden: bool) -> bool {
         segments(name.as_bytes(), hidden).is_ok()
@@ -461,6 +484,8 @@ mod tests {
         assert!(!ok("..", true));
         assert!(!ok(&"a".repeat(256), false));
         assert!(!ok(&"a/".repeat(600), false));
+        assert!(ok(&"a/".repeat(31).add("f"), false));
+        assert!(!ok(&"a/".repeat(32).add("f"), false));
     }
 
     #[test]
