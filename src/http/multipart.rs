@@ -279,27 +279,26 @@ impl Parser {
         Ok(())
     }
 
-    /// A part's header block, gathered up to its empty line, then parsed whole.
+    /// A part's header block, gathered up to its empty line, then parsed whole. (At most one
+    /// piece of input beyond [`MAX_PART_HEAD`] is held before the block is refused.)
     fn head<E: From<Error>>(
         &mut self,
         input: &[u8],
         on: &mut impl FnMut(Event<'_>) -> Result<(), E>,
     ) -> Result<usize, E> {
         let old = self.head.len();
-        let room = MAX_PART_HEAD + 4 - old;
-        self.head.extend_from_slice(&input[..input.len().min(room)]);
+        self.head.extend_from_slice(input);
         if self.head.starts_with(b"\r\n") {
             return Err(Error("a part without a Content-Disposition header").into());
         }
         let from = old.saturating_sub(3);
-        let Some(end) = memchr::memmem::find(&self.head[from..], b"\r\n\r\n").map(|i| from + i)
-        else {
-            if self.head.len() > MAX_PART_HEAD {
-                return Err(Error("a part's headers are over 8 KiB").into());
-            }
-            return Ok(input.len().min(room));
+        let end = memchr::memmem::find(&self.head[from..], b"\r\n\r\n").map(|i| from + i);
+        if end.unwrap_or(self.head.len()) > MAX_PART_HEAD {
+            return Err(Error("a part's headers are over 8 KiB").into());
+        }
+        let Some(end) = end else {
+            return Ok(input.len());
         };
-        let used = end + 4 - old;
         self.head.truncate(end + 2); // each line with its CRLF
         let (name, filename) = part_head(&self.head)?;
         self.in_part = true;
@@ -309,7 +308,7 @@ impl Parser {
             name: &name.0,
             filename: filename.as_ref().map(|f| &f.0[..]),
         })?;
-        Ok(used)
+        Ok(end + 4 - old)
     }
 }
 
