@@ -38,8 +38,19 @@ pub trait BodySink: Send {
     fn data(&mut self, chunk: &[u8]);
     /// The whole body has arrived.
     fn finish(self: Box<Self>) -> Response;
+    /// The most body this sink takes, if not `--max-body` (an upload form's `--max-upload`):
+    /// more is 413, whether a `Content-Length` declares it or the decoded body reaches it.
+    fn limit(&self) -> Option<u64> {
+        None
+    }
 }
 
 pub trait Handler: Send {
     fn handle(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Action;
+    /// Asked only for a request whose `Content-Length` is over `--max-body`, before
+    /// [`Handler::handle`]: the larger limit this request's sink will have (see
+    /// [`BodySink::limit`]), if any. `None`, the default: 413 at once, the handler never asked.
+    fn body_limit(&self, _req: &Request<'_>) -> Option<u64> {
+        None
+    }
 }

@@ -61,7 +61,7 @@ struct Cli {
     /// Largest upload from the listing page (multipart POST, with --allow-write)
     #[arg(long, value_name = "BYTES", default_value_t = 4 << 30)]
     max_upload: u64,
-    /// Accept PUT and DELETE of files under ROOT
+    /// Accept PUT, DELETE and upload forms (POST to a folder) under ROOT
     #[arg(long)]
     allow_write: bool,
     /// No listings for directories without index.html

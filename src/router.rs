@@ -32,12 +32,12 @@ impl Router {
 impl Router {
     /// What `OPTIONS *` answers (RFC 9110 §9.3.7): every method something here serves. GET and
     /// HEAD (files, built-ins), OPTIONS (this), POST and PUT with the built-ins (`/-/echo`),
-    /// PUT and DELETE with `--allow-write`. (`/-/status/CODE` and `/-/anything` answer any
+    /// PUT, DELETE and POST (upload forms) with `--allow-write`. (`/-/status/CODE` and `/-/anything` answer any
     /// method, but they are test fixtures, not resources that support them.)
     fn allow(&self) -> &'static str {
         match (self.builtins.is_some(), self.files.allow_write()) {
             (false, false) => "GET, HEAD, OPTIONS",
-            (false, true) => "GET, HEAD, OPTIONS, PUT, DELETE",
+            (false, true) => "GET, HEAD, OPTIONS, POST, PUT, DELETE",
             (true, false) => "GET, HEAD, OPTIONS, POST, PUT",
             (true, true) => "GET, HEAD, OPTIONS, POST, PUT, DELETE",
         }
@@ -60,5 +60,12 @@ impl Handler for Router {
             }
         }
         self.files.handle(req)
+    }
+
+    fn body_limit(&self, req: &Request<'_>) -> Option<u64> {
+        match req.path.starts_with(b"/-/") && self.builtins.is_some() {
+            true => None,
+            false => self.files.body_limit(req),
+        }
     }
 }

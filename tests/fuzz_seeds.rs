@@ -9,13 +9,14 @@ mod props;
 
 type Target = fn(&[u8]);
 
-const TARGETS: [(&str, Target); 6] = [
+const TARGETS: [(&str, Target); 7] = [
     ("chunked", props::chunked),
     ("conn", props::conn),
     ("head", props::head),
     ("range", props::range),
     ("resolve", props::resolve),
     ("bodies", props::bodies),
+    ("multipart", props::multipart),
 ];
 
 fn replay(name: &str, check: Target) {
@@ -76,4 +77,9 @@ fn resolve_seeds() {
 #[test]
 fn bodies_seeds() {
     replay(TARGETS[5].0, TARGETS[5].1);
+}
+
+#[test]
+fn multipart_seeds() {
+    replay(TARGETS[6].0, TARGETS[6].1);
 }

@@ -328,7 +328,7 @@ fn options_asterisk_lists_what_the_server_supports() {
     for (builtins, write, allow) in [
         (true, false, "GET, HEAD, OPTIONS, POST, PUT"),
         (false, false, "GET, HEAD, OPTIONS"),
-        (false, true, "GET, HEAD, OPTIONS, PUT, DELETE"),
+        (false, true, "GET, HEAD, OPTIONS, POST, PUT, DELETE"),
         (true, true, "GET, HEAD, OPTIONS, POST, PUT, DELETE"),
     ] {
         let srv = TestServer::with(|c| {

@@ -14,7 +14,7 @@ mod echo;
 mod etag;
 mod generated;
 mod index;
-mod json;
+pub(crate) mod json;
 mod metrics;
 mod paced;
 pub mod query;

@@ -19,6 +19,8 @@ pub(super) fn finish(sink: Box<dyn BodySink>, meta: &mut ReqMeta) -> Response {
 pub(super) struct Pending {
     pub(super) sink: Box<dyn BodySink>,
     pub(super) meta: ReqMeta,
+    /// The most body the sink takes: its own limit, or `--max-body`.
+    pub(super) limit: u64,
 }
 
 impl<T: Transport> Conn<T> {
@@ -39,16 +41,17 @@ impl<T: Transport> Conn<T> {
             self.buf
                 .queue(&mut sh.pool, b"HTTP/1.1 100 Continue\r\n\r\n");
         }
+        let limit = sink.limit().unwrap_or(sh.limits.max_body);
         self.set_state(State::ReadingBody {
             decoder,
-            sink: Pending { sink, meta },
+            sink: Pending { sink, meta, limit },
             received: 0,
         });
     }
 
     /// Hands what the input holds of the body to the sink; answers once the body is whole.
     pub(super) fn serve_body(&mut self, sh: &mut Shared) -> bool {
-        let (end, progress) = self.feed_sink(sh.limits.max_body);
+        let (end, progress) = self.feed_sink();
         match end {
             BodyEnd::More => return progress,
             BodyEnd::Done => {
@@ -69,7 +72,7 @@ impl<T: Transport> Conn<T> {
 
     /// Decodes buffered body bytes into the sink until the input or the body ends. Returns
     /// where that left the body, and whether any bytes were used.
-    fn feed_sink(&mut self, max_body: u64) -> (BodyEnd, bool) {
+    fn feed_sink(&mut self) -> (BodyEnd, bool) {
         let State::ReadingBody {
             decoder,
             sink,
@@ -93,7 +96,7 @@ impl<T: Transport> Conn<T> {
                 return (BodyEnd::Bad, progress);
             };
             *received += d.data.len() as u64;
-            if *received > max_body {
+            if *received > sink.limit {
                 return (BodyEnd::TooLarge, progress);
             }
             if guarded(|| sink.sink.data(&data[d.data.clone()])).is_none() {

@@ -12,7 +12,10 @@ use crate::http::response::Response;
 use crate::http::Version;
 
 /// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
-/// body is over `--max-body`: 413), what the response must remember.
+/// body is over `--max-body` and the handler's own [`body_limit`] for it: 413), what the
+/// response must remember.
+///
+/// [`body_limit`]: crate::handler::Handler::body_limit
 pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag: &Tag) -> Handled {
     let summary = head.summary;
     crate::narrate!(
@@ -39,7 +42,7 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
     }
     let mut meta = ReqMeta::of(&summary);
     let action = match summary.framing {
-        BodyFraming::Length(n) if n > sh.limits.max_body => None,
+        BodyFraming::Length(n) if n > sh.limits.max_body && !larger_allowed(head, n, sh) => None,
         _ => {
             let cx = Context {
                 stats: &sh.stats,
@@ -58,6 +61,11 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
         action,
         meta,
     }
+}
+
+/// Whether the handler takes this request's declared length `n`, over `--max-body` (an upload).
+fn larger_allowed(head: &Request<'_>, n: u64, sh: &Shared) -> bool {
+    sh.handler.body_limit(head).is_some_and(|limit| n <= limit)
 }
 
 /// What a response must remember about its request.
@@ -204,7 +212,14 @@ impl<T: Transport> Conn<T> {
             return self.fail(413, is_head, sh);
         };
         match action {
-            Action::ReadBody(sink) => self.read_body(sink, decoder, expect, meta, sh),
+            Action::ReadBody(sink) => {
+                // The sink's own limit (if any) replaces `--max-body`, up front as later.
+                let limit = sink.limit().unwrap_or(sh.limits.max_body);
+                if matches!(summary.framing, BodyFraming::Length(n) if n > limit) {
+                    return self.fail(413, is_head, sh);
+                }
+                self.read_body(sink, decoder, expect, meta, sh)
+            }
             Action::Respond(resp) => {
                 self.leave_unread(decoder, expect, &mut meta);
                 self.respond(resp, meta, sh);

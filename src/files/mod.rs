@@ -11,6 +11,7 @@ pub mod precondition;
 pub mod range;
 pub mod resolve;
 pub mod tar;
+pub mod upload;
 pub mod write;
 
 use std::fs::{File, OpenOptions};
@@ -104,6 +105,14 @@ impl Files {
                 Action::Respond(Response::method_not_allowed(self.allow()))
             }
             Method::Put => write::put(&self.root, req.path, self.show_hidden, &self.writes),
+            // A POST to a directory's URL is an upload form (without the flag: 405 below).
+            Method::Post if self.allow_write && req.path.ends_with(b"/") => upload::start(
+                &self.root,
+                req,
+                self.show_hidden,
+                &self.writes,
+                self.max_upload,
+            ),
             Method::Delete => Action::Respond(write::delete(
                 &self.root,
                 req.path,
@@ -112,6 +121,12 @@ impl Files {
             )),
             _ => self.read(req),
         }
+    }
+
+    /// `--max-upload` for an upload form's POST (see [`crate::handler::Handler::body_limit`]).
+    pub fn body_limit(&self, req: &Request<'_>) -> Option<u64> {
+        (self.allow_write && req.method == Method::Post && upload::is_upload(req))
+            .then_some(self.max_upload)
     }
 
     /// Whether `--allow-write` is on: PUT and DELETE are served.

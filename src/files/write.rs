@@ -1,6 +1,8 @@
 //! PUT and DELETE under ROOT, only with `--allow-write`. A PUT streams into a temporary file
-//! beside its target and is renamed into place only once the whole body is in.
+//! beside its target and is renamed into place only once the whole body is in. The temporary
+//! file ([`TempFile`]) and the confinement of a directory to ROOT are shared with `upload.rs`.
 
+use std::ffi::OsStr;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -34,16 +36,33 @@ fn place(root: &Root, raw: &[u8], show_hidden: bool) -> Result<Place, Response> 
         Some(i) => (&relative[..i], &relative[i + 1..]),
         None => (&b""[..], &relative[..]),
     };
-    let dir = fs::canonicalize(root.path().join(std::ffi::OsStr::from_bytes(parent)))
-        .map_err(|_| Response::error(409))?;
-    if !dir.starts_with(root.path()) {
-        return Err(Response::error(404)); // a symlinked directory leading out of ROOT
+    let dir = match confined_dir(root.path(), &root.path().join(OsStr::from_bytes(parent))) {
+        Ok(dir) => dir,
+        Err(Outside::Missing) => return Err(Response::error(409)),
+        Err(Outside::Escapes) => return Err(Response::error(404)),
+    };
+    let target = dir.join(OsStr::from_bytes(name));
+    Ok(Place { dir, target })
+}
+
+/// Why a directory cannot be written into.
+pub(super) enum Outside {
+    /// Nothing there, or not a directory.
+    Missing,
+    /// A symlink (somewhere on the way) leads out of ROOT.
+    Escapes,
+}
+
+/// `path`, canonical, if it is a directory inside `root` (itself canonical).
+pub(super) fn confined_dir(root: &Path, path: &Path) -> Result<PathBuf, Outside> {
+    let dir = fs::canonicalize(path).map_err(|_| Outside::Missing)?;
+    if !dir.starts_with(root) {
+        return Err(Outside::Escapes);
     }
     if !dir.is_dir() {
-        return Err(Response::error(409));
+        return Err(Outside::Missing);
     }
-    let target = dir.join(std::ffi::OsStr::from_bytes(name));
-    Ok(Place { dir, target })
+    Ok(dir)
 }
 
 /// PUT: a sink that writes the body into a temporary file, renamed over the target at the end.
@@ -57,13 +76,11 @@ pub fn put(root: &Root, raw: &[u8], show_hidden: bool, writes: &Arc<AtomicU64>) 
         Ok(m) => (true, kept_mode(&m)),
         Err(_) => (false, None),
     };
-    match Upload::create(&place.dir, mode) {
-        Ok((temp, file)) => Action::ReadBody(Box::new(Upload {
+    match TempFile::create(&place.dir, mode) {
+        Ok(temp) => Action::ReadBody(Box::new(Upload {
             temp,
-            file: Some(file),
             target: place.target,
             existed,
-            failed: None,
             writes: writes.clone(),
         })),
         Err(e) => Action::Respond(write_error(&e)),
@@ -73,7 +90,7 @@ pub fn put(root: &Root, raw: &[u8], show_hidden: bool, writes: &Arc<AtomicU64>) 
 /// The permission bits a replacement keeps: those of the regular file it replaces (a symlink
 /// has none of its own: its replacement is a new file). Set-user-ID, set-group-ID and sticky
 /// bits are dropped, as the kernel drops them when a file is written to.
-fn kept_mode(replaced: &fs::Metadata) -> Option<u32> {
+pub(super) fn kept_mode(replaced: &fs::Metadata) -> Option<u32> {
     replaced
         .file_type()
         .is_file()
@@ -101,7 +118,7 @@ pub fn delete(root: &Root, raw: &[u8], show_hidden: bool, writes: &AtomicU64) ->
     }
 }
 
-fn write_error(e: &io::Error) -> Response {
+pub(super) fn write_error(e: &io::Error) -> Response {
     match e.raw_os_error() {
         Some(libc::EMFILE | libc::ENFILE) => Response::error(503),
         Some(libc::ENOSPC | libc::EDQUOT) => Response::error(507),
@@ -110,34 +127,71 @@ fn write_error(e: &io::Error) -> Response {
     }
 }
 
-/// A body on its way into a temporary file. Dropped before `finish` (the client went away,
-/// timed out, or sent too much), it removes the temporary file: nothing is left behind.
+/// A PUT body on its way into a temporary file. Dropped before `finish` (the client went
+/// away, timed out, or sent too much), its [`TempFile`] is removed: nothing is left behind.
 struct Upload {
-    temp: PathBuf,
-    file: Option<File>,
+    temp: TempFile,
     target: PathBuf,
     existed: bool,
-    failed: Option<io::Error>,
     /// Bumped after every completed write, so that readers' caches start over.
     writes: Arc<AtomicU64>,
 }
 
-impl Upload {
+impl BodySink for Upload {
+    fn data(&mut self, chunk: &[u8]) {
+        self.temp.write(chunk);
+    }
+
+    fn finish(self: Box<Self>) -> Response {
+        let Upload {
+            temp,
+            target,
+            existed,
+            writes,
+        } = *self;
+        match temp.replace(&target) {
+            Ok(()) => {
+                writes.fetch_add(1, Ordering::Relaxed);
+                Response::empty(if existed { 204 } else { 201 })
+            }
+            Err(e) => write_error(&e),
+        }
+    }
+}
+
+/// A hidden temporary file beside the file it will become (PUT, and each file of an upload
+/// form). It is written, then renamed into place whole; dropped before that, it is removed.
+pub(super) struct TempFile {
+    /// Empty once renamed: nothing for Drop to remove.
+    path: PathBuf,
+    file: File,
+    /// The first write error: the file is incomplete, and will not be put in place.
+    failed: Option<io::Error>,
+}
+
+impl TempFile {
     /// A new hidden temporary file in `dir`, created exclusively, with the permission bits
     /// `mode` of the file it will replace, or else 0666 less the umask, as any new file.
-    fn create(dir: &Path, mode: Option<u32>) -> io::Result<(PathBuf, File)> {
+    pub(super) fn create(dir: &Path, mode: Option<u32>) -> io::Result<TempFile> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let temp = dir.join(format!(".spindle-upload-{}-{}", std::process::id(), n));
+            let path = dir.join(format!(".spindle-upload-{}-{}", std::process::id(), n));
             match OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(mode.unwrap_or(0o666))
                 .custom_flags(libc::O_CLOEXEC)
-                .open(&temp)
+                .open(&path)
             {
-                Ok(f) => return Upload::keep_mode(temp, f, mode),
+                Ok(file) => {
+                    let temp = TempFile {
+                        path,
+                        file,
+                        failed: None,
+                    };
+                    return temp.keep_mode(mode);
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             }
@@ -145,52 +199,56 @@ impl Upload {
     }
 
     /// The umask applied at creation; a replacement gets exactly the old mode back (fchmod
-    /// ignores the umask). Until then the file is never more open than it will be.
-    fn keep_mode(temp: PathBuf, file: File, mode: Option<u32>) -> io::Result<(PathBuf, File)> {
+    /// ignores the umask). Until then the file is never more open than it will be. (On an
+    /// error, Drop removes the file.)
+    fn keep_mode(self, mode: Option<u32>) -> io::Result<TempFile> {
         if let Some(mode) = mode {
-            if let Err(e) = file.set_permissions(fs::Permissions::from_mode(mode)) {
-                let _ = fs::remove_file(&temp);
-                return Err(e);
-            }
+            self.file
+                .set_permissions(fs::Permissions::from_mode(mode))?;
         }
-        Ok((temp, file))
+        Ok(self)
     }
-}
 
-impl BodySink for Upload {
-    fn data(&mut self, chunk: &[u8]) {
+    /// Appends `chunk`; after an error, nothing more is written and the file is never placed.
+    pub(super) fn write(&mut self, chunk: &[u8]) {
         if self.failed.is_none() {
-            if let Some(f) = self.file.as_mut() {
-                if let Err(e) = f.write_all(chunk) {
-                    self.failed = Some(e);
-                }
+            if let Err(e) = self.file.write_all(chunk) {
+                self.failed = Some(e);
             }
         }
     }
 
-    fn finish(mut self: Box<Self>) -> Response {
-        let done = match (self.failed.take(), self.file.take()) {
-            (Some(e), _) => Err(e),
-            (None, Some(f)) => f
-                .sync_data()
-                .and_then(|()| fs::rename(&self.temp, &self.target)),
-            (None, None) => Err(io::ErrorKind::Other.into()),
-        };
-        match done {
-            Ok(()) => {
-                self.writes.fetch_add(1, Ordering::Relaxed);
-                self.temp = PathBuf::new(); // renamed: nothing for Drop to remove
-                Response::empty(if self.existed { 204 } else { 201 })
-            }
-            Err(e) => write_error(&e),
+    /// Synced and renamed over `target` (whatever is there is replaced, atomically).
+    pub(super) fn replace(mut self, target: &Path) -> io::Result<()> {
+        self.synced()?;
+        fs::rename(&self.path, target)?;
+        self.path = PathBuf::new();
+        Ok(())
+    }
+
+    /// Synced and put at `target` only if nothing is there: `link(2)` fails with `EEXIST`
+    /// atomically, so a file that appeared meanwhile is never clobbered. Then the temporary
+    /// name goes.
+    pub(super) fn place_new(mut self, target: &Path) -> io::Result<()> {
+        self.synced()?;
+        fs::hard_link(&self.path, target)?;
+        let _ = fs::remove_file(&self.path);
+        self.path = PathBuf::new();
+        Ok(())
+    }
+
+    fn synced(&mut self) -> io::Result<()> {
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.file.sync_data(),
         }
     }
 }
 
-impl Drop for Upload {
+impl Drop for TempFile {
     fn drop(&mut self) {
-        if !self.temp.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.temp);
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
         }
     }
 }

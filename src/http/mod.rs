@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod date;
+pub mod multipart;
 pub mod parse;
 pub mod plan;
 pub mod response;
