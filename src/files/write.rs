@@ -218,29 +218,32 @@ impl TempFile {
         }
     }
 
-    /// Synced and renamed over `target` (whatever is there is replaced, atomically).
+    /// Renamed over `target` (whatever is there is replaced, atomically).
     pub(super) fn replace(mut self, target: &Path) -> io::Result<()> {
-        self.synced()?;
+        self.written()?;
         fs::rename(&self.path, target)?;
         self.path = PathBuf::new();
         Ok(())
     }
 
-    /// Synced and put at `target` only if nothing is there: `link(2)` fails with `EEXIST`
-    /// atomically, so a file that appeared meanwhile is never clobbered. Then the temporary
-    /// name goes.
+    /// Put at `target` only if nothing is there: `link(2)` fails with `EEXIST` atomically, so
+    /// a file that appeared meanwhile is never clobbered. Then the temporary name goes.
     pub(super) fn place_new(mut self, target: &Path) -> io::Result<()> {
-        self.synced()?;
+        self.written()?;
         fs::hard_link(&self.path, target)?;
         let _ = fs::remove_file(&self.path);
         self.path = PathBuf::new();
         Ok(())
     }
 
-    fn synced(&mut self) -> io::Result<()> {
+    /// Whether every write succeeded. No `fsync`: it runs on the reactor's thread, and
+    /// flushing a large file to the disk would stop every other connection for as long
+    /// (nginx's WebDAV PUT does not sync either). The rename still makes the file appear
+    /// whole or not at all; a power cut may lose the newest writes.
+    fn written(&mut self) -> io::Result<()> {
         match self.failed.take() {
             Some(e) => Err(e),
-            None => self.file.sync_data(),
+            None => Ok(()),
         }
     }
 }
