@@ -137,9 +137,10 @@ fn assert_partial(r: &Response, file: &[u8], start: usize, end: usize) {
     assert_eq!(r.body, &file[start..=end]);
 }
 
-/// The `href` values of an HTML page, in order.
+/// The `href` values of an HTML page's table body (its entries), in order.
 fn hrefs(page: &str) -> Vec<String> {
-    page.split("href=\"")
+    let body = page.split_once("<tbody>").map_or("", |(_, b)| b);
+    body.split("href=\"")
         .skip(1)
         .map(|s| s[..s.find('"').unwrap()].to_string())
         .collect()
