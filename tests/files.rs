@@ -875,7 +875,10 @@ fn html_listing_order_escaping_and_hrefs() {
         let at = page.find(&format!("href=\"{href}\"")).unwrap();
         let row = &page[at..at + page[at..].find("</tr>").unwrap()];
         let size = content_of(name.as_bytes()).len();
-        assert!(row.contains(&format!(">{size}</td>")), "{row}");
+        assert!(
+            row.contains(&format!("title=\"{size} bytes\">{size} B</td>")),
+            "{row}"
+        );
         assert!(row.contains(T_LISTING), "{row}");
     }
     // `..` everywhere but at the top.
