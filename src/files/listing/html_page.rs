@@ -63,10 +63,10 @@ fn push_breadcrumb(out: &mut Vec<u8>, dir_path: &[u8]) {
             up(out, levels);
         }
         push_html_escaped(out, &String::from_utf8_lossy(seg));
-        out.push(b'/');
         if levels > 0 {
             out.extend_from_slice(b"</a>");
         }
+        out.push(b'/');
     }
 }
 
@@ -178,10 +178,11 @@ pub(super) fn end(out: &mut Vec<u8>, snap: &Snapshot) {
 /// screen the table fills the width, names and dates wrap, so nothing overflows.
 const STYLE: &[u8] = b"<style>\n\
 body{font-family:system-ui,sans-serif;margin:2em}\n\
-h1{font-size:1.4em;word-break:break-all}\n\
+h1{font-size:1.4em;overflow-wrap:anywhere}\n\
+h1 a{padding:0 .1em}\n\
 table{border-collapse:collapse}\n\
 th,td{padding:.2em 1em .2em 0;text-align:left;white-space:nowrap}\n\
-td:first-child{white-space:pre-wrap;word-break:break-all}\n\
+td:first-child{white-space:pre-wrap;overflow-wrap:anywhere}\n\
 th a{color:inherit}\n\
 .size{text-align:right;font-variant-numeric:tabular-nums}\n\
 form.upload{display:flex;flex-wrap:wrap;gap:.5em 1em;align-items:center;margin:1em 0}\n\

@@ -706,8 +706,8 @@ fn breadcrumb_links_each_ancestor() {
     let p = page("/a/b c/d&e/", &mut []);
     assert!(
         p.contains(
-            "<h1>Index of <a href=\"../../../\">/</a><a href=\"../../\">a/</a>\
-             <a href=\"../\">b c/</a>d&amp;e/</h1>"
+            "<h1>Index of <a href=\"../../../\">/</a><a href=\"../../\">a</a>/\
+             <a href=\"../\">b c</a>/d&amp;e/</h1>"
         ),
         "{p}"
     );
