@@ -1,6 +1,8 @@
 //! A real browser at work: headless Chromium loads a page that fetches a directory listing,
 //! resolves every link the way the browser does, follows each, and reports; and it watches
-//! `/-/dashboard` plot a server under load, in real time.
+//! `/-/dashboard` plot a server under load, in real time; and, through the DevTools protocol
+//! (`tests/browser/cdp.py`), it sorts a listing by clicking a column, uploads through the
+//! listing's form, and shows the listing on a phone-sized screen.
 //! Needs Debian's `chromium`; run with `cargo test --test browser -- --ignored`.
 
 mod common;

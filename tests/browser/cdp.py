@@ -38,7 +38,8 @@ class Page:
     """One page target: commands with ids, and the events that came meanwhile kept in order."""
 
     def __init__(self, ws_url):
-        self.ws = connect(ws_url, max_size=64 << 20, open_timeout=TIMEOUT)
+        # Entered by hand: the connection lasts as long as the process.
+        self.ws = connect(ws_url, max_size=64 << 20, open_timeout=TIMEOUT).__enter__()
         self.next_id = 0
         self.events = []
         for domain in ("Page", "Network", "Runtime", "DOM"):
