@@ -463,8 +463,9 @@ fn chromium_shows_the_listing_on_a_phone_without_overflow() {
         "apt-get install -y chromium first"
     );
     let root = ScratchDir::new("browser-phone");
+    // No space or hyphen: only `overflow-wrap: anywhere` can break it.
     let long =
-        "a-very-long-file-name-without-any-spaces-that-must-wrap-somewhere-on-a-phone.tar.gz";
+        "a_very_long_file_name_without_any_break_opportunity_that_must_wrap_on_a_phone.tar.gz";
     root.write(
         Path::new("photos/2026/holiday").join(long),
         vec![0u8; 123_456_789 % 5000],
