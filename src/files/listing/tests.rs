@@ -786,3 +786,37 @@ proptest! {
         prop_assert_eq!(!num.contains('.'), n % (1u64 << (10 * shift)) == 0, "{}", s);
     }
 }
+
+proptest! {
+    /// Any bytes as a query: an answer, never a panic.
+    #[test]
+    fn any_query_is_answered(q in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = Order::from_query(Some(&q));
+    }
+
+    /// Queries made of sort, order and other parameters, in any mix: the first `sort` and the
+    /// first `order` decide, each allowed value is taken, anything else is its 400's reason.
+    #[test]
+    fn the_first_sort_and_order_decide(
+        pairs in proptest::collection::vec((0usize..4, 0usize..8), 0..6),
+    ) {
+        const NAMES: [&str; 4] = ["sort", "order", "download", "x"];
+        const VALUES: [&str; 8] = ["name", "size", "date", "asc", "desc", "%73ize", "", "bogus"];
+        let q: Vec<String> = pairs.iter().map(|&(n, v)| format!("{}={}", NAMES[n], VALUES[v])).collect();
+        let q = q.join("&");
+        let first = |name: &str| pairs.iter().find(|&&(n, _)| NAMES[n] == name).map(|&(_, v)| VALUES[v]);
+        let key = match first("sort") {
+            None | Some("name") => Ok(Key::Name),
+            Some("size" | "%73ize") => Ok(Key::Size),
+            Some("date") => Ok(Key::Date),
+            Some(_) => Err(order::BAD_SORT),
+        };
+        let desc = match first("order") {
+            None | Some("asc") => Ok(false),
+            Some("desc") => Ok(true),
+            Some(_) => Err(order::BAD_ORDER),
+        };
+        let want = key.and_then(|key| desc.map(|desc| Order { key, desc }));
+        prop_assert_eq!(Order::from_query(Some(q.as_bytes())), want, "{}", q);
+    }
+}
