@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod handler;
 pub mod http;
+pub mod interfaces;
 pub mod listener;
 pub mod offload;
 pub mod reactor;

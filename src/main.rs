@@ -221,6 +221,10 @@ fn serve(config: &Config) -> Result<(), String> {
             addr,
             config.root.display()
         );
+        // Under a wildcard, the URLs to type elsewhere (a phone): one per interface address.
+        for at in spindle::interfaces::reachable(addr) {
+            println!("  reachable at http://{at}/");
+        }
     }
     info!(
         "spindle {} started: {} worker(s), {} listener(s) each, up to {} connections per worker, built-ins {}",

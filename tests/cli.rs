@@ -117,3 +117,61 @@ fn log_lines_go_to_stderr_and_stdout_has_only_listening_and_access_lines() {
         assert!(err.contains(needle), "no {needle:?} on stderr: {err}");
     }
 }
+
+/// Under a wildcard listener, one `  reachable at http://IP:PORT/` line per interface address
+/// of its family follows its `listening on` line (unchanged, for scripts), with the real port,
+/// and each is served; a specific address gets none.
+#[test]
+fn a_wildcard_listener_says_where_it_is_reachable() {
+    use std::io::BufRead;
+    let root = common::empty_root();
+    let mut srv = common::spawn_binary_piped(&[
+        "--bind",
+        "0.0.0.0:0",
+        "--bind",
+        "127.0.0.1:0",
+        "-q",
+        root.to_str().unwrap(),
+    ]);
+    let port = srv.addr.rsplit(':').next().unwrap().to_string();
+    assert_eq!(
+        srv.first_line.trim_end(),
+        format!(
+            "listening on http://0.0.0.0:{port}/ serving {}",
+            root.display()
+        )
+    );
+    // The reachable lines, up to the second listener's own line.
+    let mut reachable = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            srv.stdout.read_line(&mut line).unwrap() > 0,
+            "{reachable:?}"
+        );
+        if line.starts_with("listening on http://127.0.0.1:") {
+            assert!(!line.contains(&format!(":{port}/")), "{line}");
+            break;
+        }
+        reachable.push(line.trim_end_matches('\n').to_string());
+    }
+    let loopback = format!("  reachable at http://127.0.0.1:{port}/");
+    assert!(reachable.contains(&loopback), "{reachable:?}");
+    for line in &reachable {
+        let url = line.strip_prefix("  reachable at http://").expect(line);
+        let addr: std::net::SocketAddr = url.strip_suffix('/').unwrap().parse().expect(line);
+        assert!(addr.is_ipv4() && addr.port().to_string() == port, "{line}");
+        // Each address really answers.
+        let mut c = common::Client::connect(addr);
+        assert_eq!(
+            c.request(get("/-/plaintext").as_bytes()).status,
+            200,
+            "{line}"
+        );
+    }
+    let (status, _) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    let mut out = String::new();
+    srv.stdout.read_to_string(&mut out).unwrap();
+    assert_eq!(out, "", "nothing under the specific address's line");
+}

@@ -280,10 +280,11 @@ fn delete_acts_on_regular_files_only_like_get() {
     assert_eq!(fs::read(s.outside.join("victim.txt")).unwrap(), b"safe");
 }
 
-/// The `href`s of a listing page.
+/// The `href`s of a listing page's entries (its table body).
 fn hrefs(page: &[u8]) -> Vec<String> {
     let page = String::from_utf8_lossy(page);
-    page.split("href=\"")
+    let body = page.split_once("<tbody>").map_or("", |(_, b)| b);
+    body.split("href=\"")
         .skip(1)
         .map(|s| s[..s.find('"').unwrap()].to_string())
         .collect()

@@ -212,6 +212,9 @@ fn send_round<T: Transport>(
     (bytes, None)
 }
 
+/// The largest chunk of a chunked stream.
+const CHUNK: usize = 16 * 1024;
+
 /// The stream's next piece, framed: cut to what a `Content-Length` still allows, or made a
 /// chunk (and the last chunk after it).
 fn pump_stream(
@@ -229,6 +232,10 @@ fn pump_stream(
     let start = out.len();
     let max = match framing {
         Framing::Length(_) => room.min(usize::try_from(*remaining).unwrap_or(usize::MAX)),
+        // At most `CHUNK` bytes a chunk, asked for only once that much fits: the chunks (and
+        // so the bytes on the wire) never depend on how far the client has read.
+        Framing::Chunked if room < CHUNK => return Pumped::More { progress: false },
+        Framing::Chunked => CHUNK,
         _ => room,
     };
     let Some(more) = guarded(|| stream.fill(out, max)) else {

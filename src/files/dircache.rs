@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::listing::order::{Order, Orders};
 use super::listing::{self, Entry};
 
 /// Most entries one listing shows. Beyond it the directory is not read further, and the HTML
@@ -28,6 +29,8 @@ pub const MAX_LISTED: usize = 100_000;
 #[derive(Debug, Default)]
 pub struct Snapshot {
     entries: Vec<Entry>,
+    /// The entries by size and by date, worked out here (off the reactor) for `?sort=`.
+    orders: Orders,
     truncated: bool,
     /// Roughly the memory the entries hold, for the cache's bound (counted once, here, so that
     /// the cache's lock is never held over 100 000 entries).
@@ -67,10 +70,13 @@ impl Snapshot {
     pub fn from_entries(mut entries: Vec<Entry>, truncated: bool) -> Snapshot {
         entries.retain(listing::listable);
         listing::sort(&mut entries);
+        let orders = Orders::of(&entries);
         let per_entry = std::mem::size_of::<Entry>();
-        let bytes = entries.iter().map(|e| per_entry + e.name.len()).sum();
+        let names: usize = entries.iter().map(|e| per_entry + e.name.len()).sum();
+        let bytes = names + orders.bytes();
         Snapshot {
             entries,
+            orders,
             truncated,
             bytes,
         }
@@ -78,6 +84,12 @@ impl Snapshot {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The entry shown `k`-th when the listing is in `order` (`None` past the last).
+    pub fn nth(&self, order: Order, k: usize) -> Option<&Entry> {
+        let i = self.orders.nth(order, k, self.entries.len())?;
+        self.entries.get(i)
     }
 
     /// Whether entries were left out because there were more than [`MAX_LISTED`].

@@ -5,10 +5,13 @@
 
 mod html_page;
 mod json_array;
+pub mod order;
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
+
+pub use order::Order;
 
 use super::dircache::Snapshot;
 use crate::http::date::civil_from_days;
@@ -36,7 +39,11 @@ pub struct Entry {
 pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
     sort(entries);
     let snap = Arc::new(Snapshot::from_entries(entries.to_vec(), false));
-    Render::html(snap, dir_path.to_vec()).into_page()
+    let view = View {
+        dir_path: dir_path.to_vec(),
+        ..View::default()
+    };
+    Render::new(snap, Format::Html, view).into_page()
 }
 
 /// The same listing as a JSON array: [{"name": "...", "type": "dir"|"file", "size": N, "mtime":
@@ -47,7 +54,7 @@ pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
 pub fn json(entries: &mut [Entry]) -> Vec<u8> {
     sort(entries);
     let snap = Arc::new(Snapshot::from_entries(entries.to_vec(), false));
-    Render::json(snap).into_page()
+    Render::new(snap, Format::Json, View::default()).into_page()
 }
 
 /// Which page a [`Render`] writes.
@@ -66,13 +73,23 @@ impl Format {
     }
 }
 
+/// What a page shows besides its entries: where it is, their order, and the upload form.
+#[derive(Clone, Debug, Default)]
+pub struct View {
+    /// The decoded request path in its normal form (`/docs/`), for the title and breadcrumb.
+    pub dir_path: Vec<u8>,
+    /// The order of the entries (HTML and JSON alike), from the query.
+    pub order: Order,
+    /// `--max-upload` when `--allow-write` is on: the HTML page has the upload form.
+    pub upload: Option<u64>,
+}
+
 /// A listing page rendered as the client drains it: one entry at a time from a shared
 /// snapshot, so a connection holds an `Arc`, an index and one rendered row — never the page.
 pub struct Render {
     snap: Arc<Snapshot>,
     format: Format,
-    /// The decoded request path (`/docs/`), for the HTML title.
-    dir_path: Vec<u8>,
+    view: View,
     next: Part,
     /// The part being given out, and how much of it has been.
     pending: Vec<u8>,
@@ -90,19 +107,11 @@ enum Part {
 }
 
 impl Render {
-    pub fn html(snap: Arc<Snapshot>, dir_path: Vec<u8>) -> Render {
-        Render::new(snap, Format::Html, dir_path)
-    }
-
-    pub fn json(snap: Arc<Snapshot>) -> Render {
-        Render::new(snap, Format::Json, Vec::new())
-    }
-
-    pub fn new(snap: Arc<Snapshot>, format: Format, dir_path: Vec<u8>) -> Render {
+    pub fn new(snap: Arc<Snapshot>, format: Format, view: View) -> Render {
         Render {
             snap,
             format,
-            dir_path,
+            view,
             next: Part::Top,
             pending: Vec::new(),
             sent: 0,
@@ -121,22 +130,33 @@ impl Render {
         self.pending.clear();
         self.sent = 0;
         let out = &mut self.pending;
-        let entries = self.snap.entries();
-        match (self.next, self.format) {
+        self.next = match (self.next, self.format) {
             (Part::Done, _) => return false,
-            (Part::Top, Format::Html) => html_page::top(out, &self.dir_path),
-            (Part::Top, Format::Json) => json_array::top(out),
-            (Part::Entry(i), format) => match (entries.get(i), format) {
-                (Some(e), Format::Html) => html_page::row(out, e),
-                (Some(e), Format::Json) => json_array::row(out, e, i == 0),
-                (None, Format::Html) => html_page::end(out, &self.snap),
-                (None, Format::Json) => json_array::end(out, &self.snap),
+            (Part::Top, Format::Html) => {
+                html_page::top(out, &self.view);
+                Part::Entry(0)
+            }
+            (Part::Top, Format::Json) => {
+                json_array::top(out);
+                Part::Entry(0)
+            }
+            // Entry `i` of the page is the snapshot's `i`-th in the order asked for.
+            (Part::Entry(i), format) => match self.snap.nth(self.view.order, i) {
+                Some(e) => {
+                    match format {
+                        Format::Html => html_page::row(out, e),
+                        Format::Json => json_array::row(out, e, i == 0),
+                    }
+                    Part::Entry(i + 1)
+                }
+                None => {
+                    match format {
+                        Format::Html => html_page::end(out, &self.snap),
+                        Format::Json => json_array::end(out, &self.snap),
+                    }
+                    Part::Done
+                }
             },
-        }
-        self.next = match self.next {
-            Part::Top => Part::Entry(0),
-            Part::Entry(i) if i < entries.len() => Part::Entry(i + 1),
-            _ => Part::Done,
         };
         true
     }

@@ -28,7 +28,7 @@ use crate::http::Method;
 use archive::Archive;
 use cache::{Cache, FileInfo, Siblings, Target};
 use dircache::{DirCache, Snapshot};
-use listing::{Format, Render};
+use listing::{Format, Order, Render, View};
 use precondition::Precondition;
 use range::Ranges;
 use resolve::{ResolveError, Root};
@@ -223,9 +223,20 @@ impl Files {
     }
 
     /// The listing of a directory, HTML or (for `Accept: application/json`) JSON, rendered as
-    /// the client reads it. HEAD reads nothing; a fresh snapshot is rendered at once; else the
-    /// directory is read on a helper thread (it may hold 100 000 names), and kept for a second.
+    /// the client reads it, in the order its query asks (`?sort=size&order=desc`; another value
+    /// is a 400 saying what is allowed). HEAD reads nothing; a fresh snapshot is rendered at
+    /// once; else the directory is read on a helper thread (it may hold 100 000 names), and
+    /// kept for a second.
     fn list(&self, req: &Request<'_>, dir: PathBuf, shown: Vec<u8>, now: Instant) -> Action {
+        let order = match Order::from_query(req.query) {
+            Ok(order) => order,
+            Err(reason) => return Action::Respond(Response::bad_request(reason)),
+        };
+        let view = View {
+            dir_path: shown,
+            order,
+            upload: self.allow_write.then_some(self.max_upload),
+        };
         let wants_json = req
             .header("accept")
             .is_some_and(|a| contains_ignore_case(a, b"application/json"));
@@ -237,10 +248,10 @@ impl Files {
         if req.method == Method::Head {
             // The same head as a GET, and no body: nothing to read.
             let nothing = Arc::new(Snapshot::default());
-            return Action::Respond(listing_response(nothing, format, shown));
+            return Action::Respond(listing_response(nothing, format, view));
         }
         if let Some(snap) = self.dirs.fresh(&dir, now) {
-            return Action::Respond(listing_response(snap, format, shown));
+            return Action::Respond(listing_response(snap, format, view));
         }
         let dirs = self.dirs.clone();
         let generation = dirs.generation();
@@ -252,7 +263,7 @@ impl Files {
                 Ok(snap) => {
                     let snap = Arc::new(snap);
                     dirs.store(dir, snap.clone(), generation, read_at);
-                    listing_response(snap, format, shown)
+                    listing_response(snap, format, view)
                 }
                 Err(_) => Response::error(404),
             }
@@ -261,8 +272,8 @@ impl Files {
 }
 
 /// A 200 whose body renders `snap` piece by piece (chunked, or close-delimited on HTTP/1.0).
-fn listing_response(snap: Arc<Snapshot>, format: Format, shown: Vec<u8>) -> Response {
-    let render = Render::new(snap, format, shown);
+fn listing_response(snap: Arc<Snapshot>, format: Format, view: View) -> Response {
+    let render = Render::new(snap, format, view);
     Response::new(200, format.content_type(), Body::Stream(Box::new(render)))
 }
 

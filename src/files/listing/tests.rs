@@ -3,64 +3,21 @@
 //! Listings: order, page shape, escaping of names as text and as links, the JSON form, and
 //! [`Render`] giving the same bytes as the whole-page reference however it is drained.
 
-use super::html_page::{is_root, push_href, push_html_escaped, STYLE};
+use super::html_page::{push_href, push_human_size};
 use super::json_array::push_json_string;
+use super::order::Key;
 use super::*;
 use proptest::prelude::*;
 
 /// 2026-11-22T01:02:03Z.
 const T: u64 = 1_795_309_323;
 
-/// The pages as they were rendered whole before [`Render`] (issue 8): the renderer must
-/// give exactly these, byte for byte, whatever sizes it is asked for.
+/// The JSON array as it was rendered whole before [`Render`] (issue 8): the renderer must
+/// give exactly this, byte for byte, whatever sizes it is asked for. (The HTML page is
+/// compared with itself rendered whole: it changed with issue 13.)
 mod reference {
     use super::super::*;
-    use super::{is_root, push_href, push_html_escaped, push_json_string, STYLE};
-
-    pub fn html(dir_path: &[u8], entries: &mut [Entry]) -> Vec<u8> {
-        sort(entries);
-        let mut out = Vec::with_capacity(1024 + entries.len() * 160);
-        let title = String::from_utf8_lossy(dir_path);
-        out.extend_from_slice(b"<!doctype html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n");
-        out.extend_from_slice(
-            b"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Index of ",
-        );
-        push_html_escaped(&mut out, &title);
-        out.extend_from_slice(b"</title>\n");
-        out.extend_from_slice(STYLE);
-        out.extend_from_slice(b"</head>\n<body>\n<h1>Index of ");
-        push_html_escaped(&mut out, &title);
-        out.extend_from_slice(b"</h1>\n<table>\n");
-        out.extend_from_slice(
-            b"<thead><tr><th>Name</th><th class=\"size\">Size</th><th>Modified</th></tr></thead>\n",
-        );
-        out.extend_from_slice(b"<tbody>\n");
-        if !is_root(dir_path) {
-            out.extend_from_slice(
-                b"<tr><td><a href=\"../\">../</a></td><td class=\"size\">-</td><td></td></tr>\n",
-            );
-        }
-        for e in entries.iter().filter(|e| listable(e)) {
-            out.extend_from_slice(b"<tr><td><a href=\"");
-            push_href(&mut out, e);
-            out.extend_from_slice(b"\">");
-            push_html_escaped(&mut out, &String::from_utf8_lossy(&e.name));
-            if e.is_dir {
-                out.push(b'/');
-            }
-            out.extend_from_slice(b"</a></td><td class=\"size\">");
-            if e.is_dir {
-                out.push(b'-');
-            } else {
-                out.extend_from_slice(itoa::Buffer::new().format(e.size).as_bytes());
-            }
-            out.extend_from_slice(b"</td><td>");
-            push_datetime(&mut out, e.mtime_secs, b' ', b"");
-            out.extend_from_slice(b"</td></tr>\n");
-        }
-        out.extend_from_slice(b"</tbody>\n</table>\n</body>\n</html>\n");
-        out
-    }
+    use super::push_json_string;
 
     /// The same listing as a JSON array: [{"name": "...", "type": "dir"|"file", "size": N, "mtime":
     /// "2026-11-22T01:02:03Z"}, ...] (same order; no ".." entry).
@@ -117,9 +74,19 @@ fn page(dir_path: &str, entries: &mut [Entry]) -> String {
     String::from_utf8(html(dir_path.as_bytes(), entries)).expect("listing is UTF-8")
 }
 
-/// The `href` values of a page, in order.
+/// An HTML render of `snap` for the directory `dir_path`, in name order, without a form.
+fn html_render(snap: Arc<Snapshot>, dir_path: Vec<u8>) -> Render {
+    let view = View {
+        dir_path,
+        ..View::default()
+    };
+    Render::new(snap, Format::Html, view)
+}
+
+/// The `href` values of a page's table body (its entries), in order.
 fn hrefs(page: &str) -> Vec<&str> {
-    page.split("href=\"")
+    let body = page.split_once("<tbody>").map_or("", |(_, b)| b);
+    body.split("href=\"")
         .skip(1)
         .map(|s| &s[..s.find('"').unwrap()])
         .collect()
@@ -201,16 +168,29 @@ fn page_skeleton_and_columns() {
     assert!(p.starts_with("<!doctype html>\n"));
     assert!(p.contains("<meta charset=\"utf-8\">"));
     assert!(p.contains("<title>Index of /docs/</title>"));
-    assert!(p.contains("<h1>Index of /docs/</h1>"));
-    assert!(p.contains("<th>Name</th><th class=\"size\">Size</th><th>Modified</th>"));
+    assert!(
+        p.contains("<h1>Index of <a href=\"../\">/</a>docs/</h1>"),
+        "{p}"
+    );
+    assert!(p.contains("<p><a href=\"./?download=tar\">download as .tar</a></p>"));
     assert!(p.contains(
-        "<tr><td><a href=\"./a.txt\">a.txt</a></td><td class=\"size\">1234</td>\
-         <td>2026-11-22 01:02:03</td></tr>"
-    ));
+        "<thead><tr><th aria-sort=\"ascending\"><a href=\"./?sort=name&amp;order=desc\">\
+         Name \u{25b2}</a></th><th class=\"size\"><a href=\"./?sort=size&amp;order=asc\">Size</a>\
+         </th><th class=\"date\"><a href=\"./?sort=date&amp;order=asc\">Modified</a></th></tr></thead>"
+    ), "{p}");
+    assert!(
+        p.contains(
+            "<tr><td><a href=\"./a.txt\">a.txt</a></td><td class=\"size\" title=\"1234 bytes\">\
+         1.2 KiB</td><td class=\"date\">2026-11-22 01:02:03</td></tr>"
+        ),
+        "{p}"
+    );
     assert!(p.contains(
         "<tr><td><a href=\"./sub/\">sub/</a></td><td class=\"size\">-</td>\
-         <td>2026-11-22 01:02:03</td></tr>"
+         <td class=\"date\">2026-11-22 01:02:03</td></tr>"
     ));
+    // No upload form unless the view asks for one (`--allow-write`).
+    assert!(!p.contains("<form"));
     assert!(p.ends_with("</html>\n"));
 }
 
@@ -253,7 +233,10 @@ fn names_are_html_escaped_in_text() {
 fn dir_path_is_escaped_in_title_and_heading() {
     let p = page("/<b>&\"'/", &mut []);
     assert!(p.contains("<title>Index of /&lt;b&gt;&amp;&quot;&#39;/</title>"));
-    assert!(p.contains("<h1>Index of /&lt;b&gt;&amp;&quot;&#39;/</h1>"));
+    assert!(
+        p.contains("<h1>Index of <a href=\"../\">/</a>&lt;b&gt;&amp;&quot;&#39;/</h1>"),
+        "{p}"
+    );
     assert!(!p.contains("<b>"));
     // A non-UTF-8 directory path is shown with U+FFFD.
     let p = String::from_utf8(html(b"/a\xff/", &mut [])).unwrap();
@@ -369,8 +352,9 @@ fn timestamps() {
         let i = j.find("\"mtime\": \"").unwrap() + 10;
         let rfc3339 = j[i..i + 20].to_string();
         let p = page("/", &mut e);
-        // The Modified cell follows the size cell: `0</td><td>YYYY-MM-DD HH:MM:SS</td>`.
-        let i = p.find("0</td><td>").unwrap() + 10;
+        // The Modified cell: `<td class="date">YYYY-MM-DD HH:MM:SS</td>`.
+        let cell = "0 B</td><td class=\"date\">";
+        let i = p.find(cell).unwrap() + cell.len();
         (rfc3339, p[i..i + 19].to_string())
     };
     assert_eq!(
@@ -448,33 +432,42 @@ fn drained(mut r: Render, sizes: &[usize]) -> Vec<u8> {
 #[test]
 fn rendered_one_byte_at_a_time() {
     let mut entries = vec![file(b"a.txt", 12), dir(b"sub"), file(b"<b>", 3)];
-    let want = reference::html(b"/docs/", &mut entries);
+    let want = html(b"/docs/", &mut entries);
     let snap = Arc::new(Snapshot::from_entries(entries.clone(), false));
     assert_eq!(
-        drained(Render::html(snap.clone(), b"/docs/".to_vec()), &[1]),
+        drained(html_render(snap.clone(), b"/docs/".to_vec()), &[1]),
         want
     );
     let want = reference::json(&mut entries);
-    assert_eq!(drained(Render::json(snap), &[1]), want);
+    assert_eq!(
+        drained(Render::new(snap, Format::Json, View::default()), &[1]),
+        want
+    );
     // An empty directory, and the top.
     let empty = Arc::new(Snapshot::default());
-    assert_eq!(drained(Render::json(empty.clone()), &[1]), b"[]\n");
     assert_eq!(
-        drained(Render::html(empty, b"/".to_vec()), &[1]),
-        reference::html(b"/", &mut [])
+        drained(
+            Render::new(empty.clone(), Format::Json, View::default()),
+            &[1]
+        ),
+        b"[]\n"
+    );
+    assert_eq!(
+        drained(html_render(empty, b"/".to_vec()), &[1]),
+        html(b"/", &mut [])
     );
 }
 
 #[test]
 fn a_truncated_listing_says_so() {
     let snap = Arc::new(Snapshot::from_entries(vec![file(b"a", 1)], true));
-    let p = String::from_utf8(Render::html(snap.clone(), b"/d/".to_vec()).into_page()).unwrap();
+    let p = String::from_utf8(html_render(snap.clone(), b"/d/".to_vec()).into_page()).unwrap();
     assert!(p.ends_with(
         "</table>\n<p>This directory has more than 1 entries; only that many are listed.</p>\n\
          </body>\n</html>\n"
     ));
     // The JSON array just stops.
-    let j = Render::json(snap).into_page();
+    let j = Render::new(snap, Format::Json, View::default()).into_page();
     assert_eq!(j, reference::json(&mut [file(b"a", 1)]));
 }
 
@@ -489,10 +482,16 @@ proptest! {
         let mut dir_path = dir_path;
         dir_path.insert(0, b'/');
         let snap = Arc::new(Snapshot::from_entries(entries.clone(), false));
-        let html = drained(Render::html(snap.clone(), dir_path.clone()), &sizes);
-        prop_assert_eq!(html, reference::html(&dir_path, &mut entries));
-        let json = drained(Render::json(snap), &sizes);
+        let drained_html = drained(html_render(snap.clone(), dir_path.clone()), &sizes);
+        prop_assert_eq!(drained_html, html(&dir_path, &mut entries));
+        let json = drained(Render::new(snap.clone(), Format::Json, View::default()), &sizes);
         prop_assert_eq!(json, reference::json(&mut entries));
+        // In every order, with the form: the same page however it is drained.
+        for (key, desc) in [(Key::Size, false), (Key::Date, true), (Key::Name, true)] {
+            let view = View { dir_path: dir_path.clone(), order: Order { key, desc }, upload: Some(1 << 30) };
+            let whole = Render::new(snap.clone(), Format::Html, view.clone()).into_page();
+            prop_assert_eq!(drained(Render::new(snap.clone(), Format::Html, view), &sizes), whole);
+        }
     }
 
     /// No name or directory path puts a control byte in the page (`\n` is the page's own).
@@ -527,11 +526,297 @@ proptest! {
     fn names_never_inject_markup(name in proptest::collection::vec(any::<u8>(), 1..24)) {
         // `.` and `..` are skipped by design (no file is named so): no row to check.
         prop_assume!(name != b"." && name != b"..");
-        let mut entries = vec![Entry { name, is_dir: false, size: 0, mtime_secs: 0 }];
-        let p = String::from_utf8(html(b"/", &mut entries)).unwrap();
-        let row = &p[p.find("<tbody>").unwrap()..];
-        prop_assert_eq!(row.matches('<').count(), 15);
-        prop_assert_eq!(row.matches('"').count(), 4);
+        let body = |name: Vec<u8>| {
+            let mut entries = vec![Entry { name, is_dir: false, size: 0, mtime_secs: 0 }];
+            let p = String::from_utf8(html(b"/", &mut entries)).unwrap();
+            p[p.find("<tbody>").unwrap()..].to_string()
+        };
+        let (row, plain) = (body(name), body(b"x".to_vec()));
+        prop_assert_eq!(row.matches('<').count(), plain.matches('<').count());
+        prop_assert_eq!(row.matches('"').count(), plain.matches('"').count());
         prop_assert!(!row.contains('\''));
+    }
+
+    /// No directory name in the path opens a tag or an attribute in the title or breadcrumb:
+    /// the head of the page has the markup it has for plain names, and its links only climb.
+    #[test]
+    fn dir_names_never_inject_markup(
+        segments in proptest::collection::vec(proptest::collection::vec(any::<u8>().prop_filter("no /", |b| *b != b'/'), 1..12), 0..4),
+    ) {
+        let head = |segments: &[Vec<u8>]| {
+            let mut path = b"/".to_vec();
+            for s in segments {
+                path.extend_from_slice(s);
+                path.push(b'/');
+            }
+            let p = String::from_utf8(html(&path, &mut [])).unwrap();
+            p[..p.find("<tbody>").unwrap()].to_string()
+        };
+        let plain: Vec<Vec<u8>> = segments.iter().map(|_| b"x".to_vec()).collect();
+        let (got, want) = (head(&segments), head(&plain));
+        prop_assert_eq!(got.matches('<').count(), want.matches('<').count());
+        prop_assert_eq!(got.matches('"').count(), want.matches('"').count());
+        prop_assert!(!got.contains('\''));
+        let h1 = &got[got.find("<h1>").unwrap()..got.find("</h1>").unwrap()];
+        for href in h1.split("href=\"").skip(1) {
+            let href = &href[..href.find('"').unwrap()];
+            prop_assert!(!href.is_empty() && href.len() % 3 == 0 && href.replace("../", "").is_empty(), "{}", href);
+        }
+    }
+}
+
+/// The names of a snapshot of `entries`, in `order`.
+fn names_in(entries: &[Entry], key: Key, desc: bool) -> Vec<String> {
+    let snap = Snapshot::from_entries(entries.to_vec(), false);
+    (0..)
+        .map_while(|k| snap.nth(Order { key, desc }, k))
+        .map(|e| String::from_utf8_lossy(&e.name).into_owned())
+        .collect()
+}
+
+#[test]
+fn sort_orders_keep_directories_first_and_break_ties_by_name() {
+    let at = |mut e: Entry, mtime| {
+        e.mtime_secs = mtime;
+        e
+    };
+    let entries = vec![
+        at(file(b"b", 10), 3),
+        at(file(b"a", 10), 2),
+        at(file(b"c", 5), 1),
+        at(file(b"d", 99), 2),
+        at(dir(b"zdir"), 1),
+        at(dir(b"adir"), 5),
+    ];
+    let n = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    use Key::*;
+    assert_eq!(
+        names_in(&entries, Name, false),
+        n(&["adir", "zdir", "a", "b", "c", "d"])
+    );
+    assert_eq!(
+        names_in(&entries, Name, true),
+        n(&["zdir", "adir", "d", "c", "b", "a"])
+    );
+    // By size: directories by name; a and b tie at 10 bytes, by name.
+    assert_eq!(
+        names_in(&entries, Size, false),
+        n(&["adir", "zdir", "c", "a", "b", "d"])
+    );
+    assert_eq!(
+        names_in(&entries, Size, true),
+        n(&["zdir", "adir", "d", "b", "a", "c"])
+    );
+    // By date: directories by date too; a and d tie at 2, by name.
+    assert_eq!(
+        names_in(&entries, Date, false),
+        n(&["zdir", "adir", "c", "a", "d", "b"])
+    );
+    assert_eq!(
+        names_in(&entries, Date, true),
+        n(&["adir", "zdir", "b", "d", "a", "c"])
+    );
+    // Nothing to show, in any order.
+    assert!(names_in(&[], Size, true).is_empty());
+    assert!(Snapshot::default()
+        .nth(
+            Order {
+                key: Date,
+                desc: true
+            },
+            0
+        )
+        .is_none());
+}
+
+#[test]
+fn the_json_array_follows_the_order_too() {
+    let snap = Arc::new(Snapshot::from_entries(
+        vec![file(b"big", 9), file(b"small", 1)],
+        false,
+    ));
+    let view = View {
+        order: Order {
+            key: Key::Size,
+            desc: false,
+        },
+        ..View::default()
+    };
+    let j = String::from_utf8(Render::new(snap, Format::Json, view).into_page()).unwrap();
+    assert!(j.find("small").unwrap() < j.find("big").unwrap(), "{j}");
+}
+
+#[test]
+fn sort_parameters_from_the_query() {
+    let q = |s: &str| Order::from_query(Some(s.as_bytes()));
+    let o = |key, desc| Ok(Order { key, desc });
+    assert_eq!(Order::from_query(None), o(Key::Name, false));
+    assert_eq!(q(""), o(Key::Name, false));
+    assert_eq!(q("sort=size"), o(Key::Size, false));
+    assert_eq!(q("sort=date&order=desc"), o(Key::Date, true));
+    assert_eq!(q("order=desc"), o(Key::Name, true));
+    assert_eq!(q("sort=%73ize&order=asc&x=1"), o(Key::Size, false));
+    assert_eq!(q("download=tar&sort=name"), o(Key::Name, false));
+    assert_eq!(
+        q("sort=size&sort=bogus"),
+        o(Key::Size, false),
+        "the first counts"
+    );
+    for bad in [
+        "sort=",
+        "sort=SIZE",
+        "sort=sizes",
+        "sort=%zz",
+        "sort=size%00",
+        "sort",
+    ] {
+        assert_eq!(q(bad), Err(order::BAD_SORT), "{bad}");
+    }
+    for bad in [
+        "order=",
+        "order=up",
+        "order=descending",
+        "sort=date&order=%",
+    ] {
+        assert_eq!(q(bad), Err(order::BAD_ORDER), "{bad}");
+    }
+}
+
+#[test]
+fn the_current_column_is_marked_and_its_link_reverses_it() {
+    let view = |key, desc| View {
+        dir_path: b"/".to_vec(),
+        order: Order { key, desc },
+        upload: None,
+    };
+    let p = |v| {
+        String::from_utf8(Render::new(Arc::new(Snapshot::default()), Format::Html, v).into_page())
+            .unwrap()
+    };
+    let size_asc = p(view(Key::Size, false));
+    assert!(size_asc.contains("<th class=\"size\" aria-sort=\"ascending\"><a href=\"./?sort=size&amp;order=desc\">Size \u{25b2}</a></th>"), "{size_asc}");
+    assert!(size_asc.contains("<th><a href=\"./?sort=name&amp;order=asc\">Name</a></th>"));
+    assert_eq!(size_asc.matches("aria-sort").count(), 1);
+    let date_desc = p(view(Key::Date, true));
+    assert!(date_desc.contains("<th class=\"date\" aria-sort=\"descending\"><a href=\"./?sort=date&amp;order=asc\">Modified \u{25bc}</a></th>"), "{date_desc}");
+}
+
+#[test]
+fn breadcrumb_links_each_ancestor() {
+    let p = page("/a/b c/d&e/", &mut []);
+    assert!(
+        p.contains(
+            "<h1>Index of <a href=\"../../../\">/</a><a href=\"../../\">a</a>/\
+             <a href=\"../\">b c</a>/d&amp;e/</h1>"
+        ),
+        "{p}"
+    );
+    assert!(page("/", &mut []).contains("<h1>Index of /</h1>"));
+    assert!(page("/x/", &mut []).contains("<h1>Index of <a href=\"../\">/</a>x/</h1>"));
+}
+
+#[test]
+fn the_upload_form_has_its_fields_in_order() {
+    let view = View {
+        dir_path: b"/up/".to_vec(),
+        order: Order::default(),
+        upload: Some(4 << 30),
+    };
+    let p = String::from_utf8(
+        Render::new(Arc::new(Snapshot::default()), Format::Html, view).into_page(),
+    )
+    .unwrap();
+    let form = &p[p.find("<form").unwrap()..p.find("</form>").unwrap()];
+    assert!(form.starts_with(
+        "<form class=\"upload\" method=\"post\" enctype=\"multipart/form-data\" action=\"./\">"
+    ));
+    let at = |needle: &str| {
+        form.find(needle)
+            .unwrap_or_else(|| panic!("{needle} not in {form}"))
+    };
+    let order = [
+        at("<input type=\"checkbox\" name=\"overwrite\" value=\"1\"> replace existing files"),
+        at("new folder <input type=\"text\" name=\"mkdir\">"),
+        at("<input type=\"file\" name=\"file\" multiple>"),
+        at("folder <input type=\"file\" name=\"file\" webkitdirectory>"),
+        at("<button type=\"submit\">"),
+        at("up to 4 GiB per upload"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{form}");
+    // The form comes before the table: a long listing does not push it out of reach.
+    assert!(p.find("</form>").unwrap() < p.find("<table>").unwrap());
+}
+
+#[test]
+fn human_sizes() {
+    let h = |n: u64| {
+        let mut out = Vec::new();
+        push_human_size(&mut out, n);
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(h(0), "0 B");
+    assert_eq!(h(1023), "1023 B");
+    assert_eq!(h(1024), "1 KiB");
+    assert_eq!(h(1025), "1.0 KiB");
+    assert_eq!(h(1234), "1.2 KiB");
+    assert_eq!(h(1536), "1.5 KiB");
+    assert_eq!(h(10 * 1024 + 1023), "11.0 KiB");
+    assert_eq!(h((1 << 20) - 1), "1.0 MiB", "rounds up into the next unit");
+    assert_eq!(h(4 << 30), "4 GiB");
+    assert_eq!(h(5 << 40), "5 TiB");
+    assert_eq!(h(1 << 60), "1 EiB");
+    assert_eq!(h(u64::MAX), "16.0 EiB");
+}
+
+proptest! {
+    /// Any size: a number of at most 4 digits and one decimal, a unit, and the value it shows
+    /// within half a tenth of the unit of the exact size.
+    #[test]
+    fn human_sizes_are_close_and_short(n in any::<u64>()) {
+        let mut out = Vec::new();
+        push_human_size(&mut out, n);
+        let s = String::from_utf8(out).unwrap();
+        let (num, unit) = s.split_once(' ').unwrap();
+        let shift = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"].iter().position(|u| *u == unit).unwrap();
+        prop_assert!(num.len() <= 6, "{}", s);
+        let shown: f64 = num.parse().unwrap();
+        let exact = n as f64 / (1u128 << (10 * shift)) as f64;
+        prop_assert!((shown - exact).abs() <= 0.0501, "{} for {}", s, n);
+        prop_assert!(shown < 1024.0 || shift == 6, "{}", s);
+        prop_assert_eq!(!num.contains('.'), n % (1u64 << (10 * shift)) == 0, "{}", s);
+    }
+}
+
+proptest! {
+    /// Any bytes as a query: an answer, never a panic.
+    #[test]
+    fn any_query_is_answered(q in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let _ = Order::from_query(Some(&q));
+    }
+
+    /// Queries made of sort, order and other parameters, in any mix: the first `sort` and the
+    /// first `order` decide, each allowed value is taken, anything else is its 400's reason.
+    #[test]
+    fn the_first_sort_and_order_decide(
+        pairs in proptest::collection::vec((0usize..4, 0usize..8), 0..6),
+    ) {
+        const NAMES: [&str; 4] = ["sort", "order", "download", "x"];
+        const VALUES: [&str; 8] = ["name", "size", "date", "asc", "desc", "%73ize", "", "bogus"];
+        let q: Vec<String> = pairs.iter().map(|&(n, v)| format!("{}={}", NAMES[n], VALUES[v])).collect();
+        let q = q.join("&");
+        let first = |name: &str| pairs.iter().find(|&&(n, _)| NAMES[n] == name).map(|&(_, v)| VALUES[v]);
+        let key = match first("sort") {
+            None | Some("name") => Ok(Key::Name),
+            Some("size" | "%73ize") => Ok(Key::Size),
+            Some("date") => Ok(Key::Date),
+            Some(_) => Err(order::BAD_SORT),
+        };
+        let desc = match first("order") {
+            None | Some("asc") => Ok(false),
+            Some("desc") => Ok(true),
+            Some(_) => Err(order::BAD_ORDER),
+        };
+        let want = key.and_then(|key| desc.map(|desc| Order { key, desc }));
+        prop_assert_eq!(Order::from_query(Some(q.as_bytes())), want, "{}", q);
     }
 }
