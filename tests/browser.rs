@@ -471,6 +471,51 @@ fn chromium_uploads_a_file_through_the_form() {
     );
 }
 
+/// The form's folder picker: a whole folder, its subfolder included, arrives under its own
+/// name (the browser sends each file's relative path as its filename).
+#[test]
+#[ignore = "needs Debian's chromium: cargo test --test browser -- --ignored"]
+fn chromium_uploads_a_folder_through_the_form() {
+    let _one = one_at_a_time();
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "apt-get install -y chromium first"
+    );
+    let root = ScratchDir::new("browser-folder");
+    let local = ScratchDir::new("browser-folder-src");
+    local.mkdir("album");
+    local.mkdir("album/day 2");
+    local.write("album/a.txt", "first\n");
+    local.write("album/day 2/b.txt", "second\n");
+    let dir = root.path().to_owned();
+    let srv = TestServer::with(|c| {
+        c.root = dir;
+        c.allow_write = true;
+    });
+    let url = format!("http://{}/", srv.addr);
+    let album = local.path().join("album");
+    let steps = format!(
+        r#"[{{"open": {url}}},
+            {{"set_files": "form.upload input[webkitdirectory]", "files": [{album}]}},
+            {{"submit": "form.upload button[type=submit]"}},
+            {{"eval": {rows}}}]"#,
+        url = json_str(&url),
+        album = json_str(&album.to_string_lossy()),
+        rows = json_str(ROW_NAMES),
+    );
+    let r = drive(&steps);
+    // (r[1], the input's file count, is read before Chromium has walked the folder: 0.)
+    assert!(r[3].contains("\"album/\""), "the folder is listed: {r:?}");
+    assert_eq!(
+        std::fs::read(root.path().join("album/a.txt")).ok(),
+        Some(b"first\n".to_vec())
+    );
+    assert_eq!(
+        std::fs::read(root.path().join("album/day 2/b.txt")).ok(),
+        Some(b"second\n".to_vec())
+    );
+}
+
 /// The listing on a phone-sized viewport (390x844): nothing wider than the screen, even with
 /// long names and the upload form; a screenshot is left in target/listing-phone.png.
 #[test]
