@@ -42,4 +42,10 @@ pub trait BodySink: Send {
 
 pub trait Handler: Send {
     fn handle(&mut self, req: &Request<'_>, cx: &Context<'_>) -> Action;
+
+    /// The methods this handler serves, as `Allow` lists them: what a CORS preflight is
+    /// told (`--cors`).
+    fn methods(&self) -> &'static str {
+        "GET, HEAD, OPTIONS"
+    }
 }

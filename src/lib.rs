@@ -15,6 +15,7 @@ pub mod handler;
 pub mod http;
 pub mod listener;
 pub mod offload;
+pub mod policy;
 pub mod reactor;
 pub mod router;
 pub mod stats;
@@ -180,6 +181,7 @@ fn reactor_config(config: &Config) -> ReactorConfig {
         },
         serials: Serials::default(),
         trace_conn: config.trace_conn,
+        policy: Some(std::sync::Arc::new(policy::Policy::new(config))),
     }
 }
 

@@ -61,4 +61,8 @@ impl Handler for Router {
         }
         self.files.handle(req)
     }
+
+    fn methods(&self) -> &'static str {
+        self.allow()
+    }
 }

@@ -10,8 +10,10 @@ use crate::http::body::BodyDecoder;
 use crate::http::parse::{self, BodyFraming, Slots, Summary};
 use crate::http::response::Response;
 use crate::http::Version;
+use crate::policy::Verdict;
 
-/// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
+/// A parsed head, answered: the policy asked (cross-site writes, `--auth`, CORS preflights),
+/// the access-log line begun, the handler asked (unless the policy answered, or the declared
 /// body is over `--max-body`: 413), what the response must remember.
 pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag: &Tag) -> Handled {
     let summary = head.summary;
@@ -29,17 +31,36 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
         },
         summary.framing
     );
+    let verdict = match &sh.policy {
+        Some(policy) => policy.check(head, sh.handler.methods()),
+        None => Verdict::Pass { user: None },
+    };
+    let (user, answer) = match verdict {
+        Verdict::Pass { user } => (user, None),
+        Verdict::Preflight(resp) => (None, Some(resp)),
+        Verdict::CrossSite(resp) => {
+            sh.stats.cross_site_refused += 1;
+            (None, Some(resp))
+        }
+        Verdict::Unauthorized(resp) => {
+            sh.stats.auth_failures += 1;
+            (None, Some(resp))
+        }
+    };
     if let Some(log) = sh.log.as_mut() {
         log.start(
             entry,
+            user,
             head.line,
             head.header("referer"),
             head.header("user-agent"),
         );
     }
     let mut meta = ReqMeta::of(&summary);
-    let action = match summary.framing {
-        BodyFraming::Length(n) if n > sh.limits.max_body => None,
+    let action = match (summary.framing, answer) {
+        // A refusal is not worth a body: it is thrown away (or the connection closes).
+        (_, Some(resp)) => Some(Action::Respond(resp)),
+        (BodyFraming::Length(n), None) if n > sh.limits.max_body => None,
         _ => {
             let cx = Context {
                 stats: &sh.stats,
