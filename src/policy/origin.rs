@@ -15,8 +15,6 @@ pub struct Hosts {
 /// Why a write was refused (403, the reason in the body).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CrossSite {
-    /// No `Host` (HTTP/1.0): nothing to check the name against.
-    NoHost,
     /// A name that is not this machine's (DNS rebinding).
     Host,
     /// `Origin: null` (a sandboxed page, a `file:` page, a redirect across sites).
@@ -28,7 +26,6 @@ pub enum CrossSite {
 impl CrossSite {
     pub fn reason(self) -> &'static str {
         match self {
-            CrossSite::NoHost => "write refused: the request has no Host\n",
             CrossSite::Host => {
                 "write refused: Host is not an IP address, localhost or this machine's name (see --allow-host)\n"
             }
@@ -53,9 +50,15 @@ impl Hosts {
     }
 
     /// Whether a write naming `host` (a `Host` value or absolute-form authority, already found
-    /// valid by the parser) and carrying `origin` may go on.
+    /// valid by the parser) and carrying `origin` may go on. No `Host` (HTTP/1.0) is no
+    /// browser's (browsers always send one): it passes, unless an `Origin` says otherwise.
     pub fn check(&self, host: Option<&[u8]>, origin: Option<&[u8]>) -> Result<(), CrossSite> {
-        let host = host.ok_or(CrossSite::NoHost)?;
+        let Some(host) = host else {
+            return match origin {
+                None => Ok(()),
+                Some(_) => Err(CrossSite::Origin),
+            };
+        };
         let (name, port) = split_port(host).ok_or(CrossSite::Host)?;
         if !self.allowed(name) {
             return Err(CrossSite::Host);
@@ -163,7 +166,13 @@ mod tests {
         ] {
             assert_eq!(check(host, origin), Err(why), "{host} {origin:?}");
         }
-        assert_eq!(hosts().check(None, None), Err(NoHost));
+        assert_eq!(
+            hosts().check(None, None),
+            Ok(()),
+            "HTTP/1.0, no Host: not a browser"
+        );
+        let origin = Some(&b"http://127.0.0.1"[..]);
+        assert_eq!(hosts().check(None, origin), Err(Origin));
     }
 
     proptest! {
