@@ -10,7 +10,8 @@ use crate::http::body::BodyDecoder;
 use crate::http::parse::{self, BodyFraming, Slots, Summary};
 use crate::http::response::Response;
 use crate::http::Version;
-use crate::policy::Verdict;
+use crate::policy::{Policy, Verdict};
+use crate::stats::Stats;
 
 /// A parsed head, answered: the policy asked (cross-site writes, `--auth`, CORS preflights),
 /// the access-log line begun, the handler asked (unless the policy answered, or the declared
@@ -31,22 +32,10 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
         },
         summary.framing
     );
-    let verdict = match &sh.policy {
-        Some(policy) => policy.check(head, sh.handler.methods()),
-        None => Verdict::Pass { user: None },
-    };
-    let (user, answer) = match verdict {
-        Verdict::Pass { user } => (user, None),
-        Verdict::Preflight(resp) => (None, Some(resp)),
-        Verdict::CrossSite(resp) => {
-            sh.stats.cross_site_refused += 1;
-            (None, Some(resp))
-        }
-        Verdict::Unauthorized(resp) => {
-            sh.stats.auth_failures += 1;
-            (None, Some(resp))
-        }
-    };
+    let mut meta = ReqMeta::of(&summary);
+    let methods = sh.handler.methods();
+    let policy = sh.policy.as_deref();
+    let (user, answer) = ask_policy(policy, methods, head, &mut sh.stats, &mut meta);
     if let Some(log) = sh.log.as_mut() {
         log.start(
             entry,
@@ -56,7 +45,6 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
             head.header("user-agent"),
         );
     }
-    let mut meta = ReqMeta::of(&summary);
     let action = match (summary.framing, answer) {
         // A refusal is not worth a body: it is thrown away (or the connection closes).
         (_, Some(resp)) => Some(Action::Respond(resp)),
@@ -78,6 +66,37 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
         summary,
         action,
         meta,
+    }
+}
+
+/// What the policy says of `head`: the user `--auth` accepted, or the answer it gives itself
+/// (a preflight, a refusal: counted).
+fn ask_policy<'p>(
+    policy: Option<&'p Policy>,
+    methods: &'static str,
+    head: &Request<'_>,
+    stats: &mut Stats,
+    meta: &mut ReqMeta,
+) -> (Option<&'p str>, Option<Response>) {
+    let Some(policy) = policy else {
+        return (None, None);
+    };
+    // Guarded like a handler: a bug in a check answers 500 and closes this connection only.
+    match guarded(|| policy.check(head, methods)) {
+        Some(Verdict::Pass { user }) => (user, None),
+        Some(Verdict::Preflight(resp)) => (None, Some(resp)),
+        Some(Verdict::CrossSite(resp)) => {
+            stats.cross_site_refused += 1;
+            (None, Some(resp))
+        }
+        Some(Verdict::Unauthorized(resp)) => {
+            stats.auth_failures += 1;
+            (None, Some(resp))
+        }
+        None => {
+            meta.keep_alive = false;
+            (None, Some(Response::error(500)))
+        }
     }
 }
 

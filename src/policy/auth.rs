@@ -10,8 +10,6 @@ use crate::http::token::{hex_value, trim_ows};
 
 /// Longest user name or password `--auth` accepts, in bytes.
 const MAX_PART: usize = 255;
-/// Longest `Authorization` value looked at: `Basic ` and the base64 of [`MAX_DECODED`] bytes.
-pub const MAX_AUTHORIZATION: usize = 6 + MAX_DECODED / 3 * 4;
 
 /// One `--auth` credential.
 #[derive(Clone)]
@@ -108,9 +106,6 @@ pub fn check<'c, 'v>(
     if authorization.next().is_some() {
         return Err(AuthFailure::Duplicate);
     }
-    if value.len() > MAX_AUTHORIZATION {
-        return Err(AuthFailure::TooLong);
-    }
     let (scheme, rest) = value
         .iter()
         .position(|&b| b == b' ')
@@ -198,7 +193,7 @@ mod tests {
                 String::from_utf8_lossy(value)
             );
         }
-        let long = format!("Basic {}", "A".repeat(MAX_AUTHORIZATION));
+        let long = format!("Basic {}", "A".repeat(MAX_DECODED / 3 * 4 + 4));
         assert_eq!(check1(long.as_bytes()), Err(TooLong));
         let creds = creds();
         assert_eq!(check(&creds, std::iter::empty()), Err(Missing));
@@ -219,7 +214,7 @@ mod tests {
             assert!(Credential::parse(bad).is_err(), "{bad:?}");
         }
         let c = Credential::parse("carol:a:b:c").unwrap();
-        assert!(!format!("{c:?}").contains("a:b:c"));
+        assert_eq!(format!("{c:?}"), "Credential(\"carol\", password hidden)");
     }
 
     proptest! {
