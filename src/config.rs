@@ -34,6 +34,8 @@ pub struct Config {
     /// `--allow-host`: names a write's `Host` may carry besides IP literals, `localhost` and
     /// this machine's hostname.
     pub allow_hosts: Vec<String>,
+    /// `--allow-origin`: other origins whose pages may write (`http://localhost:3000`).
+    pub allow_origins: Vec<String>,
     /// `--auth`: the credentials Basic authentication accepts (none: no authentication).
     pub auth: Vec<crate::policy::auth::Credential>,
     /// `--auth-writes-only`: credentials only for state-changing requests.
@@ -67,6 +69,7 @@ impl Default for Config {
             trace_conn: None,
             stats_interval: None,
             allow_hosts: Vec::new(),
+            allow_origins: Vec::new(),
             auth: Vec::new(),
             auth_writes_only: false,
             headers: Vec::new(),

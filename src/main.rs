@@ -95,6 +95,9 @@ struct Cli {
     /// A name writes may use in Host besides IP addresses, localhost and this machine's (repeatable)
     #[arg(long = "allow-host", value_name = "NAME", value_parser = allow_host)]
     allow_host: Vec<String>,
+    /// Another origin whose pages may write here, e.g. http://localhost:3000 (repeatable)
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = policy::origin::parse_origin)]
+    allow_origin: Vec<String>,
     /// Basic auth: user:password or user:sha256:HEX (repeatable)
     #[arg(long, value_name = "USER:PASS", value_parser = Credential::parse)]
     auth: Vec<Credential>,
@@ -220,6 +223,7 @@ fn config(cli: Cli) -> Config {
         trace_conn: cli.trace_conn,
         stats_interval: cli.stats_interval,
         allow_hosts: cli.allow_host,
+        allow_origins: cli.allow_origin,
         auth: cli.auth,
         auth_writes_only: cli.auth_writes_only,
         headers: cli.header,

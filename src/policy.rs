@@ -49,7 +49,11 @@ pub enum Verdict<'p> {
 impl Policy {
     pub fn new(config: &Config) -> Policy {
         Policy {
-            hosts: Hosts::new(hostname().as_deref(), &config.allow_hosts),
+            hosts: Hosts::with_origins(
+                hostname().as_deref(),
+                &config.allow_hosts,
+                &config.allow_origins,
+            ),
             auth: config.auth.clone(),
             auth_writes_only: config.auth_writes_only,
             cors: config.cors,

@@ -195,3 +195,44 @@ fn a_refused_write_that_expects_100_continue_gets_no_interim_answer() {
     assert_eq!(r.status, 403, "no 100 Continue first");
     assert!(r.says_close());
 }
+
+#[test]
+fn allow_origin_lets_another_origin_write_under_this_machine_s_name_only() {
+    let srv = server(|c| {
+        c.allow_origins = vec!["http://localhost:3000".into()];
+        c.cors = true;
+    });
+    let host = srv.addr.to_string();
+    let r = srv
+        .connect()
+        .request(post(&host, Some("http://localhost:3000"), "dev").as_bytes());
+    assert_eq!((r.status, &r.body[..]), (200, &b"dev"[..]));
+    assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+    let r = srv
+        .connect()
+        .request(post(&host, Some("http://localhost:3001"), "x").as_bytes());
+    assert_eq!(r.status, 403);
+    let rebound = post("evil.example", Some("http://localhost:3000"), "x");
+    assert_eq!(srv.connect().request(rebound.as_bytes()).status, 403);
+}
+
+#[test]
+fn bad_allow_host_or_allow_origin_is_a_usage_error() {
+    let root = common::empty_root();
+    let root = root.to_str().unwrap();
+    for args in [
+        ["--allow-host", "a b"],
+        ["--allow-host", ""],
+        ["--allow-host", "evil.example:80"],
+        ["--allow-origin", "localhost:3000"],
+        ["--allow-origin", "http://localhost:3000/app"],
+        ["--allow-origin", "null"],
+    ] {
+        let mut all = vec!["--bind", "127.0.0.1:0"];
+        all.extend_from_slice(&args);
+        all.push(root);
+        let (status, _, err) = common::run_binary(&all);
+        assert_eq!(status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(args[0]), "{args:?}: {err}");
+    }
+}

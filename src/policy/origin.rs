@@ -6,10 +6,12 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The names a `Host` may carry besides IP literals: `localhost`, this machine's hostname and
-/// every `--allow-host`, lower-cased.
+/// every `--allow-host`, lower-cased; and the other origins allowed to write
+/// (`--allow-origin`).
 #[derive(Clone, Debug, Default)]
 pub struct Hosts {
     names: Vec<String>,
+    origins: Vec<String>,
 }
 
 /// Why a write was refused (403, the reason in the body).
@@ -38,6 +40,12 @@ impl CrossSite {
 impl Hosts {
     /// `localhost`, `hostname` (this machine's, if known) and `extra` (`--allow-host`).
     pub fn new(hostname: Option<&str>, extra: &[String]) -> Hosts {
+        Hosts::with_origins(hostname, extra, &[])
+    }
+
+    /// [`Hosts::new`], and `origins` (`--allow-origin`) may write as if they were this
+    /// server's own.
+    pub fn with_origins(hostname: Option<&str>, extra: &[String], origins: &[String]) -> Hosts {
         let mut names: Vec<String> = ["localhost"]
             .into_iter()
             .chain(hostname)
@@ -46,7 +54,10 @@ impl Hosts {
             .collect();
         names.sort();
         names.dedup();
-        Hosts { names }
+        Hosts {
+            names,
+            origins: origins.to_vec(),
+        }
     }
 
     /// Whether a write naming `host` (a `Host` value or absolute-form authority, already found
@@ -66,6 +77,14 @@ impl Hosts {
         match origin {
             None => Ok(()),
             Some(b"null") => Err(CrossSite::NullOrigin),
+            Some(o)
+                if self
+                    .origins
+                    .iter()
+                    .any(|a| a.as_bytes().eq_ignore_ascii_case(o)) =>
+            {
+                Ok(())
+            }
             Some(o) => match o
                 .get(..7)
                 .filter(|s| s.eq_ignore_ascii_case(b"http://"))
@@ -88,6 +107,25 @@ impl Hosts {
             return v6.parse::<Ipv6Addr>().is_ok();
         }
         name.parse::<Ipv4Addr>().is_ok() || self.names.iter().any(|n| n.eq_ignore_ascii_case(name))
+    }
+}
+
+/// Checks one `--allow-origin` (clap's value parser): `http://` or `https://`, a host, a port
+/// if any, nothing after (an origin has no path), as browsers send it in `Origin`.
+pub fn parse_origin(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or_else(|| format!("'{s}' is not an origin: it must start with http:// or https://"))?;
+    let ok = split_port(rest.as_bytes()).is_some_and(|(name, _)| {
+        name.iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b))
+    });
+    match ok {
+        true => Ok(s.to_ascii_lowercase()),
+        false => Err(format!(
+            "'{s}' is not an origin (scheme://host[:port], no path)"
+        )),
     }
 }
 
@@ -173,6 +211,37 @@ mod tests {
         );
         let origin = Some(&b"http://127.0.0.1"[..]);
         assert_eq!(hosts().check(None, origin), Err(Origin));
+    }
+
+    #[test]
+    fn allowed_origins_may_write_from_elsewhere() {
+        let hosts = Hosts::with_origins(None, &[], &["http://localhost:3000".into()]);
+        let check = |origin: &str| hosts.check(Some(b"127.0.0.1:8080"), Some(origin.as_bytes()));
+        assert_eq!(check("http://localhost:3000"), Ok(()));
+        assert_eq!(check("HTTP://LOCALHOST:3000"), Ok(()));
+        assert_eq!(check("http://localhost:3001"), Err(CrossSite::Origin));
+        // The Host must still be this machine's.
+        let rebound = hosts.check(Some(b"evil.example"), Some(b"http://localhost:3000"));
+        assert_eq!(rebound, Err(CrossSite::Host));
+        assert_eq!(
+            parse_origin("https://App.example:8443"),
+            Ok("https://app.example:8443".into())
+        );
+        assert_eq!(
+            parse_origin("http://[::1]:3000"),
+            Ok("http://[::1]:3000".into())
+        );
+        for bad in [
+            "app.example",
+            "http://",
+            "http://a/b",
+            "http://a:x",
+            "ftp://a",
+            "http://a b",
+            "null",
+        ] {
+            assert!(parse_origin(bad).is_err(), "{bad}");
+        }
     }
 
     proptest! {
