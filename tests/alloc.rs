@@ -81,6 +81,12 @@ fn latency_count(addr: std::net::SocketAddr) -> u64 {
 #[test]
 fn plaintext_and_cached_files_allocate_nothing_per_request() {
     steady_state(|_| {}, PLAINTEXT, FILE);
+    // Torture mode changes the sizes of reads and writes, not what is allocated; and there
+    // heads longer than one of its reads (these, with credentials) make the warm-up take 7.7 s
+    // instead of 0.16 s, longer than the idle timeout that closes the connections waiting.
+    if common::torture() {
+        return;
+    }
     // `--header`, `--cors` and `--auth` (issue 13) add nothing per request either: the lines
     // are encoded once, the credentials checked on the stack. (One server after the other:
     // the counter is for the whole process.)
