@@ -158,16 +158,7 @@ fn count(s: &str) -> Result<usize, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if cli.header.len() > policy::headers::MAX_HEADERS {
-        use clap::CommandFactory;
-        let max = policy::headers::MAX_HEADERS;
-        Cli::command()
-            .error(
-                clap::error::ErrorKind::TooManyValues,
-                format!("at most {max} --header options"),
-            )
-            .exit();
-    }
+    check_headers(&cli);
     start_logging(&cli);
     let mut config = config(cli);
     fit_descriptor_limit(&mut config);
@@ -198,6 +189,27 @@ fn start_logging(cli: &Cli) {
         .with_level(LevelFilter::Warn.min(level))
         .with_module_level("spindle", level)
         .init();
+}
+
+/// What `--header`'s value parser cannot see alone (exit 2): how many there are, and whether
+/// one would repeat a line `--cors` writes.
+fn check_headers(cli: &Cli) {
+    use clap::{error::ErrorKind, CommandFactory};
+    let max = policy::headers::MAX_HEADERS;
+    let why = if cli.header.len() > max {
+        format!("at most {max} --header options")
+    } else if let Some((name, _)) = cli
+        .header
+        .iter()
+        .find(|(n, _)| cli.cors && policy::headers::is_cors_field(n))
+    {
+        format!("--header {name}: --cors writes the Access-Control-* fields itself")
+    } else {
+        return;
+    };
+    Cli::command()
+        .error(ErrorKind::ArgumentConflict, why)
+        .exit();
 }
 
 /// The settings the command line asks for.

@@ -266,6 +266,11 @@ fn bad_headers_are_usage_errors_at_start_up() {
             .flat_map(|h| ["--header", h.as_str()])
             .collect(),
     );
+    cases.push(vec![
+        "--cors",
+        "--header",
+        "Access-Control-Allow-Origin: https://a.example",
+    ]);
     for args in cases {
         let mut all = vec!["--bind", "127.0.0.1:0"];
         all.extend_from_slice(&args);

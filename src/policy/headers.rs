@@ -52,6 +52,12 @@ pub fn parse(s: &str) -> Result<(String, String), String> {
     Ok((name.to_owned(), String::from_utf8_lossy(value).into_owned()))
 }
 
+/// A field `--cors` writes itself (`Access-Control-…`): a `--header` may not repeat it then.
+pub fn is_cors_field(name: &str) -> bool {
+    name.get(..15)
+        .is_some_and(|p| p.eq_ignore_ascii_case("access-control-"))
+}
+
 /// What `--cors` lets a page read besides the CORS-safelisted fields (Fetch §3.2.6).
 const EXPOSE: &str = "ETag, Content-Range, Accept-Ranges, Content-Disposition";
 
@@ -81,6 +87,28 @@ pub fn encode(headers: &[(String, String)], cors: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever is given, what is kept encodes to exactly one line, `Name: value`.
+        #[test]
+        fn a_kept_header_is_one_line(s in "[ -~\t\r\n\x00\x7f\u{e9}]{0,40}") {
+            if let Ok((name, value)) = parse(&s) {
+                let line = encode(&[(name.clone(), value)], false);
+                prop_assert!(line.starts_with(b"\r\n"));
+                prop_assert!(!line[2..].iter().any(|&b| b == b'\r' || b == b'\n' || b == 0));
+                prop_assert!(name.bytes().all(is_tchar) && !name.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn cors_fields() {
+        assert!(is_cors_field("Access-Control-Allow-Origin"));
+        assert!(is_cors_field("access-control-max-age"));
+        assert!(!is_cors_field("Access-Control"));
+        assert!(!is_cors_field("X-Access-Control-A"));
+    }
 
     #[test]
     fn good_headers_are_kept_trimmed() {
