@@ -34,8 +34,10 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 pub struct Entry {
     /// The client, for the line's first field.
     pub peer: Option<IpAddr>,
-    /// `"request line" ` then, from `split`, ` "referer" "user-agent"`.
+    /// The user name `--auth` accepted (up to `user_end`, empty if none), `"request line" `
+    /// then, from `split`, ` "referer" "user-agent"`.
     line: Vec<u8>,
+    user_end: usize,
     split: usize,
 }
 
@@ -90,11 +92,13 @@ impl AccessLog {
         self.writer.wake_with(waker);
     }
 
-    /// Begins `entry` when its request's head is parsed: the request line, `Referer` and
-    /// `User-Agent`, escaped (the head's bytes are gone by the time the answer is known).
+    /// Begins `entry` when its request's head is parsed: the user `--auth` accepted, the
+    /// request line, `Referer` and `User-Agent`, escaped (the head's bytes are gone by the
+    /// time the answer is known).
     pub fn start(
         &mut self,
         entry: &mut Entry,
+        user: Option<&str>,
         request_line: &[u8],
         referer: Option<&[u8]>,
         ua: Option<&[u8]>,
@@ -104,6 +108,10 @@ impl AccessLog {
         }
         let line = &mut entry.line;
         line.clear();
+        if let Some(user) = user {
+            escape_field(line, user.as_bytes());
+        }
+        entry.user_end = line.len();
         line.push(b'"');
         escape(line, request_line);
         line.extend_from_slice(b"\" ");
@@ -119,8 +127,8 @@ impl AccessLog {
     }
 
     /// Finishes `entry` with the answer and queues the line:
-    /// `peer - - [time] "request" status bytes "referer" "user-agent"` (`"-"` for a request
-    /// that never parsed). The entry's buffer goes back for reuse: an idle connection holds none.
+    /// `peer - user [time] "request" status bytes "referer" "user-agent"` (`-` for no user,
+    /// `"-"` for a request that never parsed). The entry's buffer goes back for reuse: an idle connection holds none.
     pub fn finish(&mut self, entry: &mut Entry, status: u16, bytes: u64, now: Instant) {
         self.refresh_time();
         let b = &mut self.batch;
@@ -130,15 +138,20 @@ impl AccessLog {
             }
             None => b.push(b'-'),
         }
-        b.extend_from_slice(b" - - [");
+        let line = std::mem::take(&mut entry.line);
+        let (user, head, tail) = match line.get(..entry.split) {
+            Some(start) if !line.is_empty() && entry.user_end < entry.split => (
+                &start[..entry.user_end],
+                &start[entry.user_end..],
+                &line[entry.split..],
+            ),
+            _ => (&b""[..], &b"\"-\" "[..], &b" \"-\" \"-\""[..]),
+        };
+        b.extend_from_slice(b" - ");
+        b.extend_from_slice(if user.is_empty() { b"-" } else { user });
+        b.extend_from_slice(b" [");
         b.extend_from_slice(&self.clf_time);
         b.extend_from_slice(b"] ");
-        let line = std::mem::take(&mut entry.line);
-        let (head, tail) = if line.is_empty() || entry.split > line.len() {
-            (&b"\"-\" "[..], &b" \"-\" \"-\""[..])
-        } else {
-            (&line[..entry.split], &line[entry.split..])
-        };
         b.extend_from_slice(head);
         b.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
         b.push(b' ');
@@ -146,6 +159,7 @@ impl AccessLog {
         b.extend_from_slice(tail);
         b.push(b'\n');
         entry.split = 0;
+        entry.user_end = 0;
         self.lines += 1;
         self.since.get_or_insert(now);
         if line.capacity() > 0 && line.capacity() <= 4096 && self.free.len() < 256 {
@@ -271,6 +285,16 @@ fn escape(out: &mut Vec<u8>, v: &[u8]) {
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// [`escape`] for an unquoted field (the user name): a space would end it, so it is escaped too.
+fn escape_field(out: &mut Vec<u8>, v: &[u8]) {
+    for piece in v.split(|&b| b == b' ').enumerate() {
+        if piece.0 > 0 {
+            out.extend_from_slice(b"\\x20");
+        }
+        escape(out, piece.1);
+    }
+}
+
 /// `10/Oct/2000:13:55:36 +0000`.
 fn format_clf_time(secs: u64, out: &mut [u8; 26]) {
     let c = Civil::from_secs(secs);
@@ -307,8 +331,16 @@ mod tests {
         let mut log = Writer::open(path.to_str().unwrap()).unwrap().front();
         let now = Instant::now();
         let mut entry = Entry::new(Some("127.0.0.1".parse().unwrap()));
-        log.start(&mut entry, b"GET /a\"b HTTP/1.1", Some(b"http://r/"), None);
+        log.start(
+            &mut entry,
+            None,
+            b"GET /a\"b HTTP/1.1",
+            Some(b"http://r/"),
+            None,
+        );
         log.finish(&mut entry, 200, 13, now);
+        log.start(&mut entry, Some("al ice\""), b"GET / HTTP/1.1", None, None);
+        log.finish(&mut entry, 200, 0, now);
         log.finish(&mut Entry::new(None), 400, 0, now); // a request that never parsed
         let until = Instant::now() + Duration::from_secs(5);
         while !log.flush() {
@@ -318,7 +350,7 @@ mod tests {
         assert_eq!(log.abandon(), 0);
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("127.0.0.1 - - ["), "{}", lines[0]);
         assert!(
             lines[0].ends_with("] \"GET /a\\x22b HTTP/1.1\" 200 13 \"http://r/\" \"-\""),
@@ -326,9 +358,14 @@ mod tests {
             lines[0]
         );
         assert!(
-            lines[1].ends_with("] \"-\" 400 0 \"-\" \"-\""),
+            lines[1].starts_with("127.0.0.1 - al\\x20ice\\x22 ["),
             "{}",
             lines[1]
+        );
+        assert!(
+            lines[2].starts_with("- - - [") && lines[2].ends_with("] \"-\" 400 0 \"-\" \"-\""),
+            "{}",
+            lines[2]
         );
         std::fs::remove_file(path).unwrap();
     }

@@ -33,6 +33,19 @@ pub struct Config {
     pub trace_conn: Option<TraceFilter>,
     /// `--stats-interval`: a one-line summary on stderr this often (off: `None`).
     pub stats_interval: Option<Duration>,
+    /// `--allow-host`: names a write's `Host` may carry besides IP literals, `localhost` and
+    /// this machine's hostname.
+    pub allow_hosts: Vec<String>,
+    /// `--allow-origin`: other origins whose pages may write (`http://localhost:3000`).
+    pub allow_origins: Vec<String>,
+    /// `--auth`: the credentials Basic authentication accepts (none: no authentication).
+    pub auth: Vec<crate::policy::auth::Credential>,
+    /// `--auth-writes-only`: credentials only for state-changing requests.
+    pub auth_writes_only: bool,
+    /// `--header`: fields added to every response, checked (`policy::headers::parse`).
+    pub headers: Vec<(String, String)>,
+    /// `--cors`: preflights answered, `Access-Control-Allow-Origin: *` on every response.
+    pub cors: bool,
 }
 
 impl Default for Config {
@@ -58,6 +71,12 @@ impl Default for Config {
             access_log: None,
             trace_conn: None,
             stats_interval: None,
+            allow_hosts: Vec::new(),
+            allow_origins: Vec::new(),
+            auth: Vec::new(),
+            auth_writes_only: false,
+            headers: Vec::new(),
+            cors: false,
         }
     }
 }

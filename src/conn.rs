@@ -74,6 +74,8 @@ pub struct Shared {
     /// The last valid `Host` value, for the next identical one.
     pub known_host: KnownHost,
     pub handler: Box<dyn Handler>,
+    /// Checked before the handler is asked (`policy.rs`): cross-site writes, `--auth`, CORS.
+    pub policy: Option<std::sync::Arc<crate::policy::Policy>>,
     pub limits: Limits,
     /// A shutdown has begun: what is in flight finishes, and `/-/health` says 503.
     pub draining: bool,
@@ -97,11 +99,20 @@ impl Shared {
             heads: HeadMemo::default(),
             known_host: KnownHost::default(),
             handler,
+            policy: None,
             limits,
             draining: false,
             now_ns: 0,
             epoch: Instant::now(),
         }
+    }
+
+    /// With `policy` checked before the handler, and its lines (`--header`, `--cors`) in
+    /// every head.
+    pub fn with_policy(mut self, policy: Option<std::sync::Arc<crate::policy::Policy>>) -> Shared {
+        self.heads = HeadMemo::with_extra(policy.as_ref().map(|p| p.head_extra()));
+        self.policy = policy;
+        self
     }
 
     /// The reactor's `now` for this turn of its loop.

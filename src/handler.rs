@@ -53,4 +53,10 @@ pub trait Handler: Send {
     fn body_limit(&self, _req: &Request<'_>) -> Option<u64> {
         None
     }
+
+    /// The methods this handler serves, as `Allow` lists them: what a CORS preflight is
+    /// told (`--cors`).
+    fn methods(&self) -> &'static str {
+        "GET, HEAD, OPTIONS"
+    }
 }

@@ -16,6 +16,7 @@ pub mod http;
 pub mod interfaces;
 pub mod listener;
 pub mod offload;
+pub mod policy;
 pub mod reactor;
 pub mod router;
 pub mod stats;
@@ -182,6 +183,7 @@ fn reactor_config(config: &Config) -> ReactorConfig {
         },
         serials: Serials::default(),
         trace_conn: config.trace_conn,
+        policy: Some(std::sync::Arc::new(policy::Policy::new(config))),
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 use log::{info, warn, LevelFilter};
 
+use spindle::policy::{self, auth::Credential};
 use spindle::trace::TraceFilter;
 use spindle::{Config, Server};
 
@@ -94,6 +95,35 @@ struct Cli {
     /// Every SECS, one line on stderr: req/s and p99 latency over the interval, connections open
     #[arg(long, value_name = "SECS", value_parser = secs, allow_negative_numbers = true)]
     stats_interval: Option<Duration>,
+    /// A name writes may use in Host besides IP addresses, localhost and this machine's (repeatable)
+    #[arg(long = "allow-host", value_name = "NAME", value_parser = allow_host)]
+    allow_host: Vec<String>,
+    /// Another origin whose pages may write here, e.g. http://localhost:3000 (repeatable)
+    #[arg(long = "allow-origin", value_name = "ORIGIN", value_parser = policy::origin::parse_origin)]
+    allow_origin: Vec<String>,
+    /// Basic auth: user:password or user:sha256:HEX (repeatable)
+    #[arg(long, value_name = "USER:PASS", value_parser = Credential::parse)]
+    auth: Vec<Credential>,
+    /// Ask --auth credentials only of state-changing requests (not GET, HEAD, OPTIONS)
+    #[arg(long, requires = "auth")]
+    auth_writes_only: bool,
+    /// A header field on every response, 'Name: value' (repeatable)
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = policy::headers::parse)]
+    header: Vec<(String, String)>,
+    /// Answer CORS preflights; Access-Control-Allow-Origin: * on every response
+    #[arg(long)]
+    cors: bool,
+}
+
+/// An `--allow-host` name: a DNS name's bytes (letters, digits, `-`, `.`), 1 to 253 of them.
+fn allow_host(s: &str) -> Result<String, String> {
+    let ok = (1..=253).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    match ok {
+        true => Ok(s.to_ascii_lowercase()),
+        false => Err(format!("'{s}' is not a host name")),
+    }
 }
 
 /// Seconds, more than zero (SPEC §2: a zero or negative duration is a usage error), at most 1e9.
@@ -131,6 +161,7 @@ fn count(s: &str) -> Result<usize, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    check_headers(&cli);
     start_logging(&cli);
     let mut config = config(cli);
     fit_descriptor_limit(&mut config);
@@ -163,6 +194,27 @@ fn start_logging(cli: &Cli) {
         .init();
 }
 
+/// What `--header`'s value parser cannot see alone (exit 2): how many there are, and whether
+/// one would repeat a line `--cors` writes.
+fn check_headers(cli: &Cli) {
+    use clap::{error::ErrorKind, CommandFactory};
+    let max = policy::headers::MAX_HEADERS;
+    let why = if cli.header.len() > max {
+        format!("at most {max} --header options")
+    } else if let Some((name, _)) = cli
+        .header
+        .iter()
+        .find(|(n, _)| cli.cors && policy::headers::is_cors_field(n))
+    {
+        format!("--header {name}: --cors writes the Access-Control-* fields itself")
+    } else {
+        return;
+    };
+    Cli::command()
+        .error(ErrorKind::ArgumentConflict, why)
+        .exit();
+}
+
 /// The settings the command line asks for.
 fn config(cli: Cli) -> Config {
     Config {
@@ -186,6 +238,12 @@ fn config(cli: Cli) -> Config {
         access_log: cli.access_log,
         trace_conn: cli.trace_conn,
         stats_interval: cli.stats_interval,
+        allow_hosts: cli.allow_host,
+        allow_origins: cli.allow_origin,
+        auth: cli.auth,
+        auth_writes_only: cli.auth_writes_only,
+        headers: cli.header,
+        cors: cli.cors,
     }
 }
 

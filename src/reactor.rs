@@ -18,6 +18,7 @@ use crate::buf::BufPool;
 use crate::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use crate::handler::{Handler, Response};
 use crate::offload::Offload;
+use crate::policy::Policy;
 use crate::stats::Stats;
 use crate::timer::{Timeouts, TimerKind, Timers};
 use crate::trace::{Serials, Tag, TraceFilter};
@@ -49,6 +50,9 @@ pub struct ReactorConfig {
     pub serials: Serials,
     /// `--trace-conn`: narrate only the connections this picks.
     pub trace_conn: Option<TraceFilter>,
+    /// What a request must pass before a handler sees it, and the lines every head carries
+    /// (`policy.rs`); `None`: nothing checked, nothing added.
+    pub policy: Option<Arc<Policy>>,
 }
 
 /// What a reactor has been asked to do about stopping: a value that only ever goes up.
@@ -192,7 +196,8 @@ impl Reactor {
                 log,
                 stats,
                 ..Shared::new(handler, config.limits.clone())
-            },
+            }
+            .with_policy(config.policy.clone()),
             config,
             now: Instant::now(),
             turns: Vec::new(),

@@ -68,4 +68,8 @@ impl Handler for Router {
             false => self.files.body_limit(req),
         }
     }
+
+    fn methods(&self) -> &'static str {
+        self.allow()
+    }
 }

@@ -125,6 +125,10 @@ pub struct Stats {
     pub refused: u64,
     /// Access-log lines dropped because the log's writer fell behind.
     pub access_log_dropped: u64,
+    /// Requests refused for want of valid `--auth` credentials (401).
+    pub auth_failures: u64,
+    /// Writes refused as cross-site or under a name not this machine's (403).
+    pub cross_site_refused: u64,
     /// Request latencies by status class (1xx…5xx): see [`Stats::observe`].
     pub latency: [Histogram; CLASSES],
     /// Classes observed since the last publish (bit `i`: class `i`), the only ones to publish.
@@ -146,7 +150,7 @@ impl Default for Stats {
 }
 
 /// The scalar counters, in the order they are published and summed.
-const SCALARS: usize = 8;
+const SCALARS: usize = 10;
 
 /// Every worker's counters as it last published them.
 pub struct Board {
@@ -230,6 +234,8 @@ impl Stats {
             timeouts: 0,
             refused: 0,
             access_log_dropped: 0,
+            auth_failures: 0,
+            cross_site_refused: 0,
             latency: [Histogram::default(); CLASSES],
             latency_dirty: 0,
             board,
@@ -246,7 +252,7 @@ impl Stats {
         let Some(slot) = stats.board.workers.get(worker) else {
             return stats;
         };
-        let [_, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped] =
+        let [_, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped, auth, cross] =
             slot.scalars.each_ref().map(|a| a.load(Relaxed));
         stats.connections_total = conns;
         stats.requests_total = requests;
@@ -256,6 +262,8 @@ impl Stats {
         stats.refused = refused;
         stats.access_log_dropped = dropped;
         stats.log_dropped_before = dropped;
+        stats.auth_failures = auth;
+        stats.cross_site_refused = cross;
         stats.latency = slot.latency();
         for (code, n) in slot.status.iter().enumerate() {
             let n = n.load(Relaxed);
@@ -302,6 +310,8 @@ impl Stats {
             self.timeouts,
             self.refused,
             self.access_log_dropped,
+            self.auth_failures,
+            self.cross_site_refused,
         ]
     }
 
@@ -382,7 +392,8 @@ impl Stats {
             t.add(h);
             t
         });
-        let [open, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped] = total;
+        let [open, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped, auth, cross] =
+            total;
         let mut s = String::with_capacity(512);
         let _ = write!(
             s,
@@ -404,6 +415,7 @@ impl Stats {
         let _ = write!(
             s,
             "}},\"timeouts\":{timeouts},\"refused\":{refused},\"access_log_dropped\":{dropped},\
+             \"auth_failures\":{auth},\"cross_site_refused\":{cross},\
              \"latency_ms\":{},\"workers\":[",
             Quantiles(&latency)
         );
@@ -498,6 +510,16 @@ impl Stats {
                 7,
                 "spindle_access_log_dropped_total",
                 "Access-log lines dropped because the writer fell behind.",
+            ),
+            (
+                8,
+                "spindle_auth_failures_total",
+                "Requests refused for want of valid --auth credentials (401).",
+            ),
+            (
+                9,
+                "spindle_cross_site_refused_total",
+                "Writes refused as cross-site or under a name not this machine's (403).",
             ),
         ] {
             family(&mut s, name, "counter", help);
@@ -665,7 +687,7 @@ mod tests {
         let w1 = Stats::of_worker(board, 0);
         let json = w1.to_json();
         assert!(
-            json.contains("\"access_log_dropped\":0,\"latency_ms\":{\"p50\":0.1,\"p90\":2.2,\"p99\":2.47},\"workers\":["),
+            json.contains("\"access_log_dropped\":0,\"auth_failures\":0,\"cross_site_refused\":0,\"latency_ms\":{\"p50\":0.1,\"p90\":2.2,\"p99\":2.47},\"workers\":["),
             "{json}"
         );
         assert!(

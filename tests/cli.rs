@@ -66,6 +66,8 @@ fn max_body_0_means_no_bodies() {
         "-q",
         "--max-body",
         "0",
+        "--allow-host", // the Host of common::post
+        "test",
         common::empty_root().to_str().unwrap(),
     ]);
     let mut c = srv.connect();

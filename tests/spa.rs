@@ -28,7 +28,7 @@ fn serve(d: &ScratchDir, spa: bool) -> TestServer {
 /// One request on a fresh connection, framing checked, and the connection still in step.
 fn ask(srv: &TestServer, method: &str, target: &str) -> Response {
     let mut c = srv.connect();
-    c.send(format!("{method} {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+    c.send(format!("{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
     let r = c.read_response_for(method == "HEAD");
     r.assert_framed();
     c.send(get("/-/plaintext").as_bytes());

@@ -328,7 +328,7 @@ mod tests {
     /// One line for `front` with `ua` as its User-Agent.
     fn line(front: &mut AccessLog, ua: &[u8]) {
         let mut entry = Entry::new(Some("127.0.0.1".parse().unwrap()));
-        front.start(&mut entry, b"GET / HTTP/1.1", None, Some(ua));
+        front.start(&mut entry, None, b"GET / HTTP/1.1", None, Some(ua));
         front.finish(&mut entry, 200, 13, Instant::now());
     }
 

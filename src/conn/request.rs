@@ -10,8 +10,11 @@ use crate::http::body::BodyDecoder;
 use crate::http::parse::{self, BodyFraming, Slots, Summary};
 use crate::http::response::Response;
 use crate::http::Version;
+use crate::policy::{Policy, Verdict};
+use crate::stats::Stats;
 
-/// A parsed head, answered: the access-log line begun, the handler asked (unless the declared
+/// A parsed head, answered: the policy asked (cross-site writes, `--auth`, CORS preflights),
+/// the access-log line begun, the handler asked (unless the policy answered, or the declared
 /// body is over `--max-body` and the handler's own [`body_limit`] for it: 413), what the
 /// response must remember.
 ///
@@ -32,17 +35,27 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
         },
         summary.framing
     );
+    let mut meta = ReqMeta::of(&summary);
+    let methods = sh.handler.methods();
+    let policy = sh.policy.as_deref();
+    let (user, answer) = ask_policy(policy, methods, head, &mut sh.stats, &mut meta);
     if let Some(log) = sh.log.as_mut() {
         log.start(
             entry,
+            user,
             head.line,
             head.header("referer"),
             head.header("user-agent"),
         );
     }
-    let mut meta = ReqMeta::of(&summary);
-    let action = match summary.framing {
-        BodyFraming::Length(n) if n > sh.limits.max_body && !larger_allowed(head, n, sh) => None,
+    let action = match (summary.framing, answer) {
+        // A refusal is not worth a body: it is thrown away (or the connection closes).
+        (_, Some(resp)) => Some(Action::Respond(resp)),
+        (BodyFraming::Length(n), None)
+            if n > sh.limits.max_body && !larger_allowed(head, n, sh) =>
+        {
+            None
+        }
         _ => {
             let cx = Context {
                 stats: &sh.stats,
@@ -66,6 +79,37 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
 /// Whether the handler takes this request's declared length `n`, over `--max-body` (an upload).
 fn larger_allowed(head: &Request<'_>, n: u64, sh: &Shared) -> bool {
     sh.handler.body_limit(head).is_some_and(|limit| n <= limit)
+}
+
+/// What the policy says of `head`: the user `--auth` accepted, or the answer it gives itself
+/// (a preflight, a refusal: counted).
+fn ask_policy<'p>(
+    policy: Option<&'p Policy>,
+    methods: &'static str,
+    head: &Request<'_>,
+    stats: &mut Stats,
+    meta: &mut ReqMeta,
+) -> (Option<&'p str>, Option<Response>) {
+    let Some(policy) = policy else {
+        return (None, None);
+    };
+    // Guarded like a handler: a bug in a check answers 500 and closes this connection only.
+    match guarded(|| policy.check(head, methods)) {
+        Some(Verdict::Pass { user }) => (user, None),
+        Some(Verdict::Preflight(resp)) => (None, Some(resp)),
+        Some(Verdict::CrossSite(resp)) => {
+            stats.cross_site_refused += 1;
+            (None, Some(resp))
+        }
+        Some(Verdict::Unauthorized(resp)) => {
+            stats.auth_failures += 1;
+            (None, Some(resp))
+        }
+        None => {
+            meta.keep_alive = false;
+            (None, Some(Response::error(500)))
+        }
+    }
 }
 
 /// What a response must remember about its request.

@@ -160,6 +160,19 @@ pub fn encode_head(
     framing: Framing,
     connection: ConnectionHeader,
 ) {
+    encode_head_with(out, resp, date, framing, connection, b"")
+}
+
+/// [`encode_head`], the head ending with `extra`: lines of the server's own, each
+/// `\r\nName: value`, on every response (`--header`, `--cors`).
+pub fn encode_head_with(
+    out: &mut Vec<u8>,
+    resp: &Response,
+    date: &[u8; 29],
+    framing: Framing,
+    connection: ConnectionHeader,
+    extra: &[u8],
+) {
     match status::lookup(resp.status) {
         Some(s) => out.extend_from_slice(s.line),
         None => {
@@ -204,6 +217,7 @@ pub fn encode_head(
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
     }
+    out.extend_from_slice(extra);
     out.extend_from_slice(b"\r\n\r\n");
 }
 
@@ -211,10 +225,14 @@ pub fn encode_head(
 /// made of changes: load generators ask for one fixed answer thousands of times a second, and
 /// its head changes only with the `Date`, once a second. A head with fields of its own
 /// (`fields`, `headers`) or a type made at run time is encoded every time.
+///
+/// Every head a connection sends is encoded here, so the lines every response carries
+/// (`extra`: `--header`, `--cors`) are added here, once encoded at start-up.
 #[derive(Default)]
 pub struct HeadMemo {
     key: Option<MemoKey>,
     bytes: Vec<u8>,
+    extra: Option<std::sync::Arc<[u8]>>,
 }
 
 /// Everything a plain head is made of.
@@ -244,7 +262,15 @@ impl PartialEq for MemoKey {
 }
 
 impl HeadMemo {
-    /// Appends the head of `resp` to `out`, exactly as [`encode_head`] would.
+    /// A memo whose heads all end with `extra` (see [`encode_head_with`]).
+    pub fn with_extra(extra: Option<std::sync::Arc<[u8]>>) -> HeadMemo {
+        HeadMemo {
+            extra: extra.filter(|e| !e.is_empty()),
+            ..HeadMemo::default()
+        }
+    }
+
+    /// Appends the head of `resp` to `out`, exactly as [`encode_head_with`] would with the memo's `extra`.
     pub fn encode(
         &mut self,
         out: &mut Vec<u8>,
@@ -253,13 +279,16 @@ impl HeadMemo {
         framing: Framing,
         connection: ConnectionHeader,
     ) {
+        let extra = self.extra.as_deref().unwrap_or_default();
         let content_type = match &resp.content_type {
             None => None,
             Some(Cow::Borrowed(t)) => Some(*t),
-            Some(Cow::Owned(_)) => return encode_head(out, resp, date.get(), framing, connection),
+            Some(Cow::Owned(_)) => {
+                return encode_head_with(out, resp, date.get(), framing, connection, extra)
+            }
         };
         if resp.fields.is_some() || !resp.headers.is_empty() {
-            return encode_head(out, resp, date.get(), framing, connection);
+            return encode_head_with(out, resp, date.get(), framing, connection, extra);
         }
         let key = MemoKey {
             status: resp.status,
@@ -270,7 +299,14 @@ impl HeadMemo {
         };
         if self.key != Some(key) {
             self.bytes.clear();
-            encode_head(&mut self.bytes, resp, date.get(), framing, connection);
+            encode_head_with(
+                &mut self.bytes,
+                resp,
+                date.get(),
+                framing,
+                connection,
+                extra,
+            );
             self.key = Some(key);
         }
         out.extend_from_slice(&self.bytes);
@@ -353,6 +389,38 @@ mod tests {
             );
             assert_eq!(got, want, "step {i}");
         }
+    }
+
+    #[test]
+    fn the_memo_ends_every_head_with_its_extra_lines() {
+        let extra: std::sync::Arc<[u8]> = std::sync::Arc::from(&b"\r\nX-A: 1"[..]);
+        let mut memo = HeadMemo::with_extra(Some(extra));
+        let date = DateCache::default();
+        for resp in [
+            Response::new(200, "text/plain", Body::Static(b"hi")),
+            Response::new(200, "text/plain", Body::Static(b"hi")), // from the memo
+            Response::error(404).with_header("Allow", "GET"),
+        ] {
+            let mut out = Vec::new();
+            memo.encode(
+                &mut out,
+                &resp,
+                &date,
+                Framing::Length(2),
+                ConnectionHeader::Omit,
+            );
+            assert!(out.ends_with(b"\r\nX-A: 1\r\n\r\n"), "{out:?}");
+            assert_eq!(out.windows(6).filter(|w| w == b"X-A: 1").count(), 1);
+        }
+        let mut out = Vec::new();
+        HeadMemo::with_extra(None).encode(
+            &mut out,
+            &Response::empty(204),
+            &date,
+            Framing::None,
+            ConnectionHeader::Omit,
+        );
+        assert!(!out.windows(3).any(|w| w == b"X-A"));
     }
 
     #[test]

@@ -10,6 +10,9 @@ use spindle::{Config, Server, ShutdownHandle, StartError};
 
 use super::{empty_root, get, Client, Response, READ_TIMEOUT};
 
+/// The made-up `Host` names the tests send, allowed to write (`--allow-host`).
+pub const TEST_HOSTS: [&str; 2] = ["x", "test"];
+
 /// A server running on its own thread; shut down gracefully and joined on drop.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -35,6 +38,9 @@ impl TestServer {
             root: empty_root(),
             // Keep a test's teardown short even if it leaves a response in flight.
             shutdown_grace: Duration::from_millis(500),
+            // The names the tests' writes carry in `Host` (tests/cross_site.rs checks the
+            // refusal of names not allowed).
+            allow_hosts: TEST_HOSTS.iter().map(|h| h.to_string()).collect(),
             ..Config::default()
         };
         tweak(&mut config);
@@ -167,7 +173,15 @@ impl Stats {
 pub fn spawn_binary(extra: &[&str], root: &std::path::Path) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["--bind", "127.0.0.1:0", "-q"])
+        .args([
+            "--bind",
+            "127.0.0.1:0",
+            "-q",
+            "--allow-host",
+            "x",
+            "--allow-host",
+            "test",
+        ])
         .args(extra)
         .arg(root)
         .stdout(std::process::Stdio::piped())
