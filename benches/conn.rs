@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::conn::{Conn, Drive, Event, Limits, Shared, Transport};
 use spindle::files::Files;
+use spindle::policy::Policy;
 use spindle::router::Router;
 use spindle::trace::Tag;
 
@@ -63,7 +64,10 @@ fn pipelined(c: &mut Criterion) {
         max_head: 32 * 1024,
         max_body: 1 << 20,
     };
-    let mut sh = Shared::new(Box::new(Router::new(true, files)), limits);
+    // With the policy every server has (cross-site writes refused), as `Server::bind` sets.
+    let policy = Policy::new(&spindle::Config::default());
+    let mut sh = Shared::new(Box::new(Router::new(true, files)), limits)
+        .with_policy(Some(std::sync::Arc::new(policy)));
     let (armed, written) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(0)));
     let io = Batches {
         batch: REQUEST.repeat(DEPTH),

@@ -61,6 +61,14 @@ impl Policy {
         }
     }
 
+    /// A GET or HEAD that no `--auth` asks about: passes without a look (a cheap test, on
+    /// every request, before [`Policy::check`]).
+    #[inline]
+    pub fn lets_pass(&self, method: Method) -> bool {
+        matches!(method, Method::Get | Method::Head)
+            && (self.auth.is_empty() || self.auth_writes_only)
+    }
+
     pub fn head_extra(&self) -> std::sync::Arc<[u8]> {
         self.head_extra.clone()
     }

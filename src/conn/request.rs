@@ -5,7 +5,7 @@ use crate::trace::Tag;
 use super::unread::Unread;
 use super::{guarded, Ask, Conn, Shared, State, Transport};
 use crate::access_log::Entry;
-use crate::handler::{Action, Context, Request};
+use crate::handler::{Action, Context, Handler, Request};
 use crate::http::body::BodyDecoder;
 use crate::http::parse::{self, BodyFraming, Slots, Summary};
 use crate::http::response::Response;
@@ -36,9 +36,11 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
         summary.framing
     );
     let mut meta = ReqMeta::of(&summary);
-    let methods = sh.handler.methods();
     let policy = sh.policy.as_deref();
-    let (user, answer) = ask_policy(policy, methods, head, &mut sh.stats, &mut meta);
+    let user = match ask_policy(policy, &*sh.handler, head, &mut sh.stats, &mut meta) {
+        Ok(user) => user,
+        Err(answer) => return refused(answer, head, summary, meta, sh, entry),
+    };
     if let Some(log) = sh.log.as_mut() {
         log.start(
             entry,
@@ -48,14 +50,8 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
             head.header("user-agent"),
         );
     }
-    let action = match (summary.framing, answer) {
-        // A refusal is not worth a body: it is thrown away (or the connection closes).
-        (_, Some(resp)) => Some(Action::Respond(resp)),
-        (BodyFraming::Length(n), None)
-            if n > sh.limits.max_body && !larger_allowed(head, n, sh) =>
-        {
-            None
-        }
+    let action = match summary.framing {
+        BodyFraming::Length(n) if n > sh.limits.max_body && !larger_allowed(head, n, sh) => None,
         _ => {
             let cx = Context {
                 stats: &sh.stats,
@@ -82,33 +78,61 @@ fn larger_allowed(head: &Request<'_>, n: u64, sh: &Shared) -> bool {
 }
 
 /// What the policy says of `head`: the user `--auth` accepted, or the answer it gives itself
-/// (a preflight, a refusal: counted).
+/// (a preflight, a refusal: counted). The answer is the error side, so a request that passes
+/// moves no `Response` around.
 fn ask_policy<'p>(
     policy: Option<&'p Policy>,
-    methods: &'static str,
+    handler: &dyn Handler,
     head: &Request<'_>,
     stats: &mut Stats,
     meta: &mut ReqMeta,
-) -> (Option<&'p str>, Option<Response>) {
+) -> Result<Option<&'p str>, Response> {
     let Some(policy) = policy else {
-        return (None, None);
+        return Ok(None);
     };
+    // The load generator's GET, without --auth: nothing to check, and a pipelined batch
+    // of them should not pay for the calls below.
+    if policy.lets_pass(head.method) {
+        return Ok(None);
+    }
     // Guarded like a handler: a bug in a check answers 500 and closes this connection only.
-    match guarded(|| policy.check(head, methods)) {
-        Some(Verdict::Pass { user }) => (user, None),
-        Some(Verdict::Preflight(resp)) => (None, Some(resp)),
+    match guarded(|| policy.check(head, handler.methods())) {
+        Some(Verdict::Pass { user }) => Ok(user),
+        Some(Verdict::Preflight(resp)) => Err(resp),
         Some(Verdict::CrossSite(resp)) => {
             stats.cross_site_refused += 1;
-            (None, Some(resp))
+            Err(resp)
         }
         Some(Verdict::Unauthorized(resp)) => {
             stats.auth_failures += 1;
-            (None, Some(resp))
+            Err(resp)
         }
         None => {
             meta.keep_alive = false;
-            (None, Some(Response::error(500)))
+            Err(Response::error(500))
         }
+    }
+}
+
+/// The policy's own answer, logged like any other. A refusal is not worth a body: it is
+/// thrown away (or the connection closes).
+#[cold]
+fn refused(
+    answer: Response,
+    head: &Request<'_>,
+    summary: Summary,
+    meta: ReqMeta,
+    sh: &mut Shared,
+    entry: &mut Entry,
+) -> Handled {
+    if let Some(log) = sh.log.as_mut() {
+        let (referer, agent) = (head.header("referer"), head.header("user-agent"));
+        log.start(entry, None, head.line, referer, agent);
+    }
+    Handled {
+        summary,
+        action: Some(Action::Respond(answer)),
+        meta,
     }
 }
 
