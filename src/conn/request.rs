@@ -4,7 +4,7 @@ use crate::trace::Tag;
 
 use super::unread::Unread;
 use super::{guarded, Ask, Conn, Shared, State, Transport};
-use crate::access_log::Entry;
+use crate::access_log::{AccessLog, Entry};
 use crate::handler::{Action, Context, Handler, Request};
 use crate::http::body::BodyDecoder;
 use crate::http::parse::{self, BodyFraming, Slots, Summary};
@@ -37,20 +37,40 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
     );
     let mut meta = ReqMeta::of(&summary);
     let policy = sh.policy.as_deref();
-    let user = match ask_policy(policy, &*sh.handler, head, &mut sh.stats, &mut meta) {
-        Ok(user) => user,
-        Err(answer) => return refused(answer, head, summary, meta, sh, entry),
+    let action = match ask_policy(policy, &*sh.handler, head, &mut sh.stats, &mut meta) {
+        Ok(user) => {
+            log_start(sh.log.as_mut(), entry, head, user);
+            ask_handler(head, sh, &mut meta)
+        }
+        // A refusal is not worth a body: it is thrown away (or the connection closes).
+        Err(answer) => {
+            log_start(sh.log.as_mut(), entry, head, None);
+            Some(Action::Respond(answer))
+        }
     };
-    if let Some(log) = sh.log.as_mut() {
-        log.start(
-            entry,
-            user,
-            head.line,
-            head.header("referer"),
-            head.header("user-agent"),
-        );
+    Handled {
+        summary,
+        action,
+        meta,
     }
-    let action = match summary.framing {
+}
+
+/// The access-log line begun (with the user `--auth` accepted).
+fn log_start(
+    log: Option<&mut AccessLog>,
+    entry: &mut Entry,
+    head: &Request<'_>,
+    user: Option<&str>,
+) {
+    if let Some(log) = log {
+        let (referer, agent) = (head.header("referer"), head.header("user-agent"));
+        log.start(entry, user, head.line, referer, agent);
+    }
+}
+
+/// The handler's action, or `None` (413) when the declared body is over every limit.
+fn ask_handler(head: &Request<'_>, sh: &mut Shared, meta: &mut ReqMeta) -> Option<Action> {
+    match head.summary.framing {
         BodyFraming::Length(n) if n > sh.limits.max_body && !larger_allowed(head, n, sh) => None,
         _ => {
             let cx = Context {
@@ -64,11 +84,6 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
                 Action::Respond(Response::error(500))
             }))
         }
-    };
-    Handled {
-        summary,
-        action,
-        meta,
     }
 }
 
@@ -111,28 +126,6 @@ fn ask_policy<'p>(
             meta.keep_alive = false;
             Err(Response::error(500))
         }
-    }
-}
-
-/// The policy's own answer, logged like any other. A refusal is not worth a body: it is
-/// thrown away (or the connection closes).
-#[cold]
-fn refused(
-    answer: Response,
-    head: &Request<'_>,
-    summary: Summary,
-    meta: ReqMeta,
-    sh: &mut Shared,
-    entry: &mut Entry,
-) -> Handled {
-    if let Some(log) = sh.log.as_mut() {
-        let (referer, agent) = (head.header("referer"), head.header("user-agent"));
-        log.start(entry, None, head.line, referer, agent);
-    }
-    Handled {
-        summary,
-        action: Some(Action::Respond(answer)),
-        meta,
     }
 }
 
