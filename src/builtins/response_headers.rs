@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::json;
 use super::query::{decode, pairs};
 use crate::handler::{Body, Response};
+use crate::http::response::is_servers_own;
 use crate::http::token::{is_tchar, trim_ows};
 
 /// Most fields one `/-/response-headers` may ask for.
@@ -14,23 +15,6 @@ pub const MAX_FIELDS: usize = 32;
 /// Most bytes of names and values (decoded) in all. Below the 8 KiB request line, so that it
 /// is this endpoint's own bound and not the parser's 414.
 pub const MAX_BYTES: usize = 4096;
-
-/// Fields the connection itself writes or that decide framing and persistence: a client must
-/// not be able to add a second `Content-Length`, a `Transfer-Encoding`, a `Connection: close`
-/// the server does not honour, or a duplicate `Date` or `Server` (spindle always sends both).
-/// `Content-Type` is allowed: it replaces the body's type.
-const REFUSED: &[&str] = &[
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "upgrade",
-    "keep-alive",
-    "trailer",
-    "te",
-    "proxy-connection",
-    "date",
-    "server",
-];
 
 pub(super) fn response_headers(query: Option<&[u8]>) -> Response {
     match fields(query) {
@@ -57,10 +41,8 @@ fn fields(query: Option<&[u8]>) -> Result<Response, &'static str> {
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
             return Err("a header name must be a token\n");
         }
-        if REFUSED
-            .iter()
-            .any(|r| r.as_bytes().eq_ignore_ascii_case(name))
-        {
+        // (`Content-Type` is allowed: it replaces the body's type.)
+        if is_servers_own(name) {
             return Err("that header would change framing, the connection, Date or Server\n");
         }
         let mut value_buf = [0u8; MAX_BYTES];

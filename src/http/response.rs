@@ -152,6 +152,26 @@ pub fn status_has_no_body(status: u16) -> bool {
     status < 200 || status == 204 || status == 304
 }
 
+/// Fields the connection writes itself, or that decide a message's framing or the
+/// connection's fate (RFC 9112 §6, §9; RFC 9110 §7.6.1): no handler, `/-/response-headers`
+/// or `--header` may add one, or a response would be ambiguous (two `Content-Length`s, a
+/// `Connection: close` the server does not honour, a second `Date`).
+pub fn is_servers_own(name: &[u8]) -> bool {
+    const OWN: [&str; 10] = [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "upgrade",
+        "keep-alive",
+        "trailer",
+        "te",
+        "proxy-connection",
+        "date",
+        "server",
+    ];
+    OWN.iter().any(|f| f.as_bytes().eq_ignore_ascii_case(name))
+}
+
 /// Encodes the status line and header block of `resp` into `out`.
 pub fn encode_head(
     out: &mut Vec<u8>,

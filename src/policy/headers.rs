@@ -1,30 +1,16 @@
 //! `--header 'Name: value'` and `--cors`: the header lines added to every response, checked
 //! once at start-up and encoded once, so that adding them costs one copy per response.
 
+use crate::http::response::is_servers_own;
 use crate::http::token::{is_tchar, trim_ows};
 
 /// Most `--header`s, and the longest value of one.
 pub const MAX_HEADERS: usize = 32;
 pub const MAX_VALUE: usize = 4096;
 
-/// Fields that decide a message's framing or the connection's fate (RFC 9112 §6, §9; RFC 9110
-/// §7.6.1) or that the server writes itself on each response: a second copy would make a
-/// response ambiguous, or wrong.
-const REFUSED: [&str; 13] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "upgrade",
-    "keep-alive",
-    "trailer",
-    "te",
-    "proxy-connection",
-    "content-type",
-    "content-encoding",
-    "content-range",
-    "date",
-    "server",
-];
+/// Besides the server's own fields, those that describe a body: one `--header` for every
+/// response cannot know what each body is.
+const ABOUT_THE_BODY: [&str; 3] = ["content-type", "content-encoding", "content-range"];
 
 /// Checks one `--header` (clap's value parser: an error is exit 2).
 pub fn parse(s: &str) -> Result<(String, String), String> {
@@ -36,7 +22,9 @@ pub fn parse(s: &str) -> Result<(String, String), String> {
             "{name:?} is not a header name (a token, RFC 9110 §5.6.2)"
         ));
     }
-    if REFUSED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+    if is_servers_own(name.as_bytes())
+        || ABOUT_THE_BODY.iter().any(|r| r.eq_ignore_ascii_case(name))
+    {
         return Err(format!(
             "{name} is the server's to send: it frames the response or decides the connection"
         ));
