@@ -32,27 +32,6 @@ fn serve(d: &ScratchDir) -> TestServer {
     TestServer::with(move |c| c.root = root)
 }
 
-fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut s = format!("{method} {target} HTTP/1.1\r\nHost: test\r\n");
-    for (n, v) in headers {
-        s.push_str(&format!("{n}: {v}\r\n"));
-    }
-    s.push_str("\r\n");
-    s.into_bytes()
-}
-
-/// One request on a fresh connection, its answer checked for framing, and the connection
-/// checked to be still in step.
-fn fetch(srv: &TestServer, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
-    let mut c = srv.connect();
-    c.send(&request(method, target, headers));
-    let r = c.read_response_for(method == "HEAD");
-    r.assert_framed();
-    c.send(get("/-/plaintext").as_bytes());
-    assert_eq!(c.read_response().body, b"Hello, World!", "out of step");
-    r
-}
-
 fn with_ae(srv: &TestServer, target: &str, ae: &str) -> Response {
     fetch(srv, "GET", target, &[("Accept-Encoding", ae)])
 }

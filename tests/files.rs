@@ -73,36 +73,6 @@ fn noise(n: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// A request with a Host header and `headers`.
-fn request(method: &str, target: &str, headers: &[(&str, &str)]) -> Vec<u8> {
-    let mut s = format!("{method} {target} HTTP/1.1\r\nHost: test\r\n");
-    for (n, v) in headers {
-        s.push_str(&format!("{n}: {v}\r\n"));
-    }
-    s.push_str("\r\n");
-    s.into_bytes()
-}
-
-/// One request on a fresh connection; the response is checked for Server/Date/framing. After
-/// it, `/-/plaintext` is asked on the same connection, which catches a HEAD or 304 that sent a
-/// body anyway (or any other framing error).
-fn fetch(srv: &TestServer, method: &str, target: &str, headers: &[(&str, &str)]) -> Response {
-    let mut c = srv.connect();
-    c.send(&request(method, target, headers));
-    let r = c.read_response_for(method == "HEAD");
-    r.assert_framed();
-    if !r.says_close() {
-        c.send(get("/-/plaintext").as_bytes());
-        let p = c.read_response();
-        assert_eq!(
-            (p.status, &p.body[..]),
-            (200, &b"Hello, World!"[..]),
-            "the connection is out of step after {method} {target}"
-        );
-    }
-    r
-}
-
 fn get_h(srv: &TestServer, target: &str, headers: &[(&str, &str)]) -> Response {
     fetch(srv, "GET", target, headers)
 }

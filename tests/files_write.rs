@@ -4,29 +4,15 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use common::{eventually, get, mkfifo, names, ScratchDir, TestServer};
+use common::{eventually, get, mkfifo, names, TestServer};
 
-/// A scratch directory holding `root/` (served) and a sibling `outside/`.
-struct Scratch {
-    _base: ScratchDir,
-    root: PathBuf,
-    outside: PathBuf,
-}
+type Scratch = common::RootAndOutside;
 
+/// How this file's tests serve the scratch ROOT.
 impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let base = ScratchDir::new(&format!("write-{name}"));
-        base.mkdir("root/dir");
-        Scratch {
-            root: base.join("root"),
-            outside: base.mkdir("outside"),
-            _base: base,
-        }
-    }
-
     fn server(&self, allow_write: bool) -> TestServer {
         let root = self.root.clone();
         TestServer::with(move |c| {

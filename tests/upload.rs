@@ -9,29 +9,15 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{eventually, get, names, Response, ScratchDir, TestServer};
+use common::{eventually, get, names, Response, TestServer};
 use spindle::Config;
 
 const B: &str = "----spindleFormBoundary7MA4YWxk";
 
-/// A scratch directory holding `root/` (served, with `root/dir/`) and a sibling `outside/`.
-struct Scratch {
-    _base: ScratchDir,
-    root: PathBuf,
-    outside: PathBuf,
-}
+type Scratch = common::RootAndOutside;
 
+/// How this file's tests serve the scratch ROOT.
 impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let base = ScratchDir::new(&format!("upload-{name}"));
-        base.mkdir("root/dir");
-        Scratch {
-            root: base.join("root"),
-            outside: base.mkdir("outside"),
-            _base: base,
-        }
-    }
-
     fn dir(&self) -> PathBuf {
         self.root.join("dir")
     }

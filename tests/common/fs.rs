@@ -57,6 +57,26 @@ impl Drop for ScratchDir {
     }
 }
 
+/// A scratch directory holding `root/` (to serve, with an empty `root/dir/`) and a sibling
+/// `outside/`: for the tests of writes, which must never land outside ROOT.
+pub struct RootAndOutside {
+    _base: ScratchDir,
+    pub root: PathBuf,
+    pub outside: PathBuf,
+}
+
+impl RootAndOutside {
+    pub fn new(tag: &str) -> RootAndOutside {
+        let base = ScratchDir::new(tag);
+        base.mkdir("root/dir");
+        RootAndOutside {
+            root: base.join("root"),
+            outside: base.mkdir("outside"),
+            _base: base,
+        }
+    }
+}
+
 /// Every name in `dir`, sorted.
 pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = fs::read_dir(dir)
