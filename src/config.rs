@@ -46,6 +46,21 @@ pub struct Config {
     pub headers: Vec<(String, String)>,
     /// `--cors`: preflights answered, `Access-Control-Allow-Origin: *` on every response.
     pub cors: bool,
+    /// `--tls-cert`/`--tls-key` or `--tls-self-signed`: the `--bind` listeners speak TLS.
+    pub tls: Option<TlsSource>,
+    /// `--bind-plain`: plain-HTTP listeners beside the TLS ones.
+    pub plain_binds: Vec<SocketAddr>,
+    /// `--redirect-https`: the plain listeners answer 308 to the HTTPS URL.
+    pub redirect_https: bool,
+}
+
+/// Where the TLS certificate comes from.
+#[derive(Clone, Debug)]
+pub enum TlsSource {
+    /// PEM files: the chain (leaf first) and its private key.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Made at start-up for this machine; its PEM written to `out`, if given.
+    SelfSigned { out: Option<PathBuf> },
 }
 
 impl Default for Config {
@@ -77,6 +92,9 @@ impl Default for Config {
             auth_writes_only: false,
             headers: Vec::new(),
             cors: false,
+            tls: None,
+            plain_binds: Vec::new(),
+            redirect_https: false,
         }
     }
 }

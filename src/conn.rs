@@ -38,7 +38,7 @@ mod latency;
 mod request;
 mod respond;
 pub mod script;
-mod transport;
+pub mod transport;
 mod unread;
 
 /// Rounds of read → serve → write per wake-up before others get a turn (fairness).
@@ -47,6 +47,9 @@ const ROUNDS: usize = 16;
 /// whatever the rounds left: a generated body (a 50 000-entry listing, `/-/bytes`) costs reactor
 /// time per byte. (`sendfile` is bounded by `FILE_ROUND` per round instead: the kernel copies.)
 const TURN_BYTES: u64 = 128 * 1024;
+/// TLS handshake reads per turn of the reactor's loop, over all its connections; those past it
+/// wait for the next turn (a keep-alive client is served in between).
+const HANDSHAKES_PER_TURN: usize = 8;
 /// The most one read or write moves in torture mode (odd, so splits fall everywhere).
 pub const TORTURE_IO: usize = 61;
 
@@ -84,6 +87,8 @@ pub struct Shared {
     /// out, for the latency histogram (`conn/latency.rs`; its resolution is one turn).
     pub now_ns: u64,
     pub epoch: Instant,
+    /// TLS handshakes this turn may still run ([`Shared::handshake_turn`]).
+    pub handshakes_left: usize,
 }
 
 impl Shared {
@@ -104,6 +109,7 @@ impl Shared {
             draining: false,
             now_ns: 0,
             epoch: Instant::now(),
+            handshakes_left: HANDSHAKES_PER_TURN,
         }
     }
 
@@ -113,6 +119,25 @@ impl Shared {
         self.heads = HeadMemo::with_extra(policy.as_ref().map(|p| p.head_extra()));
         self.policy = policy;
         self
+    }
+
+    /// A handshake may run now: one of this turn's few. (A full handshake costs the reactor
+    /// a few hundred microseconds: a thousand arriving at once must not stall the others.)
+    #[inline]
+    pub fn handshake_turn(&mut self) -> bool {
+        match self.handshakes_left.checked_sub(1) {
+            Some(left) => {
+                self.handshakes_left = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A new turn of the reactor's loop, with its `now`.
+    pub fn new_turn(&mut self, now: Instant) {
+        self.handshakes_left = HANDSHAKES_PER_TURN;
+        self.set_now(now);
     }
 
     /// The reactor's `now` for this turn of its loop.
@@ -334,8 +359,13 @@ impl<T: Transport> Conn<T> {
         let (written_before, mut sent_by_sendfile) = (sh.stats.bytes_out, 0);
         for _ in 0..ROUNDS {
             let mut progress = false;
+            let mut held = false;
             if self.sock.readable && !self.sock.read_closed && self.wants_input() {
-                progress |= self.read_in(sh);
+                if self.io.handshaking() && !sh.handshake_turn() {
+                    held = true; // the turn's handshakes are spent: after the others
+                } else {
+                    progress |= self.read_in(sh);
+                }
             }
             progress |= self.serve(sh);
             if self.owed() > 0 && self.sock.writable {
@@ -351,6 +381,10 @@ impl<T: Transport> Conn<T> {
             if self.is_closed() {
                 self.latency.close(&mut sh.stats, sh.now_ns);
                 return Drive::Closed;
+            }
+            if held && !progress {
+                say!(self, "handshake waits: this turn's are spent");
+                return Drive::Again;
             }
             if !progress {
                 self.say_if_held_back();
@@ -379,9 +413,10 @@ impl<T: Transport> Conn<T> {
         }
     }
 
-    /// Bytes of output not yet written.
+    /// Bytes of output not yet written. What the transport holds below (a TLS layer's sealed
+    /// records) counts as one: enough to keep writing, and to hold a close, until it is out.
     fn owed(&self) -> usize {
-        self.buf.owed()
+        self.buf.owed() + usize::from(self.io.holds_output())
     }
 
     fn wants_input(&self) -> bool {
@@ -405,10 +440,15 @@ impl<T: Transport> Conn<T> {
         let grow_to = matches!(self.state, State::ReadingHead).then_some(sh.limits.max_head);
         let lingering = matches!(self.state, State::Lingering);
         let cap = sh.torture.then_some(TORTURE_IO);
-        match self
+        let filled = self
             .buf
-            .fill(&mut self.io, &mut sh.pool, grow_to, lingering, cap)
-        {
+            .fill(&mut self.io, &mut sh.pool, grow_to, lingering, cap);
+        match self.io.handshake_news() {
+            Some(true) => sh.stats.tls_handshakes += 1,
+            Some(false) => sh.stats.tls_handshake_errors += 1,
+            None => {}
+        }
+        match filled {
             Filled::Full => false,
             Filled::Eof => {
                 say!(self, "read 0 B (peer closed its side)");
@@ -444,6 +484,10 @@ impl<T: Transport> Conn<T> {
                 false
             }
             Filled::Interrupted => true,
+            Filled::Failed(e) if transport::is_plain_on_tls(&e) => {
+                self.refuse_plain(sh);
+                true
+            }
             Filled::Failed(e) => {
                 crate::conn_debug!(self.tag, "read error: {}", e);
                 self.set_state(State::Closed);

@@ -17,6 +17,8 @@ pub enum StartError {
     Io(&'static str, io::Error),
     /// A combination of settings spindle cannot serve (yet).
     Unsupported(&'static str),
+    /// The TLS certificate or key cannot be used (the line names the file and why).
+    Tls(String),
 }
 
 impl fmt::Display for StartError {
@@ -29,6 +31,7 @@ impl fmt::Display for StartError {
             StartError::AccessLog(p, e) => write!(f, "access log {p}: {}", bare(e)),
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
             StartError::Unsupported(what) => f.write_str(what),
+            StartError::Tls(why) => f.write_str(why),
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod router;
 pub mod stats;
 pub mod supervisor;
 pub mod timer;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod trace;
 pub mod workers;
 
@@ -33,6 +35,7 @@ pub use error::StartError;
 pub use handler::{Action, Body, BodySink, Context, Handler, Job, Request, Response, Stream};
 pub use reactor::{CutShort, ShutdownHandle};
 
+use conn::transport::Layer;
 use conn::Limits;
 use reactor::{Reactor, ReactorConfig};
 use trace::Serials;
@@ -42,6 +45,19 @@ pub struct Server {
     kit: workers::Kit,
     workers: Vec<Reactor>,
     supervisor: supervisor::Supervisor,
+    /// Each address bound (port 0 resolved) and what it speaks.
+    listening: Vec<(SocketAddr, Layer)>,
+    /// What to tell the user about the certificate, with TLS on.
+    tls: Option<TlsNotes>,
+}
+
+/// What start-up says about the TLS certificate.
+#[derive(Clone, Debug)]
+pub struct TlsNotes {
+    /// SHA-256 of the certificate, `AB:CD:…`.
+    pub fingerprint: String,
+    /// Something wrong with its dates (expired, not yet valid).
+    pub warning: Option<String>,
 }
 
 impl Server {
@@ -95,7 +111,22 @@ impl Server {
     ) -> Result<Server, StartError> {
         check_root(config)?;
         let n = config.workers.max(1);
-        let groups = listen(config, n)?;
+        let (groups, tls_count) = listen(config, n)?;
+        let addrs: Vec<SocketAddr> = groups
+            .iter()
+            .filter_map(|g| g.first()?.local_addr().ok())
+            .collect();
+        let (tls_layer, tls) = tls_layer(config, &addrs[..tls_count])?;
+        let layers: Vec<Layer> = (0..groups.len())
+            .map(|a| match a < tls_count {
+                true => tls_layer.clone(),
+                false => Layer::Plain,
+            })
+            .collect();
+        let https_port = match config.redirect_https {
+            true => addrs[..tls_count].first().map(SocketAddr::port),
+            false => None,
+        };
         // One writer for every worker (each gets a front): their lines never interleave.
         let log = match &config.access_log {
             Some(dest) => Some(
@@ -104,7 +135,9 @@ impl Server {
             ),
             None => None,
         };
-        let mut kit = workers::Kit::new(groups, Box::new(make), log, reactor_config(config))?;
+        let listening = addrs.into_iter().zip(layers.iter().cloned()).collect();
+        let reactor_config = reactor_config(config, https_port);
+        let mut kit = workers::Kit::new(groups, layers, Box::new(make), log, reactor_config)?;
         let workers = (0..n).map(|w| kit.reactor(w)).collect::<Result<_, _>>()?;
         let mut supervisor =
             supervisor::Supervisor::new().map_err(|e| StartError::Io("poll", e))?;
@@ -113,7 +146,22 @@ impl Server {
             kit,
             workers,
             supervisor,
+            listening,
+            tls,
         })
+    }
+
+    /// Each address bound (port 0 resolved), with its scheme: `http` or `https`.
+    pub fn listening(&self) -> Vec<(SocketAddr, &'static str)> {
+        self.listening
+            .iter()
+            .map(|(addr, layer)| (*addr, layer.scheme()))
+            .collect()
+    }
+
+    /// With TLS on, what to tell the user about the certificate.
+    pub fn tls_notes(&self) -> Option<&TlsNotes> {
+        self.tls.as_ref()
     }
 
     /// The addresses actually bound (port 0 resolved), once each.
@@ -141,20 +189,38 @@ impl Server {
     }
 }
 
-/// `groups[a][w]`: worker `w`'s listener on address `a`. Listeners inherited from systemd
-/// (socket activation) stand in for `--bind`; there is one per address, so every worker
-/// accepts from a duplicate of the same socket (and the kernel's wake-up order, not
-/// `SO_REUSEPORT`, spreads the connections).
-fn listen(config: &Config, n: usize) -> Result<Vec<Vec<mio::net::TcpListener>>, StartError> {
-    let Some(inherited) = listener::inherited() else {
-        return config
-            .binds
+/// `groups[a][w]`: worker `w`'s listener on address `a`, the `--bind` addresses first (as many
+/// as the returned count: with a certificate, they speak TLS), then the `--bind-plain` ones.
+/// Listeners inherited from systemd (socket activation) stand in for `--bind`; there is one
+/// per address, so every worker accepts from a duplicate of the same socket (and the kernel's
+/// wake-up order, not `SO_REUSEPORT`, spreads the connections).
+fn listen(config: &Config, n: usize) -> Result<(Groups, usize), StartError> {
+    let bind = |addrs: &[SocketAddr]| -> Result<Groups, StartError> {
+        addrs
             .iter()
             .map(|&addr| listener::bind_group(addr, n, config.reuse_port))
-            .collect();
+            .collect()
     };
-    log::info!("socket activation: serving the listeners systemd passed, not --bind");
-    inherited?
+    let mut groups = match listener::inherited() {
+        None => bind(&config.binds)?,
+        Some(inherited) => {
+            log::info!("socket activation: serving the listeners systemd passed, not --bind");
+            inherited_groups(inherited?, n)?
+        }
+    };
+    let tls_count = match config.tls {
+        Some(_) => groups.len(),
+        None => 0,
+    };
+    groups.extend(bind(&config.plain_binds)?);
+    Ok((groups, tls_count))
+}
+
+type Groups = Vec<Vec<mio::net::TcpListener>>;
+
+/// Each inherited listener, duplicated for every worker.
+fn inherited_groups(inherited: Vec<mio::net::TcpListener>, n: usize) -> Result<Groups, StartError> {
+    inherited
         .into_iter()
         .map(|l| {
             let mut group = Vec::with_capacity(n);
@@ -170,7 +236,52 @@ fn listen(config: &Config, n: usize) -> Result<Vec<Vec<mio::net::TcpListener>>, 
         .collect()
 }
 
-fn reactor_config(config: &Config) -> ReactorConfig {
+/// What the TLS listeners' connections speak, made from `config.tls` (`bound`: their
+/// addresses, for a self-signed certificate's names), and what to tell the user about it.
+#[cfg(feature = "tls")]
+fn tls_layer(
+    config: &Config,
+    bound: &[SocketAddr],
+) -> Result<(Layer, Option<TlsNotes>), StartError> {
+    use config::TlsSource;
+    let certified = match &config.tls {
+        None => return Ok((Layer::Plain, None)),
+        Some(TlsSource::Files { cert, key }) => tls::certs::from_files(cert, key),
+        Some(TlsSource::SelfSigned { out }) => {
+            let names = tls::certs::names_for(bound);
+            tls::certs::self_signed(&names).and_then(|(certified, pem)| {
+                if let Some(out) = out {
+                    std::fs::write(out, pem).map_err(|e| {
+                        tls::TlsError(format!("--tls-self-signed-out {}: {e}", out.display()))
+                    })?;
+                }
+                Ok(certified)
+            })
+        }
+    }
+    .map_err(|e| StartError::Tls(e.0))?;
+    let notes = TlsNotes {
+        fingerprint: certified.fingerprint,
+        warning: certified.warning,
+    };
+    Ok((Layer::Tls(certified.config), Some(notes)))
+}
+
+/// Built without the `tls` feature: a certificate is a start-up error.
+#[cfg(not(feature = "tls"))]
+fn tls_layer(
+    config: &Config,
+    _bound: &[SocketAddr],
+) -> Result<(Layer, Option<TlsNotes>), StartError> {
+    match config.tls {
+        None => Ok((Layer::Plain, None)),
+        Some(_) => Err(StartError::Unsupported(
+            "this spindle was built without TLS (cargo feature \"tls\")",
+        )),
+    }
+}
+
+fn reactor_config(config: &Config, https_port: Option<u16>) -> ReactorConfig {
     ReactorConfig {
         max_connections: config.max_connections,
         request_timeout: config.request_timeout,
@@ -183,7 +294,9 @@ fn reactor_config(config: &Config) -> ReactorConfig {
         },
         serials: Serials::default(),
         trace_conn: config.trace_conn,
-        policy: Some(std::sync::Arc::new(policy::Policy::new(config))),
+        policy: Some(std::sync::Arc::new(
+            policy::Policy::new(config).redirecting_to(https_port),
+        )),
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Parser;
 use log::{info, warn, LevelFilter};
 
+use spindle::config::TlsSource;
 use spindle::policy::{self, auth::Credential};
 use spindle::trace::TraceFilter;
 use spindle::{Config, Server};
@@ -113,6 +114,24 @@ struct Cli {
     /// Answer CORS preflights; Access-Control-Allow-Origin: * on every response
     #[arg(long)]
     cors: bool,
+    /// Serve HTTPS on every --bind address with this certificate chain (PEM, leaf first)
+    #[arg(long, value_name = "PEM", requires = "tls_key", group = "tls")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, RSA or EC)
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate made at start-up for localhost, 127.0.0.1, ::1 and the bound addresses (ECDSA P-256, valid a year)
+    #[arg(long, group = "tls")]
+    tls_self_signed: bool,
+    /// Write the self-signed certificate here (PEM), for curl --cacert
+    #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
+    tls_self_signed_out: Option<PathBuf>,
+    /// With TLS on, also serve plain HTTP on this address (repeatable)
+    #[arg(long = "bind-plain", value_name = "ADDR", requires = "tls")]
+    bind_plain: Vec<SocketAddr>,
+    /// The --bind-plain listeners answer every request with 308 to the HTTPS URL
+    #[arg(long, requires = "bind_plain")]
+    redirect_https: bool,
 }
 
 /// An `--allow-host` name: a DNS name's bytes (letters, digits, `-`, `.`), 1 to 253 of them.
@@ -244,6 +263,15 @@ fn config(cli: Cli) -> Config {
         auth_writes_only: cli.auth_writes_only,
         headers: cli.header,
         cors: cli.cors,
+        tls: match (cli.tls_cert, cli.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsSource::Files { cert, key }),
+            _ if cli.tls_self_signed => Some(TlsSource::SelfSigned {
+                out: cli.tls_self_signed_out,
+            }),
+            _ => None,
+        },
+        plain_binds: cli.bind_plain,
+        redirect_https: cli.redirect_https,
     }
 }
 
@@ -273,15 +301,21 @@ fn serve(config: &Config) -> Result<(), String> {
     server
         .handle_signals()
         .map_err(|e| format!("cannot handle signals: {e}"))?;
-    for addr in server.local_addrs() {
+    if let Some(warning) = server.tls_notes().and_then(|t| t.warning.as_ref()) {
+        warn!("{warning}");
+    }
+    for (addr, scheme) in server.listening() {
         println!(
-            "listening on http://{}/ serving {}",
+            "listening on {scheme}://{}/ serving {}",
             addr,
             config.root.display()
         );
+        if let (Some(tls), "https") = (server.tls_notes(), scheme) {
+            println!("  certificate SHA-256 {}", tls.fingerprint);
+        }
         // Under a wildcard, the URLs to type elsewhere (a phone): one per interface address.
         for at in spindle::interfaces::reachable(addr) {
-            println!("  reachable at http://{at}/");
+            println!("  reachable at {scheme}://{at}/");
         }
     }
     info!(

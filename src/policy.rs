@@ -23,10 +23,30 @@ use crate::http::Method;
 use auth::{AuthFailure, Credential};
 use origin::Hosts;
 
+/// How a request reached us.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    /// Over TLS.
+    Https,
+}
+
+impl Scheme {
+    /// `http://` or `https://`, as an origin starts.
+    pub fn prefix(self) -> &'static [u8] {
+        match self {
+            Scheme::Http => b"http://",
+            Scheme::Https => b"https://",
+        }
+    }
+}
+
 /// The rules of one server, made once from its settings and shared by its workers.
 #[derive(Debug)]
 pub struct Policy {
     hosts: Hosts,
+    /// `--redirect-https`: plain requests get a 308 to this HTTPS port.
+    redirect_https: Option<u16>,
     auth: Vec<Credential>,
     auth_writes_only: bool,
     cors: bool,
@@ -44,6 +64,8 @@ pub enum Verdict<'p> {
     CrossSite(Response),
     /// No valid credentials: 401.
     Unauthorized(Response),
+    /// `--redirect-https`, for a plain request: 308 to the same target over HTTPS.
+    ToHttps(Response),
 }
 
 impl Policy {
@@ -54,6 +76,7 @@ impl Policy {
                 &config.allow_hosts,
                 &config.allow_origins,
             ),
+            redirect_https: None,
             auth: config.auth.clone(),
             auth_writes_only: config.auth_writes_only,
             cors: config.cors,
@@ -61,12 +84,19 @@ impl Policy {
         }
     }
 
-    /// A GET or HEAD that no `--auth` asks about: passes without a look (a cheap test, on
-    /// every request, before [`Policy::check`]).
+    /// With plain requests sent on to HTTPS on `port` (`--redirect-https`).
+    pub fn redirecting_to(mut self, port: Option<u16>) -> Policy {
+        self.redirect_https = port;
+        self
+    }
+
+    /// A GET or HEAD that no `--auth` or redirect asks about: passes without a look (a cheap
+    /// test, on every request, before [`Policy::check`]).
     #[inline]
-    pub fn lets_pass(&self, method: Method) -> bool {
+    pub fn lets_pass(&self, method: Method, scheme: Scheme) -> bool {
         matches!(method, Method::Get | Method::Head)
             && (self.auth.is_empty() || self.auth_writes_only)
+            && (self.redirect_https.is_none() || scheme == Scheme::Https)
     }
 
     pub fn head_extra(&self) -> std::sync::Arc<[u8]> {
@@ -75,7 +105,10 @@ impl Policy {
 
     /// Decides about `req` before a handler sees it. `methods`: what the handler serves, for
     /// a preflight's answer.
-    pub fn check(&self, req: &Request<'_>, methods: &'static str) -> Verdict<'_> {
+    pub fn check(&self, req: &Request<'_>, methods: &'static str, scheme: Scheme) -> Verdict<'_> {
+        if let (Some(port), Scheme::Http) = (self.redirect_https, scheme) {
+            return Verdict::ToHttps(to_https(req, port));
+        }
         if cors::is_preflight(req) {
             return match self.cors {
                 true => Verdict::Preflight(cors::preflight(req, methods)),
@@ -84,7 +117,7 @@ impl Policy {
         }
         let writes = !matches!(req.method, Method::Get | Method::Head | Method::Options);
         if writes {
-            if let Err(why) = self.hosts.check(host(req), req.header("origin")) {
+            if let Err(why) = self.hosts.check(host(req), req.header("origin"), scheme) {
                 return Verdict::CrossSite(text(403, why.reason()));
             }
         }
@@ -118,6 +151,35 @@ fn host<'a>(req: &Request<'a>) -> Option<&'a [u8]> {
         }
         None => req.header("host").filter(|h| !h.is_empty()),
     }
+}
+
+/// 308 to `req`'s target on this host over HTTPS, on `port`.
+fn to_https(req: &Request<'_>, port: u16) -> Response {
+    let name = host(req)
+        .and_then(origin::split_port)
+        .map_or(&b"localhost"[..], |(name, _)| name);
+    let mut url = String::from("https://");
+    url.push_str(&String::from_utf8_lossy(name));
+    if port != 443 {
+        url.push_str(&format!(":{port}"));
+    }
+    // An absolute-form target's path; `*` (OPTIONS) is the site itself.
+    let t = req.target;
+    let path = match t.first() {
+        Some(b'/') => t,
+        _ => t
+            .windows(3)
+            .position(|w| w == b"://")
+            .and_then(|i| {
+                t[i + 3..]
+                    .iter()
+                    .position(|&b| b == b'/')
+                    .map(|j| &t[i + 3 + j..])
+            })
+            .unwrap_or(b"/"),
+    };
+    url.push_str(&String::from_utf8_lossy(path));
+    text(308, "This server speaks HTTPS.\n").with_header("Location", url)
 }
 
 fn text(status: u16, reason: &'static str) -> Response {

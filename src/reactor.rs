@@ -15,6 +15,7 @@ use slab::Slab;
 
 use crate::access_log::AccessLog;
 use crate::buf::BufPool;
+use crate::conn::transport::{Layer, Pipe};
 use crate::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
 use crate::handler::{Handler, Response};
 use crate::offload::Offload;
@@ -116,8 +117,9 @@ enum Accepting {
 pub struct Reactor {
     poll: Poll,
     events: Events,
-    listeners: Vec<TcpListener>,
-    conns: Slab<Conn<TcpStream>>,
+    /// Each listener with what its connections speak (plain HTTP or TLS).
+    listeners: Vec<(TcpListener, Layer)>,
+    conns: Slab<Conn<Pipe>>,
     timers: Timers,
     /// Pool, stats, date, handler, limits: lent to one connection at a time.
     shared: Shared,
@@ -159,7 +161,7 @@ impl Reactor {
     /// counting into `stats` (its own counters on the server's board).
     pub fn new(
         worker: usize,
-        listeners: Vec<TcpListener>,
+        listeners: Vec<(TcpListener, Layer)>,
         handler: Box<dyn Handler>,
         log: Option<AccessLog>,
         stats: Stats,
@@ -167,7 +169,7 @@ impl Reactor {
     ) -> io::Result<Reactor> {
         let poll = Poll::new()?;
         let mut listeners = listeners;
-        for (i, l) in listeners.iter_mut().enumerate() {
+        for (i, (l, _)) in listeners.iter_mut().enumerate() {
             poll.registry()
                 .register(l, Token(LISTENER_BASE - i), Interest::READABLE)?;
         }
@@ -220,7 +222,7 @@ impl Reactor {
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.listeners
             .iter()
-            .filter_map(|l| l.local_addr().ok())
+            .filter_map(|(l, _)| l.local_addr().ok())
             .collect()
     }
 
@@ -240,7 +242,7 @@ impl Reactor {
                 return Err(e);
             }
             self.now = Instant::now();
-            self.shared.set_now(self.now);
+            self.shared.new_turn(self.now);
             self.shared.date.refresh(SystemTime::now());
             if let Some(log) = self.shared.log.as_mut() {
                 log.tick(self.now);
@@ -348,13 +350,13 @@ impl Reactor {
                 }
                 return;
             }
-            let Some(listener) = self.listeners.get(i) else {
+            let Some((listener, _)) = self.listeners.get(i) else {
                 return;
             };
             match listener.accept() {
                 Ok((sock, peer)) => {
                     accepted = true;
-                    self.add_conn(sock, peer);
+                    self.add_conn(sock, peer, i);
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {
                     if self.config.trace_conn.is_none() {
@@ -405,7 +407,8 @@ impl Reactor {
         }
     }
 
-    fn add_conn(&mut self, mut sock: TcpStream, peer: SocketAddr) {
+    /// A connection accepted by listener `i`.
+    fn add_conn(&mut self, sock: TcpStream, peer: SocketAddr, i: usize) {
         #[cfg(debug_assertions)]
         crash_for_tests();
         if let Err(e) = sock.set_nodelay(true) {
@@ -417,24 +420,35 @@ impl Reactor {
             let _ = s.set_send_buffer_size(1);
             let _ = s.set_recv_buffer_size(1);
         }
-        let entry = self.conns.vacant_entry();
-        let key = entry.key();
-        // Both interests, once: readiness is tracked in the connection, never re-registered.
-        if let Err(e) = self.poll.registry().register(
-            &mut sock,
-            Token(key),
-            Interest::READABLE | Interest::WRITABLE,
-        ) {
-            warn!("register: {}", e);
-            return;
-        }
         let serial = self.config.serials.next();
         let tag = Tag {
             worker: self.worker,
             serial,
             traced: self.config.trace_conn.is_none_or(|f| f.picks(serial, peer)),
         };
-        entry.insert(Conn::new(sock, tag, Some(peer.ip())));
+        let layer = self
+            .listeners
+            .get(i)
+            .map_or(&Layer::Plain, |(_, layer)| layer);
+        let mut pipe = match layer.wrap(sock, tag) {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                warn!("{} connection: {}", layer.scheme(), e);
+                return;
+            }
+        };
+        let entry = self.conns.vacant_entry();
+        let key = entry.key();
+        // Both interests, once: readiness is tracked in the connection, never re-registered.
+        if let Err(e) = self.poll.registry().register(
+            &mut pipe,
+            Token(key),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            warn!("register: {}", e);
+            return;
+        }
+        entry.insert(Conn::new(pipe, tag, Some(peer.ip())));
         self.timers.set(key, TimerKind::Request, self.now);
         self.shared.stats.connections_open += 1;
         self.shared.stats.connections_total += 1;
@@ -632,7 +646,7 @@ impl Reactor {
         );
         self.draining_until = Some(self.now + self.config.shutdown_grace);
         self.shared.draining = true;
-        for mut l in mem::take(&mut self.listeners) {
+        for (mut l, _) in mem::take(&mut self.listeners) {
             let _ = self.poll.registry().deregister(&mut l);
         }
         let keys: Vec<usize> = self.conns.iter().map(|(k, _)| k).collect();

@@ -129,6 +129,10 @@ pub struct Stats {
     pub auth_failures: u64,
     /// Writes refused as cross-site or under a name not this machine's (403).
     pub cross_site_refused: u64,
+    /// TLS handshakes finished.
+    pub tls_handshakes: u64,
+    /// TLS handshakes that failed: refused by rustls, or the peer gone in the middle.
+    pub tls_handshake_errors: u64,
     /// Request latencies by status class (1xx…5xx): see [`Stats::observe`].
     pub latency: [Histogram; CLASSES],
     /// Classes observed since the last publish (bit `i`: class `i`), the only ones to publish.
@@ -150,7 +154,7 @@ impl Default for Stats {
 }
 
 /// The scalar counters, in the order they are published and summed.
-const SCALARS: usize = 10;
+const SCALARS: usize = 12;
 
 /// Every worker's counters as it last published them.
 pub struct Board {
@@ -236,6 +240,8 @@ impl Stats {
             access_log_dropped: 0,
             auth_failures: 0,
             cross_site_refused: 0,
+            tls_handshakes: 0,
+            tls_handshake_errors: 0,
             latency: [Histogram::default(); CLASSES],
             latency_dirty: 0,
             board,
@@ -252,7 +258,7 @@ impl Stats {
         let Some(slot) = stats.board.workers.get(worker) else {
             return stats;
         };
-        let [_, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped, auth, cross] =
+        let [_, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped, auth, cross, tls, tls_errors] =
             slot.scalars.each_ref().map(|a| a.load(Relaxed));
         stats.connections_total = conns;
         stats.requests_total = requests;
@@ -264,6 +270,8 @@ impl Stats {
         stats.log_dropped_before = dropped;
         stats.auth_failures = auth;
         stats.cross_site_refused = cross;
+        stats.tls_handshakes = tls;
+        stats.tls_handshake_errors = tls_errors;
         stats.latency = slot.latency();
         for (code, n) in slot.status.iter().enumerate() {
             let n = n.load(Relaxed);
@@ -312,6 +320,8 @@ impl Stats {
             self.access_log_dropped,
             self.auth_failures,
             self.cross_site_refused,
+            self.tls_handshakes,
+            self.tls_handshake_errors,
         ]
     }
 
@@ -392,7 +402,7 @@ impl Stats {
             t.add(h);
             t
         });
-        let [open, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped, auth, cross] =
+        let [open, conns, requests, bytes_in, bytes_out, timeouts, refused, dropped, auth, cross, tls, tls_errors] =
             total;
         let mut s = String::with_capacity(512);
         let _ = write!(
@@ -416,6 +426,7 @@ impl Stats {
             s,
             "}},\"timeouts\":{timeouts},\"refused\":{refused},\"access_log_dropped\":{dropped},\
              \"auth_failures\":{auth},\"cross_site_refused\":{cross},\
+             \"tls_handshakes\":{tls},\"tls_handshake_errors\":{tls_errors},\
              \"latency_ms\":{},\"workers\":[",
             Quantiles(&latency)
         );
@@ -520,6 +531,16 @@ impl Stats {
                 9,
                 "spindle_cross_site_refused_total",
                 "Writes refused as cross-site or under a name not this machine's (403).",
+            ),
+            (
+                10,
+                "spindle_tls_handshakes_total",
+                "TLS handshakes finished.",
+            ),
+            (
+                11,
+                "spindle_tls_handshake_errors_total",
+                "TLS handshakes that failed (refused, or the peer gone in the middle).",
             ),
         ] {
             family(&mut s, name, "counter", help);
@@ -687,7 +708,7 @@ mod tests {
         let w1 = Stats::of_worker(board, 0);
         let json = w1.to_json();
         assert!(
-            json.contains("\"access_log_dropped\":0,\"auth_failures\":0,\"cross_site_refused\":0,\"latency_ms\":{\"p50\":0.1,\"p90\":2.2,\"p99\":2.47},\"workers\":["),
+            json.contains("\"access_log_dropped\":0,\"auth_failures\":0,\"cross_site_refused\":0,\"tls_handshakes\":0,\"tls_handshake_errors\":0,\"latency_ms\":{\"p50\":0.1,\"p90\":2.2,\"p99\":2.47},\"workers\":["),
             "{json}"
         );
         assert!(

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use mio::net::TcpListener;
 
 use crate::access_log::Writer;
+use crate::conn::transport::Layer;
 use crate::error::StartError;
 use crate::handler::Handler;
 use crate::reactor::{Reactor, ReactorConfig};
@@ -20,6 +21,8 @@ pub type MakeHandler = Box<dyn FnMut(usize) -> Result<Box<dyn Handler>, StartErr
 pub struct Kit {
     /// `listeners[w]`: worker `w`'s listening sockets, one per address, kept open here.
     listeners: Vec<Vec<OwnedFd>>,
+    /// `layers[a]`: what address `a`'s connections speak.
+    layers: Vec<Layer>,
     make_handler: MakeHandler,
     /// The access log's one writer, which gives each worker (each new one too) its front.
     log: Option<Writer>,
@@ -28,9 +31,11 @@ pub struct Kit {
 }
 
 impl Kit {
-    /// `groups[a][w]` is worker `w`'s listener on address `a`.
+    /// `groups[a][w]` is worker `w`'s listener on address `a`, whose connections speak
+    /// `layers[a]`.
     pub fn new(
         groups: Vec<Vec<TcpListener>>,
+        layers: Vec<Layer>,
         make_handler: MakeHandler,
         log: Option<Writer>,
         config: ReactorConfig,
@@ -44,6 +49,7 @@ impl Kit {
         }
         Ok(Kit {
             listeners,
+            layers,
             make_handler,
             log,
             board: Arc::new(Board::new(workers)),
@@ -68,7 +74,11 @@ impl Kit {
         let listeners = self.listeners.get(w).map_or(&[][..], Vec::as_slice);
         let listeners = listeners
             .iter()
-            .map(|fd| Ok(TcpListener::from(fd.as_fd().try_clone_to_owned()?)))
+            .zip(&self.layers)
+            .map(|(fd, layer)| {
+                let l = TcpListener::from(fd.as_fd().try_clone_to_owned()?);
+                Ok((l, layer.clone()))
+            })
             .collect::<Result<Vec<_>, std::io::Error>>()
             .map_err(|e| StartError::Io("listener", e))?;
         let log = self.log.as_ref().map(Writer::front);

@@ -186,6 +186,9 @@ impl Buffers {
         if self.sent == self.output.len() {
             self.output.clear();
             self.sent = 0;
+            if io.holds_output() {
+                push_held(io, &mut done, tag, state);
+            }
         }
         done
     }
@@ -213,4 +216,18 @@ impl Buffers {
             pool.give_output(mem::take(&mut self.output));
         }
     }
+}
+
+/// What the transport holds below our output (a TLS layer's sealed records), on to the socket.
+fn push_held<T: Transport>(io: &mut T, done: &mut Flushed, tag: &Tag, state: &'static str) {
+    match io.flush_held() {
+        Ok(()) => {}
+        Err(e) if e.kind() == ErrorKind::WouldBlock => done.blocked = true,
+        Err(e) if e.kind() == ErrorKind::Interrupted => {}
+        Err(e) => {
+            crate::conn_debug!(tag, "write error: {}", e);
+            done.broken = true;
+        }
+    }
+    let _ = state;
 }

@@ -10,7 +10,7 @@ use crate::http::body::BodyDecoder;
 use crate::http::parse::{self, BodyFraming, Slots, Summary};
 use crate::http::response::Response;
 use crate::http::Version;
-use crate::policy::{Policy, Verdict};
+use crate::policy::{Policy, Scheme, Verdict};
 use crate::stats::Stats;
 
 /// A parsed head, answered: the policy asked (cross-site writes, `--auth`, CORS preflights),
@@ -19,7 +19,13 @@ use crate::stats::Stats;
 /// response must remember.
 ///
 /// [`body_limit`]: crate::handler::Handler::body_limit
-pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag: &Tag) -> Handled {
+pub(super) fn decide(
+    head: &Request<'_>,
+    scheme: Scheme,
+    sh: &mut Shared,
+    entry: &mut Entry,
+    tag: &Tag,
+) -> Handled {
     let summary = head.summary;
     crate::narrate!(
         tag,
@@ -37,7 +43,7 @@ pub(super) fn decide(head: &Request<'_>, sh: &mut Shared, entry: &mut Entry, tag
     );
     let mut meta = ReqMeta::of(&summary);
     let policy = sh.policy.as_deref();
-    let action = match ask_policy(policy, &*sh.handler, head, &mut sh.stats, &mut meta) {
+    let action = match ask_policy(policy, &*sh.handler, head, &mut sh.stats, &mut meta, scheme) {
         Ok(user) => {
             log_start(sh.log.as_mut(), entry, head, user);
             ask_handler(head, sh, &mut meta)
@@ -101,19 +107,20 @@ fn ask_policy<'p>(
     head: &Request<'_>,
     stats: &mut Stats,
     meta: &mut ReqMeta,
+    scheme: Scheme,
 ) -> Result<Option<&'p str>, Response> {
     let Some(policy) = policy else {
         return Ok(None);
     };
     // The load generator's GET, without --auth: nothing to check, and a pipelined batch
     // of them should not pay for the calls below.
-    if policy.lets_pass(head.method) {
+    if policy.lets_pass(head.method, scheme) {
         return Ok(None);
     }
     // Guarded like a handler: a bug in a check answers 500 and closes this connection only.
-    match guarded(|| policy.check(head, handler.methods())) {
+    match guarded(|| policy.check(head, handler.methods(), scheme)) {
         Some(Verdict::Pass { user }) => Ok(user),
-        Some(Verdict::Preflight(resp)) => Err(resp),
+        Some(Verdict::Preflight(resp) | Verdict::ToHttps(resp)) => Err(resp),
         Some(Verdict::CrossSite(resp)) => {
             stats.cross_site_refused += 1;
             Err(resp)
@@ -176,7 +183,7 @@ impl<T: Transport> Conn<T> {
         let buf = &buf[..head_len.unwrap_or(buf.len())];
         let mut slots = Slots::default();
         let handled = match parse::parse_head(buf, max_head, &mut slots, &mut sh.known_host) {
-            Ok(Some(head)) => decide(&head, sh, &mut self.log, &self.tag),
+            Ok(Some(head)) => decide(&head, self.scheme(), sh, &mut self.log, &self.tag),
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.
                 if let Err(e) = self.scanner.scan(self.buf.unread(), max_head) {
@@ -192,6 +199,14 @@ impl<T: Transport> Conn<T> {
         self.timer.new_request = true;
         self.act(handled, is_head, sh);
         true
+    }
+
+    /// How this connection reached us, for the policy.
+    fn scheme(&self) -> Scheme {
+        match self.io.secure() {
+            true => Scheme::Https,
+            false => Scheme::Http,
+        }
     }
 
     /// A head that breaks the rules: its error answer, and the close.

@@ -134,6 +134,22 @@ impl<T: Transport> Conn<T> {
         self.respond(Response::error(status), meta, sh);
     }
 
+    /// Plain HTTP on a TLS port: a 400 in plain text that says so (the transport has stepped
+    /// aside), and the close.
+    pub(super) fn refuse_plain(&mut self, sh: &mut Shared) {
+        say!(self, "plain HTTP on a TLS port: 400");
+        self.linger = true;
+        self.latency.head(sh.now_ns);
+        let meta = ReqMeta {
+            version: Version::Http11,
+            keep_alive: false,
+            head_method: false,
+        };
+        let body = Body::Static(b"This port speaks HTTPS: use https:// in the URL.\n");
+        let resp = Response::new(400, "text/plain; charset=utf-8", body);
+        self.respond(resp, meta, sh);
+    }
+
     /// Copies the next piece of a generated body, or of a file that `sendfile` cannot send,
     /// into the output buffer. Returns whether anything happened.
     pub(super) fn pump_body(&mut self, sh: &mut Shared) -> bool {

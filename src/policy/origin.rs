@@ -63,7 +63,12 @@ impl Hosts {
     /// Whether a write naming `host` (a `Host` value or absolute-form authority, already found
     /// valid by the parser) and carrying `origin` may go on. No `Host` (HTTP/1.0) is no
     /// browser's (browsers always send one): it passes, unless an `Origin` says otherwise.
-    pub fn check(&self, host: Option<&[u8]>, origin: Option<&[u8]>) -> Result<(), CrossSite> {
+    pub fn check(
+        &self,
+        host: Option<&[u8]>,
+        origin: Option<&[u8]>,
+        scheme: super::Scheme,
+    ) -> Result<(), CrossSite> {
         let Some(host) = host else {
             return match origin {
                 None => Ok(()),
@@ -86,9 +91,9 @@ impl Hosts {
                 Ok(())
             }
             Some(o) => match o
-                .get(..7)
-                .filter(|s| s.eq_ignore_ascii_case(b"http://"))
-                .and_then(|_| split_port(&o[7..]))
+                .get(..scheme.prefix().len())
+                .filter(|s| s.eq_ignore_ascii_case(scheme.prefix()))
+                .and_then(|_| split_port(&o[scheme.prefix().len()..]))
             {
                 Some((o_name, o_port)) if o_name.eq_ignore_ascii_case(name) && o_port == port => {
                     Ok(())
@@ -131,7 +136,7 @@ pub fn parse_origin(s: &str) -> Result<String, String> {
 
 /// `name[:port]` → the name and the port (80 when none is given, or an empty one).
 /// `None` if the port is not a number up to 65535.
-fn split_port(v: &[u8]) -> Option<(&[u8], u16)> {
+pub(super) fn split_port(v: &[u8]) -> Option<(&[u8], u16)> {
     // An IPv6 literal's colons are inside its brackets.
     let after = v.iter().rposition(|&b| b == b']').map_or(0, |i| i + 1);
     let (name, port) = match v[after..].iter().position(|&b| b == b':') {
@@ -149,6 +154,7 @@ fn split_port(v: &[u8]) -> Option<(&[u8], u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::Scheme::Http;
     use proptest::prelude::*;
 
     fn hosts() -> Hosts {
@@ -156,7 +162,7 @@ mod tests {
     }
 
     fn check(host: &str, origin: Option<&str>) -> Result<(), CrossSite> {
-        hosts().check(Some(host.as_bytes()), origin.map(str::as_bytes))
+        hosts().check(Some(host.as_bytes()), origin.map(str::as_bytes), Http)
     }
 
     #[test]
@@ -205,23 +211,24 @@ mod tests {
             assert_eq!(check(host, origin), Err(why), "{host} {origin:?}");
         }
         assert_eq!(
-            hosts().check(None, None),
+            hosts().check(None, None, Http),
             Ok(()),
             "HTTP/1.0, no Host: not a browser"
         );
         let origin = Some(&b"http://127.0.0.1"[..]);
-        assert_eq!(hosts().check(None, origin), Err(Origin));
+        assert_eq!(hosts().check(None, origin, Http), Err(Origin));
     }
 
     #[test]
     fn allowed_origins_may_write_from_elsewhere() {
         let hosts = Hosts::with_origins(None, &[], &["http://localhost:3000".into()]);
-        let check = |origin: &str| hosts.check(Some(b"127.0.0.1:8080"), Some(origin.as_bytes()));
+        let check =
+            |origin: &str| hosts.check(Some(b"127.0.0.1:8080"), Some(origin.as_bytes()), Http);
         assert_eq!(check("http://localhost:3000"), Ok(()));
         assert_eq!(check("HTTP://LOCALHOST:3000"), Ok(()));
         assert_eq!(check("http://localhost:3001"), Err(CrossSite::Origin));
         // The Host must still be this machine's.
-        let rebound = hosts.check(Some(b"evil.example"), Some(b"http://localhost:3000"));
+        let rebound = hosts.check(Some(b"evil.example"), Some(b"http://localhost:3000"), Http);
         assert_eq!(rebound, Err(CrossSite::Host));
         assert_eq!(
             parse_origin("https://App.example:8443"),
@@ -248,7 +255,7 @@ mod tests {
         /// Any bytes: no panic; an accepted Origin always names the Host's own port.
         #[test]
         fn no_input_panics(host in "[a-z0-9.:\\[\\]]{0,20}", origin in "(http://)?[a-z0-9.:\\[\\]/]{0,20}") {
-            let r = hosts().check(Some(host.as_bytes()), Some(origin.as_bytes()));
+            let r = hosts().check(Some(host.as_bytes()), Some(origin.as_bytes()), Http);
             if r.is_ok() {
                 prop_assert!(origin.len() >= 7);
                 prop_assert_eq!(split_port(host.as_bytes()).map(|p| p.1), split_port(&origin.as_bytes()[7..]).map(|p| p.1));
