@@ -55,17 +55,32 @@ pub struct TlsStream<S: Transport = TcpStream> {
 }
 
 /// The socket as rustls wants it: `io::Read` and `io::Write` through the [`Transport`].
-struct Raw<'a, S>(&'a mut S);
+struct Raw<'a, S> {
+    sock: &'a mut S,
+    /// The last read came up short: the socket is drained until its next edge.
+    drained: bool,
+}
+
+impl<'a, S> Raw<'a, S> {
+    fn new(sock: &'a mut S) -> Self {
+        Raw {
+            sock,
+            drained: false,
+        }
+    }
+}
 
 impl<S: Transport> Read for Raw<'_, S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
+        let n = self.sock.read(buf)?;
+        self.drained = n > 0 && n < buf.len();
+        Ok(n)
     }
 }
 
 impl<S: Transport> Write for Raw<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write(buf)
+        self.sock.write(buf)
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -102,14 +117,15 @@ impl<S: Transport> TlsStream<S> {
         &mut self.sock
     }
 
-    /// The first read: its first byte says whether the peer speaks TLS.
-    fn sniff(&mut self) -> io::Result<()> {
+    /// The first read: its first byte says whether the peer speaks TLS. Returns whether the
+    /// read came up short (the socket is drained).
+    fn sniff(&mut self) -> io::Result<bool> {
         let mut first = [0u8; FIRST_READ];
         let n = self.sock.read(&mut first)?;
         if n == 0 {
             self.eof = true;
             self.speaks = Speaks::Tls;
-            return Ok(());
+            return Ok(false);
         }
         if first[0].is_ascii_uppercase() {
             narrate!(
@@ -133,12 +149,13 @@ impl<S: Transport> TlsStream<S> {
             self.tls.read_tls(&mut rest)?;
             self.process()?;
         }
-        Ok(())
+        Ok(n < FIRST_READ)
     }
 
     /// Plaintext into `buf`: what rustls holds, then records from the socket, until `buf` is
     /// full, the socket blocks, or the stream ends.
-    fn read_plaintext(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    /// `drained`: the socket is known to be empty (the sniff's read came up short).
+    fn read_plaintext(&mut self, buf: &mut [u8], mut drained: bool) -> io::Result<usize> {
         let mut got = 0;
         while got < buf.len() {
             match self.tls.reader().read(&mut buf[got..]) {
@@ -156,7 +173,18 @@ impl<S: Transport> TlsStream<S> {
             if self.eof {
                 break;
             }
-            match self.tls.read_tls(&mut Raw(&mut self.sock)) {
+            if drained {
+                // A short read emptied the socket: asking again would only say WouldBlock.
+                return if got > 0 {
+                    Ok(got)
+                } else {
+                    Err(ErrorKind::WouldBlock.into())
+                };
+            }
+            let mut raw = Raw::new(&mut self.sock);
+            let read = self.tls.read_tls(&mut raw);
+            drained = raw.drained;
+            match read {
                 Ok(0) => {
                     narrate!(self.tag, "TLS", "socket read 0 B (the peer closed)");
                     self.eof = true;
@@ -223,7 +251,7 @@ impl<S: Transport> TlsStream<S> {
     /// Sealed records to the socket, until none are left or it says `WouldBlock`.
     fn push(&mut self) -> io::Result<()> {
         while self.tls.wants_write() {
-            match self.tls.write_tls(&mut Raw(&mut self.sock)) {
+            match self.tls.write_tls(&mut Raw::new(&mut self.sock)) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => narrate!(self.tag, "TLS", "wrote {} B of records", n),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -252,12 +280,12 @@ impl<S: Transport> TlsStream<S> {
 
 impl<S: Transport> Transport for TlsStream<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.speaks {
+        let drained = match self.speaks {
             Speaks::Unknown => self.sniff()?,
             Speaks::Plain => return self.sock.read(buf),
-            Speaks::Tls => {}
-        }
-        self.read_plaintext(buf)
+            Speaks::Tls => false,
+        };
+        self.read_plaintext(buf, drained)
     }
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
