@@ -323,10 +323,16 @@ const CDP: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/cdp.py");
 /// Runs `steps` (a JSON array, see `tests/browser/cdp.py`) in a fresh headless Chromium with
 /// a DevTools port: one JSON result per step, or the test fails with the driver's reason.
 fn drive(steps: &str) -> Vec<String> {
+    drive_with(&[], steps)
+}
+
+/// [`drive`], with more Chromium flags.
+fn drive_with(flags: &[&str], steps: &str) -> Vec<String> {
     use std::io::Write;
     let profile = ScratchDir::new("chromium-cdp");
     let mut browser = chromium(&profile)
         .args(["--remote-debugging-port=0", "--window-size=1024,768"])
+        .args(flags)
         .arg("about:blank")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -565,4 +571,39 @@ fn chromium_shows_the_listing_on_a_phone_without_overflow() {
     );
     assert!(shot.exists(), "no screenshot");
     println!("screenshot: {}", shot.display());
+}
+
+/// Over HTTPS (`--tls-self-signed`), Chromium gets the listing in a secure context, over
+/// HTTP/1.1 (it offers h2 first in ALPN; the server picks http/1.1), and follows a link in it.
+#[cfg(feature = "tls")]
+#[test]
+#[ignore = "needs Debian's chromium: cargo test --test browser -- --ignored"]
+fn chromium_browses_a_listing_over_https() {
+    let _one = one_at_a_time();
+    assert!(
+        Path::new(CHROMIUM).exists(),
+        "apt-get install -y chromium first"
+    );
+    let root = ScratchDir::new("browser-https");
+    root.write("d/hello.txt", "hello over TLS");
+    let srv = TestServer::with(|c| {
+        c.root = root.path().to_owned();
+        c.tls = Some(spindle::config::TlsSource::SelfSigned { out: None });
+    });
+    let url = format!("https://127.0.0.1:{}/d/", srv.addr.port());
+    let facts = "[location.protocol, window.isSecureContext, \
+        performance.getEntriesByType('navigation')[0].nextHopProtocol]";
+    let steps = format!(
+        r#"[{{"open": {url}}}, {{"eval": {facts}}}, {{"eval": {rows}}},
+            {{"click": "tbody a[href='./hello.txt']"}}, {{"eval": "document.body.textContent"}}]"#,
+        url = json_str(&url),
+        facts = json_str(facts),
+        rows = json_str(ROW_NAMES),
+    );
+    // The certificate is made at start-up and trusted by no one: this browser is told to
+    // accept it (the test is about TLS working, not about trust).
+    let r = drive_with(&["--ignore-certificate-errors"], &steps);
+    assert_eq!(r[1], r#"["https:", true, "http/1.1"]"#, "{r:?}");
+    assert_eq!(r[2], r#"["../", "hello.txt"]"#, "{r:?}");
+    assert_eq!(r[4], json_str("hello over TLS"), "{r:?}");
 }
