@@ -18,6 +18,14 @@ use crate::trace::Tag;
 pub trait Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize>;
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
+    /// Writes from several buffers in one call (`writev`), as a TLS layer sends its records.
+    /// The default writes the first non-empty one.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match bufs.iter().find(|b| !b.is_empty()) {
+            Some(b) => self.write(b),
+            None => Ok(0),
+        }
+    }
     /// Half-close: send FIN, keep reading.
     fn shutdown_write(&mut self) -> io::Result<()>;
     /// Sends up to `count` bytes of `file` from `offset` straight to the peer. The default says
@@ -173,6 +181,9 @@ impl Transport for Pipe {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         either!(self, s => s.write(buf))
     }
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        either!(self, s => s.write_vectored(bufs))
+    }
     fn shutdown_write(&mut self) -> io::Result<()> {
         either!(self, s => s.shutdown_write())
     }
@@ -209,6 +220,10 @@ impl Transport for TcpStream {
 
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         io::Write::write(self, buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        io::Write::write_vectored(self, bufs)
     }
 
     fn shutdown_write(&mut self) -> io::Result<()> {

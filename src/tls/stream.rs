@@ -5,9 +5,11 @@
 //!   `WouldBlock`, processing them after each read and handing on their plaintext before
 //!   reading more (rustls refuses to read while its plaintext buffer is full). So a short read
 //!   still means the socket is drained, as the connection assumes.
-//! - A write seals what it is given (at most [`BUFFER_LIMIT`] at a time) and pushes the records
-//!   until the socket says `WouldBlock`; records the socket did not take are held
-//!   ([`Transport::holds_output`]), and pushed at the next writable event.
+//! - A write seals what it is given (at most [`BUFFER_LIMIT`] at a time) behind what is held
+//!   and pushes the records in one `writev` until the socket says `WouldBlock`; records the
+//!   socket did not take are held ([`Transport::holds_output`]) and pushed at the next writable
+//!   event. What a handshake answers is held too, and goes out with the connection's next write
+//!   in the same round (the session tickets share a `writev` with the first response).
 //!
 //! The first bytes decide what the peer speaks: a TLS record starts with 0x16; a request line
 //! with a capital letter, which gets a plain-text 400 ([`PlainOnTls`]) and the socket as it is.
@@ -26,7 +28,7 @@ use crate::trace::Tag;
 /// connection (rustls's `set_buffer_limit`): two full records.
 pub const BUFFER_LIMIT: usize = 32 * 1024;
 /// The first read, before the first byte says what the peer speaks.
-const FIRST_READ: usize = 512;
+const FIRST_READ: usize = 4096;
 
 /// What the peer speaks, as far as we know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,6 +83,10 @@ impl<S: Transport> Read for Raw<'_, S> {
 impl<S: Transport> Write for Raw<'_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.sock.write(buf)
+    }
+    /// rustls hands every record it holds at once: one `writev`, not a write per record.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.sock.write_vectored(bufs)
     }
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
@@ -232,10 +238,9 @@ impl<S: Transport> TlsStream<S> {
                             .map_or("none".into(), String::from_utf8_lossy)
                     );
                 }
-                match self.push() {
-                    Err(e) if e.kind() != ErrorKind::WouldBlock => Err(e),
-                    _ => Ok(()),
-                }
+                // What the handshake answers (or the session tickets after it) waits for the
+                // connection's write in this same round: one `writev` with the response.
+                Ok(())
             }
             Err(err) => {
                 narrate!(self.tag, "TLS", "refused: {}", err);
@@ -293,27 +298,29 @@ impl<S: Transport> Transport for TlsStream<S> {
             return self.sock.write(buf);
         }
         let mut taken = 0;
-        while taken < buf.len() {
+        loop {
+            // Seal what the buffer limit allows, behind the records already held, then send
+            // them all in one `writev`.
+            let sealed = self.tls.writer().write(&buf[taken..])?;
+            taken += sealed;
             match self.push() {
                 Ok(()) => {}
-                // A short write: the socket is full (the edge-triggered contract).
+                // Taken in full, the records wait for the next writable edge (`holds_output`);
+                // taken short, the socket is full (the edge-triggered contract).
                 Err(e) if e.kind() == ErrorKind::WouldBlock && taken > 0 => return Ok(taken),
                 Err(e) => return Err(e),
             }
-            let n = self.tls.writer().write(&buf[taken..])?;
-            if n == 0 {
-                // Nothing sealed (only before the handshake ends): wait, never spin.
-                return if taken > 0 {
-                    Ok(taken)
-                } else {
-                    Err(ErrorKind::WouldBlock.into())
+            if taken == buf.len() {
+                return Ok(taken);
+            }
+            if sealed == 0 {
+                // Nothing sealed with nothing held (only before the handshake ends): wait,
+                // never spin.
+                return match taken {
+                    0 => Err(ErrorKind::WouldBlock.into()),
+                    _ => Ok(taken),
                 };
             }
-            taken += n;
-        }
-        match self.push() {
-            Err(e) if e.kind() != ErrorKind::WouldBlock => Err(e),
-            _ => Ok(taken),
         }
     }
 
