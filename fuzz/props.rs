@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use spindle::buf::OUT_HIGH;
 use spindle::conn::script::{split_at, Peer, Script};
-use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange};
+use spindle::conn::{Ask, Conn, Drive, Event, Limits, Shared, TimerChange, Transport};
 use spindle::files::precondition::{self, Precondition};
 use spindle::files::range::{self, Ranges};
 use spindle::files::resolve::{normalise, percent_decode, ResolveError, Resolved, Root};
@@ -27,6 +27,13 @@ const TAG: Tag = Tag {
     traced: true,
 };
 use spindle::timer::TimerKind;
+
+// The `tls` target's property, in a file of its own (rustls is there only with TLS built in).
+#[cfg(feature = "tls")]
+#[path = "props_tls.rs"]
+mod tls_props;
+#[cfg(feature = "tls")]
+pub use tls_props::tls;
 
 /// A small deterministic generator, so that a few input bytes choose many split points.
 struct Rng(u32);
@@ -471,13 +478,7 @@ impl ConnCase {
         let times = if b4 >= 0xc0 { 1 << (b4 & 7) } else { 1 };
         let mut stream = payload.repeat(times);
         stream.truncate(MAX_STREAM);
-        // `/-/stats` reports bytes in and out so far, which depend on how the I/O was split:
-        // it is the one answer that may differ, so it is never asked for.
-        for i in 0..stream.len().saturating_sub(7) {
-            if &stream[i..i + 8] == b"/-/stats" {
-                stream[i + 7] = b'z';
-            }
-        }
+        mask_stats(&mut stream);
         let write_max = usize::from(b0);
         let small = b2 & 32 != 0;
         ConnCase {
@@ -509,6 +510,16 @@ impl ConnCase {
     }
 }
 
+/// `/-/stats` reports bytes in and out so far, which depend on how the I/O was split: it is the
+/// one answer that may differ, so it is never asked for.
+fn mask_stats(stream: &mut [u8]) {
+    for i in 0..stream.len().saturating_sub(7) {
+        if &stream[i..i + 8] == b"/-/stats" {
+            stream[i + 7] = b'z';
+        }
+    }
+}
+
 /// How one run delivers the stream and takes the output.
 struct Io<'a> {
     pieces: Vec<&'a [u8]>,
@@ -530,7 +541,7 @@ struct Rig {
 impl Rig {
     /// Drives until the connection stops asking for another turn, then files its timer and
     /// delay as the reactor does.
-    fn turn(&mut self, conn: &mut Conn<Script>, sh: &mut Shared) -> Drive {
+    fn turn<T: Transport>(&mut self, conn: &mut Conn<T>, sh: &mut Shared) -> Drive {
         loop {
             let mut d = conn.drive(sh);
             match conn.take_ask() {
@@ -552,6 +563,8 @@ impl Rig {
                 assert_eq!(d == Drive::Closed, conn.is_closed());
                 return d;
             }
+            // The next turn of the reactor's loop, with its share of TLS handshakes.
+            sh.new_turn(sh.epoch);
             self.agains += 1;
             assert!(
                 self.agains <= self.again_budget,

@@ -53,6 +53,9 @@ pub struct TlsStream<S: Transport = TcpStream> {
     /// The close will be a reset: no `close_notify`.
     aborted: bool,
     close_notify_sent: bool,
+    /// `shutdown_write` was asked while records (the close_notify) were still held: the FIN
+    /// goes once they are out, since the peer would read a FIN before them as a truncation.
+    fin_pending: bool,
     tag: Tag,
 }
 
@@ -106,6 +109,7 @@ impl<S: Transport> TlsStream<S> {
             told: false,
             aborted: false,
             close_notify_sent: false,
+            fin_pending: false,
             tag,
         })
     }
@@ -253,7 +257,8 @@ impl<S: Transport> TlsStream<S> {
         }
     }
 
-    /// Sealed records to the socket, until none are left or it says `WouldBlock`.
+    /// Sealed records to the socket, until none are left or it says `WouldBlock`; then the
+    /// FIN, if one waits for them.
     fn push(&mut self) -> io::Result<()> {
         while self.tls.wants_write() {
             match self.tls.write_tls(&mut Raw::new(&mut self.sock)) {
@@ -267,6 +272,11 @@ impl<S: Transport> TlsStream<S> {
                     return Err(e);
                 }
             }
+        }
+        if self.fin_pending {
+            self.fin_pending = false;
+            narrate!(self.tag, "TLS", "records out: the FIN follows");
+            self.sock.shutdown_write()?;
         }
         Ok(())
     }
@@ -288,6 +298,11 @@ impl<S: Transport> Transport for TlsStream<S> {
         let drained = match self.speaks {
             Speaks::Unknown => self.sniff()?,
             Speaks::Plain => return self.sock.read(buf),
+            // Our close_notify is sent: the session is over, and what the peer still sends
+            // (read while lingering, to be thrown away) is not processed. rustls would answer
+            // a bad record with a fatal alert after the close_notify, which its debug builds
+            // assert never happens (a panic a client could cause).
+            Speaks::Tls if self.close_notify_sent => return self.sock.read(buf),
             Speaks::Tls => false,
         };
         self.read_plaintext(buf, drained)
@@ -326,6 +341,13 @@ impl<S: Transport> Transport for TlsStream<S> {
 
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.say_goodbye();
+        if self.holds_output() {
+            // The socket is full: the rest of the close_notify first (the connection keeps
+            // flushing while `holds_output`), then the FIN, from `push`.
+            narrate!(self.tag, "TLS", "FIN waits for the records held");
+            self.fin_pending = true;
+            return Ok(());
+        }
         self.sock.shutdown_write()
     }
 
@@ -361,5 +383,118 @@ impl<S: Transport> Drop for TlsStream<S> {
         if !self.tls.is_handshaking() {
             self.say_goodbye();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conn::script::{Peer, Script, Step};
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use rustls::ClientConnection;
+
+    const TAG: Tag = Tag {
+        worker: 1,
+        serial: 1,
+        traced: false,
+    };
+
+    /// A server session over a script, and an in-memory client trusting its certificate,
+    /// their handshake done.
+    fn connected() -> (TlsStream<Script>, Script, ClientConnection) {
+        let (certified, pem) = crate::tls::certs::self_signed(&["localhost".into()]).unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(pem.as_bytes()).unwrap())
+            .unwrap();
+        #[allow(deprecated)] // ring's provider: see certs.rs
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let name = ServerName::try_from("localhost").unwrap();
+        let mut client = ClientConnection::new(Arc::new(config), name).unwrap();
+        let script = Script::new(Peer::sending(&[], false, false));
+        let mut server = TlsStream::new(script.clone(), certified.config, TAG).unwrap();
+        for _ in 0..8 {
+            to_server(&mut client, &script);
+            let _ = server.read(&mut [0; 256]); // WouldBlock: no plaintext yet
+            let _ = server.flush_held(); // the answer, as the connection's write round sends it
+            to_client(&script, &mut client);
+        }
+        assert!(!server.tls.is_handshaking() && !client.is_handshaking());
+        (server, script, client)
+    }
+
+    fn to_server(client: &mut ClientConnection, script: &Script) {
+        let mut records = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut records).unwrap();
+        }
+        if !records.is_empty() {
+            script.peer().steps.push_back(Step::Data(records));
+        }
+    }
+
+    /// The server's records into the client: whether they held its close_notify.
+    fn to_client(script: &Script, client: &mut ClientConnection) -> bool {
+        let written = std::mem::take(&mut script.peer().written);
+        client.read_tls(&mut &written[..]).unwrap();
+        let state = client.process_new_packets().unwrap();
+        state.peer_has_closed()
+    }
+
+    /// A close while the socket is full (found by fuzzing `tls`): the close_notify must reach
+    /// the peer whole, and the FIN only after it (a FIN first reads as a truncation attack).
+    #[test]
+    fn the_fin_waits_for_a_close_notify_the_socket_did_not_take() {
+        let (mut server, script, mut client) = connected();
+        script.peer().write_max = 5; // then WouldBlock until the next readiness event
+        script.peer().ready();
+        server.shutdown_write().unwrap();
+        assert!(
+            server.holds_output(),
+            "a 5-byte write cannot take a whole alert"
+        );
+        assert!(!script.peer().shut, "FIN sent before the close_notify");
+        let mut events = 0;
+        while server.holds_output() {
+            script.peer().ready();
+            match server.flush_held() {
+                Ok(()) => {}
+                Err(e) => assert_eq!(e.kind(), ErrorKind::WouldBlock),
+            }
+            events += 1;
+            assert!(events < 100, "never flushed");
+        }
+        assert!(script.peer().shut, "no FIN once the records were out");
+        assert!(to_client(&script, &mut client), "no close_notify");
+    }
+
+    /// After our close_notify, what the peer sends is read but not processed: a bad record
+    /// read while lingering gets no alert (and rustls's debug assertion no panic).
+    #[test]
+    fn records_after_our_close_notify_are_not_processed() {
+        let (mut server, script, _client) = connected();
+        server.shutdown_write().unwrap();
+        assert!(script.peer().shut);
+        // Application data that fails to authenticate: rustls wants to send an alert.
+        let bad = vec![
+            23, 3, 3, 0, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+        ];
+        script.peer().steps.push_back(Step::Data(bad));
+        assert_eq!(
+            server.read(&mut [0; 256]).unwrap(),
+            25,
+            "thrown away as they are"
+        );
+        assert!(
+            !server.holds_output(),
+            "an answer to records after our close_notify"
+        );
+        drop(server); // Script panics on a write after shutdown_write
     }
 }
