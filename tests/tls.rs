@@ -269,19 +269,66 @@ fn the_handshake_split_at_every_byte() {
     assert!(tls_stats(&ca, &srv).count("tls_handshakes") >= 2);
 }
 
+/// A client with a small receive buffer, so that the server's socket is full whenever it writes.
+fn narrow_client(ca: &TestCa, addr: SocketAddr) -> TlsClient {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(4096).unwrap();
+    sock.connect(&addr.into()).unwrap();
+    TlsClient::over(ca.session(), sock.into()).unwrap()
+}
+
+#[test]
+fn a_slow_reader_gets_every_byte_and_then_close_notify() {
+    // The socket is full when a body's last bytes are sealed: the TLS layer holds the last
+    // records after the output buffer is empty, and they must still go out, before the next
+    // response on a kept-alive connection and before a close.
+    let ca = TestCa::new();
+    let srv = tls_server(&ca, |_| {});
+    let mut c = narrow_client(&ca, srv.addr);
+    c.throttle(4096, Duration::from_millis(1));
+    let n = scaled(200_000);
+    for _ in 0..3 {
+        let r = c.request(get(&format!("/-/bytes/{n}")).as_bytes());
+        assert!(r.body == pattern(n), "a body arrived altered");
+    }
+    let req = request("GET", &format!("/-/bytes/{n}"), &[("Connection", "close")]);
+    let r = c.request(&req);
+    assert!(r.body == pattern(n), "the last body arrived altered");
+    match c.fill() {
+        Ok(0) => {}
+        other => panic!("expected close_notify then the end, got {other:?}"),
+    }
+}
+
 #[test]
 fn fifty_pipelined_requests_answered_in_order() {
     let ca = TestCa::new();
     let srv = tls_server(&ca, |_| {});
     let mut c = TlsClient::connect(&ca, srv.addr);
-    let mut batch = Vec::new();
-    for i in 0..50 {
-        batch.extend_from_slice(get(&format!("/-/bytes/{}", 100 + i * 37)).as_bytes());
-    }
-    c.send(&batch);
+    let path = |i: usize| format!("/-/bytes/{}", 100 + i * 37);
+    // In one record.
+    let batch: String = (0..50).map(|i| get(&path(i))).collect();
+    c.send(batch.as_bytes());
     for i in 0..50 {
         let r = c.read_response();
-        assert_eq!(r.status, 200);
+        assert!(r.body == pattern(100 + i * 37), "response {i} out of order");
+    }
+    // Each in a record of its own, all in one write to the socket: more records than one
+    // read of rustls takes (4 KiB), each less than the server's buffer. The server must
+    // read on past the first records' plaintext, since no new edge comes for the rest.
+    let pad = "p".repeat(200);
+    for i in 0..50 {
+        let req = request("GET", &path(i), &[("X-Pad", &pad)]);
+        c.tls.conn.writer().write_all(&req).unwrap();
+    }
+    let mut wire = Vec::new();
+    while c.tls.conn.wants_write() {
+        c.tls.conn.write_tls(&mut wire).unwrap();
+    }
+    assert!(wire.len() > 10_000, "{} B of records", wire.len());
+    c.tls.sock.write_all(&wire).unwrap();
+    for i in 0..50 {
+        let r = c.read_response();
         assert!(r.body == pattern(100 + i * 37), "response {i} out of order");
     }
 }
@@ -295,10 +342,7 @@ fn a_client_that_stops_reading_a_large_file_is_reset_at_the_write_timeout() {
         c.root = root.path().to_owned();
         c.write_timeout = Duration::from_millis(500);
     });
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    sock.set_recv_buffer_size(4096).unwrap();
-    sock.connect(&srv.addr.into()).unwrap();
-    let mut stalled = TlsClient::over(ca.session(), sock.into()).unwrap();
+    let mut stalled = narrow_client(&ca, srv.addr);
     stalled.send(get("/big.bin").as_bytes());
     // Read nothing more: the server's writes stop, and its write timeout fires.
     eventually(Duration::from_secs(5), "a write timeout", || {

@@ -117,6 +117,8 @@ pub struct TlsClient {
     pub tls: StreamOwned<ClientConnection, TcpStream>,
     buf: Vec<u8>,
     eof: bool,
+    /// Read at most this many bytes per read, sleeping before each (a slow reader).
+    throttle: Option<(usize, std::time::Duration)>,
 }
 
 impl TlsClient {
@@ -142,6 +144,7 @@ impl TlsClient {
             tls: StreamOwned::new(session, sock),
             buf: Vec::new(),
             eof: false,
+            throttle: None,
         })
     }
 
@@ -159,6 +162,11 @@ impl TlsClient {
         self.tls.flush().expect("TLS flush");
     }
 
+    /// Makes every later read take at most `piece` bytes, after a `pause`.
+    pub fn throttle(&mut self, piece: usize, pause: std::time::Duration) {
+        self.throttle = Some((piece, pause));
+    }
+
     /// One plaintext read into the buffer: `Ok(0)` at a clean end (`close_notify`), an
     /// `UnexpectedEof` error if the server closed without it.
     pub fn fill(&mut self) -> io::Result<usize> {
@@ -166,8 +174,15 @@ impl TlsClient {
             return Ok(0);
         }
         let mut tmp = [0u8; 16 * 1024];
+        let max = match self.throttle {
+            Some((piece, pause)) => {
+                std::thread::sleep(pause);
+                piece.min(tmp.len())
+            }
+            None => tmp.len(),
+        };
         loop {
-            match self.tls.read(&mut tmp) {
+            match self.tls.read(&mut tmp[..max]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(0);
