@@ -348,18 +348,18 @@ fn a_client_that_stops_reading_a_large_file_is_reset_at_the_write_timeout() {
     eventually(Duration::from_secs(5), "a write timeout", || {
         tls_stats(&ca, &srv).count("timeouts") >= 1
     });
+    // What it had not read is thrown away: the server resets, no close_notify.
     let mut got = 0;
     let end = loop {
         match stalled.fill() {
-            Ok(0) => break "clean end".to_string(),
+            Ok(0) => break None,
             Ok(n) => got += n,
-            Err(e) => break e.to_string(),
+            Err(e) => break Some(e),
         }
     };
-    assert!(
-        got < 10 * MIB,
-        "the whole file arrived ({got} B, then {end})"
-    );
+    eprintln!("the stalled client read {got} B, then: {end:?}");
+    assert!(got < 10 * MIB, "the whole file arrived");
+    assert_eq!(end.map(|e| e.kind()), Some(ErrorKind::ConnectionReset));
     assert_alive_tls(&ca, &srv);
 }
 
@@ -469,26 +469,18 @@ fn redirect_https_sends_plain_clients_to_the_tls_port() {
         c.redirect_https = true;
     });
     let (tls_port, plain) = (srv.addrs[0].port(), srv.addrs[1]);
-    let host = format!("localhost:{}", plain.port());
-    let mut c = Client::connect(plain);
-    let r = c.request(&request("GET", "/a/b.txt?x=1&y=2", &[("Host", &host)]).replace_host());
-    assert_eq!(r.status, 308);
-    let want = format!("https://localhost:{tls_port}/a/b.txt?x=1&y=2");
-    assert_eq!(r.header("location"), Some(&want[..]));
+    for (host, name) in [
+        (format!("localhost:{}", plain.port()), "localhost"),
+        ("x".into(), "x"),
+    ] {
+        let req = format!("GET /a/b.txt?x=1&y=2 HTTP/1.1\r\nHost: {host}\r\n\r\n");
+        let r = Client::connect(plain).request(req.as_bytes());
+        assert_eq!(r.status, 308);
+        let want = format!("https://{name}:{tls_port}/a/b.txt?x=1&y=2");
+        assert_eq!(r.header("location"), Some(&want[..]));
+    }
     // And the TLS port itself serves.
     assert_alive_tls(&ca, &srv);
-}
-
-/// `request()` adds `Host: test`; a test that sends its own drops that one.
-trait ReplaceHost {
-    fn replace_host(self) -> Vec<u8>;
-}
-
-impl ReplaceHost for Vec<u8> {
-    fn replace_host(self) -> Vec<u8> {
-        let s = String::from_utf8(self).unwrap();
-        s.replacen("Host: test\r\n", "", 1).into_bytes()
-    }
 }
 
 #[test]
