@@ -268,6 +268,10 @@ impl<S: Transport> TlsStream<S> {
                 Err(e) => {
                     if e.kind() == ErrorKind::WouldBlock {
                         narrate!(self.tag, "TLS", "socket write -> WouldBlock (records held)");
+                    } else if self.tls.is_handshaking() {
+                        // The peer gone while our flight goes out (a reset between reading
+                        // its ClientHello and answering it) is a failed handshake too.
+                        self.tell(false);
                     }
                     return Err(e);
                 }
@@ -496,5 +500,62 @@ mod tests {
             "an answer to records after our close_notify"
         );
         drop(server); // Script panics on a write after shutdown_write
+    }
+
+    /// A socket that has sent `input` and resets every write.
+    struct Resetting {
+        input: Vec<u8>,
+    }
+
+    impl Transport for Resetting {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.input.is_empty() {
+                return Err(ErrorKind::WouldBlock.into());
+            }
+            let n = buf.len().min(self.input.len());
+            buf[..n].copy_from_slice(&self.input[..n]);
+            self.input.drain(..n);
+            Ok(n)
+        }
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(ErrorKind::ConnectionReset.into())
+        }
+        fn shutdown_write(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn client_hello() -> Vec<u8> {
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let name = "localhost".try_into().unwrap();
+        let mut client = ClientConnection::new(Arc::new(config), name).unwrap();
+        let mut hello = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut hello).unwrap();
+        }
+        hello
+    }
+
+    /// The client resets between its ClientHello and our answer: the write of our flight
+    /// fails, and that is a failed handshake too.
+    #[test]
+    fn a_reset_while_the_servers_flight_goes_out_is_a_failed_handshake() {
+        let (certified, _) = crate::tls::certs::self_signed(&["localhost".into()]).unwrap();
+        let sock = Resetting {
+            input: client_hello(),
+        };
+        let mut tls = TlsStream::new(sock, certified.config, TAG).unwrap();
+        let err = tls.read(&mut [0u8; 64]).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WouldBlock, "the answer is held");
+        assert!(tls.holds_output());
+        let err = tls.flush_held().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset);
+        assert_eq!(tls.handshake_news(), Some(false));
     }
 }

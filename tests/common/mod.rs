@@ -9,7 +9,8 @@
 //! - [`wait`]: [`eventually`], for what the server does on its own time;
 //! - [`fs`]: scratch directories removed on drop, FIFOs, the empty ROOT;
 //! - [`alog`]: access-log lines parsed strictly, a slow reader of a FIFO, and a load that gives
-//!   every request a line of its own.
+//!   every request a line of its own;
+//! - [`tls`]: a test CA, a server that speaks TLS with its leaf, and a blocking rustls client.
 
 #![allow(dead_code)]
 
@@ -17,6 +18,8 @@ pub mod alog;
 pub mod client;
 pub mod fs;
 pub mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod wait;
 
 // Every test file takes what it needs from here; none takes all of it.
