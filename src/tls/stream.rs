@@ -322,6 +322,7 @@ impl<S: Transport> Transport for TlsStream<S> {
             // them all in one `writev`.
             let sealed = self.tls.writer().write(&buf[taken..])?;
             taken += sealed;
+            let held = self.tls.wants_write();
             match self.push() {
                 Ok(()) => {}
                 // Taken in full, the records wait for the next writable edge (`holds_output`);
@@ -332,9 +333,10 @@ impl<S: Transport> Transport for TlsStream<S> {
             if taken == buf.len() {
                 return Ok(taken);
             }
-            if sealed == 0 {
+            if sealed == 0 && !held {
                 // Nothing sealed with nothing held (only before the handshake ends): wait,
-                // never spin.
+                // never spin. (Nothing sealed because the records held filled the buffer
+                // limit is another story: the push made room, so seal again.)
                 return match taken {
                     0 => Err(ErrorKind::WouldBlock.into()),
                     _ => Ok(taken),
@@ -557,5 +559,40 @@ mod tests {
         let err = tls.flush_held().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ConnectionReset);
         assert_eq!(tls.handshake_news(), Some(false));
+    }
+
+    /// Records held up to the buffer limit, then a write when the socket has room again: the
+    /// push makes room and the write seals on. (A write that said `WouldBlock` here, with
+    /// nothing held, would wait for an edge that never comes: the torture tests' stall.)
+    #[test]
+    fn a_write_seals_again_once_its_push_made_room() {
+        let (mut server, script, mut client) = connected();
+        let body: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        script.peer().cap = 0; // the socket takes nothing
+        let first = server.write(&body).unwrap();
+        assert!(first > 0 && first <= BUFFER_LIMIT, "{first}");
+        assert!(server.holds_output());
+        script.peer().cap = usize::MAX;
+        script.peer().ready();
+        let mut sent = first;
+        while sent < body.len() {
+            let n = server
+                .write(&body[sent..])
+                .expect("a write with room to seal");
+            assert!(n > 0);
+            sent += n;
+            script.peer().ready();
+        }
+        while server.holds_output() {
+            server.flush_held().unwrap();
+        }
+        let written = std::mem::take(&mut script.peer().written);
+        let (mut rest, mut got) = (&written[..], Vec::new());
+        while !rest.is_empty() {
+            client.read_tls(&mut rest).unwrap();
+            client.process_new_packets().unwrap();
+            let _ = client.reader().read_to_end(&mut got);
+        }
+        assert!(got == body, "{} B of {}", got.len(), body.len());
     }
 }
