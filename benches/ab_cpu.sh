@@ -4,6 +4,7 @@
 #
 #   benches/ab_cpu.sh OLD_BINARY NEW_BINARY            # keep-alive, 100 connections
 #   PIPELINE=16 ROUNDS=5 benches/ab_cpu.sh OLD NEW     # pipelined x16
+#   TLS=1 benches/ab_cpu.sh OLD NEW                    # over HTTPS (--tls-self-signed)
 #
 # CPU is the server's utime+stime from /proc/PID/stat over the run, divided by the requests
 # wrk completed. Only loopback is used; every run stops by itself after DURATION.
@@ -12,6 +13,9 @@ set -euo pipefail
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-5s}
 PIPELINE=${PIPELINE:-}
+TLS=${TLS:-}
+tls_args=()
+[ -n "$TLS" ] && tls_args=(--tls-self-signed)
 lua=$(cd "$(dirname "$0")" && pwd)/pipeline.lua
 tick_ns=$((1000000000 / $(getconf CLK_TCK)))
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -19,15 +23,15 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for round in $(seq "$ROUNDS"); do
     for bin in "$1" "$2"; do
         dir=$(mktemp -d)
-        "$bin" -q --bind 127.0.0.1:0 "$dir" >"$dir/out" 2>/dev/null &
+        "$bin" -q --bind 127.0.0.1:0 "${tls_args[@]}" "$dir" >"$dir/out" 2>/dev/null &
         pid=$!
         sleep 0.3
-        addr=$(sed -n 's#^listening on http://\([^/]*\)/.*#\1#p' "$dir/out")
+        url=$(sed -n 's#^listening on \(https*://[^/]*\)/.*#\1#p' "$dir/out")
         t0=$(cpu "$pid")
         if [ -n "$PIPELINE" ]; then
-            out=$(wrk -t1 -c100 -d"$DURATION" -s "$lua" "http://$addr/-/plaintext" -- "$PIPELINE")
+            out=$(wrk -t1 -c100 -d"$DURATION" -s "$lua" "$url/-/plaintext" -- "$PIPELINE")
         else
-            out=$(wrk -t1 -c100 -d"$DURATION" "http://$addr/-/plaintext")
+            out=$(wrk -t1 -c100 -d"$DURATION" "$url/-/plaintext")
         fi
         t1=$(cpu "$pid")
         reqs=$(echo "$out" | awk '/requests in/ {print $1}')
