@@ -753,3 +753,30 @@ fn an_expired_certificate_starts_with_a_warning() {
         "{err}"
     );
 }
+
+/// `--workers 2` with a TLS and a plain listener: both workers answer on both ports.
+#[test]
+fn every_worker_serves_every_listener() {
+    let ca = TestCa::new();
+    let srv = tls_server(&ca, |c| {
+        c.workers = 2;
+        c.plain_binds = vec!["127.0.0.1:0".parse().unwrap()];
+    });
+    let worker_of = |body: String| -> usize {
+        let digits = &body["{\"worker\":".len()..body.find(',').unwrap()];
+        digits.parse().unwrap()
+    };
+    let (mut over_tls, mut over_plain) = ([false; 2], [false; 2]);
+    for _ in 0..40 {
+        let r = TlsClient::connect(&ca, srv.addr).request(get("/-/worker").as_bytes());
+        over_tls[worker_of(r.body_str()) - 1] = true;
+        let r = Client::connect(srv.addrs[1]).request(get("/-/worker").as_bytes());
+        over_plain[worker_of(r.body_str()) - 1] = true;
+    }
+    assert_eq!(over_tls, [true, true], "TLS: 40 connections on one worker");
+    assert_eq!(
+        over_plain,
+        [true, true],
+        "plain: 40 connections on one worker"
+    );
+}
