@@ -650,7 +650,9 @@ fn large_file_whole_and_pipelined() {
 #[test]
 fn large_file_read_slowly_is_byte_exact() {
     let s = Scratch::new("large_slow");
-    let big = noise(BIG, 12);
+    // In torture mode the server's 61-byte writes make a quarter slow enough.
+    let len = if torture() { BIG / 4 } else { BIG };
+    let big = noise(len, 12);
     s.write("big.bin", &big);
     let srv = s.serve(|_| {});
     let addr = srv.addr;

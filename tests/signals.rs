@@ -105,30 +105,12 @@ fn with_workers_and_access_log(workers: &str, grace: &str, log: &str) -> Spawned
     ])
 }
 
-/// Requests with a 30 000-byte User-Agent on one keep-alive connection until the server
-/// reports dropped access-log lines: then the pipe is full, the writer is stuck in `write`
-/// and the queue behind it is full too.
-fn fill_the_log(srv: &Spawned) {
-    let req = format!(
-        "GET /-/plaintext HTTP/1.1\r\nHost: x\r\nUser-Agent: {}\r\n\r\n",
-        "a".repeat(30_000)
-    );
-    let mut c = srv.connect();
-    for i in 0..2_000 {
-        assert_eq!(c.request(req.as_bytes()).status, 200);
-        if i % 8 == 7 {
-            let stats = srv.connect().request(get("/-/stats").as_bytes());
-            if common::Stats::parse(&stats.body_str()).count("access_log_dropped") > 0 {
-                return;
-            }
-        }
-    }
-    panic!("2000 requests and no access-log line dropped: the log never stalled");
-}
-
-/// The same over `conns` keep-alive connections at once, each on a thread of its own: over
-/// both workers, and quicker in torture mode, where each connection's window is tiny.
-fn fill_the_log_at_once(srv: &Spawned, conns: usize) {
+/// Requests with a 30 000-byte User-Agent over `conns` keep-alive connections at once, each on
+/// a thread of its own, until the server reports dropped access-log lines: then the pipe is
+/// full, the writer is stuck in `write` and the queue behind it is full too. Several
+/// connections reach both workers, and are quicker in torture mode, where each connection's
+/// window is tiny.
+fn fill_the_log(srv: &Spawned, conns: usize) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     let addr: std::net::SocketAddr = srv.addr.parse().unwrap();
@@ -180,7 +162,7 @@ fn stalled_fifo(name: &str) -> (ScratchDir, std::path::PathBuf, std::fs::File) {
 fn a_stalled_access_log_fifo_holds_the_exit_no_longer_than_the_grace() {
     let (_dir, path, reader) = stalled_fifo("stalled-fifo");
     let mut srv = with_access_log("2", path.to_str().unwrap());
-    fill_the_log(&srv);
+    fill_the_log(&srv, 8);
     let (status, took) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(6));
     assert_eq!(status.code(), Some(0));
     assert!(took < Duration::from_secs(4), "exit took {took:?}");
@@ -193,7 +175,7 @@ fn a_stalled_access_log_fifo_holds_the_exit_no_longer_than_the_grace() {
 fn a_second_signal_cuts_the_wait_for_a_stalled_access_log() {
     let (_dir, path, reader) = stalled_fifo("stalled-fifo-2");
     let mut srv = with_access_log("30", path.to_str().unwrap());
-    fill_the_log(&srv);
+    fill_the_log(&srv, 8);
     signal(&srv.child, libc::SIGTERM);
     std::thread::sleep(Duration::from_millis(300));
     assert!(
@@ -210,7 +192,7 @@ fn a_second_signal_cuts_the_wait_for_a_stalled_access_log() {
 fn a_stalled_reader_of_the_access_log_on_stdout_holds_the_exit_no_longer_than_the_grace() {
     // Nobody reads the child's stdout after the listening line.
     let mut srv = with_access_log("2", "-");
-    fill_the_log(&srv);
+    fill_the_log(&srv, 8);
     let (status, took) = srv.signal_and_wait(libc::SIGTERM, Duration::from_secs(6));
     assert_eq!(status.code(), Some(0));
     assert!(took < Duration::from_secs(4), "exit took {took:?}");
@@ -285,7 +267,7 @@ fn a_line_on_each_worker_since(srv: &Spawned, before: &Stats) {
 /// Two workers, the writer stuck on a FIFO nobody reads: a queue full (lines
 /// dropped), and both with lines the writer has not written.
 fn stall_both_workers(srv: &Spawned) {
-    fill_the_log_at_once(srv, 8);
+    fill_the_log(srv, 8);
     let after = common::stats_at(srv.addr.parse().unwrap());
     a_line_on_each_worker_since(srv, &after);
 }
