@@ -519,7 +519,10 @@ impl<T: Transport> Conn<T> {
     fn settle(&mut self, sh: &mut Shared) {
         if self.owed() == 0 && matches!(self.state, State::Closing) {
             let unread = self.buf.has_input();
-            if (self.linger || unread) && !self.sock.read_closed {
+            // TLS ends with a close_notify that must reach the peer before the socket closes:
+            // the half-close of lingering sends it, and the FIN only after it.
+            let half_close = self.linger || unread || self.io.secure();
+            if half_close && !self.sock.read_closed {
                 let _ = self.io.shutdown_write();
                 self.set_state(State::Lingering);
             } else {

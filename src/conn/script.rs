@@ -37,6 +37,8 @@ pub struct Peer {
     pub written: Vec<u8>,
     /// `shutdown_write` was called.
     pub shut: bool,
+    /// What `secure` says: a stand-in for a TLS transport, whose close must say goodbye.
+    pub secure: bool,
     /// Calls of `read` and of `write` so far.
     pub reads: usize,
     pub writes: usize,
@@ -67,6 +69,7 @@ impl Peer {
             cap: usize::MAX,
             written: Vec::new(),
             shut: false,
+            secure: false,
             reads: 0,
             writes: 0,
             moved: false,
@@ -158,6 +161,10 @@ impl Transport for Script {
     fn shutdown_write(&mut self) -> io::Result<()> {
         self.peer().shut = true;
         Ok(())
+    }
+
+    fn secure(&self) -> bool {
+        self.0.borrow().secure
     }
 }
 

@@ -212,6 +212,26 @@ fn error_closes_gracefully() {
     assert!(matches!(c.state, State::Lingering));
 }
 
+/// A TLS connection's close goes through `shutdown_write` (which sends close_notify, and the
+/// FIN only once it is out) even after a plain `Connection: close` answer: closing the socket
+/// straight away could leave the close_notify unsent on a full socket (seen in CI's torture
+/// pass: `openssl s_client` reported "unexpected eof").
+#[test]
+fn a_secure_connection_closes_with_a_half_close() {
+    const CLOSE: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut rig = Rig::new();
+    let mut c = conn(CLOSE, 0);
+    c.io.peer().secure = true;
+    let last = rig.run(&mut c);
+    assert!(written(&c).ends_with(b"Hello, World!"));
+    assert!(c.io.peer().shut, "closed without shutdown_write");
+    assert_eq!(last, Drive::Wait, "lingering, not yet closed");
+    // A plain connection closes at once.
+    let mut c = conn(CLOSE, 0);
+    assert_eq!(rig.run(&mut c), Drive::Closed);
+    assert!(!c.io.peer().shut);
+}
+
 #[test]
 fn output_high_water_stops_reading() {
     // 1000 pipelined requests for 64 KiB each, and a peer that never reads.
