@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -17,32 +18,7 @@ fn inherited_listener_is_served_by_every_worker_and_bind_is_ignored() {
         std::path::Path::new(tool).exists(),
         "{tool} is missing: .ci/run installs Debian's systemd package"
     );
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    // --bind names an address this machine does not have: binding it would fail.
-    let mut child = Command::new(tool)
-        .args(["-l", &addr.to_string(), env!("CARGO_BIN_EXE_spindle")])
-        .args(["--workers", "2", "--bind", "192.0.2.1:80", "-q", "."])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn systemd-socket-activate");
-    // The tool listens first; the first client starts spindle.
-    let mut listening = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            listening = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(
-        listening,
-        "systemd-socket-activate never listened on {addr}"
-    );
+    let (mut child, addr) = activate(tool);
     let mut answered_by = Vec::new();
     for _ in 0..40 {
         let mut c = Client::connect(addr);
@@ -56,17 +32,51 @@ fn inherited_listener_is_served_by_every_worker_and_bind_is_ignored() {
     assert!(s.count("requests_total") >= 40, "{s:?}");
     assert!(s.get("workers.1.worker").is_some(), "two workers: {s:?}");
     let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert_eq!(common::listening_addr(&line), addr.to_string(), "{line}");
     signal(&child, libc::SIGTERM);
     assert_eq!(
         wait_exit(&mut child, Duration::from_secs(5)).code(),
         Some(0)
     );
+}
+
+/// Starts `tool` listening on a free port for spindle (two workers, and a `--bind` naming an
+/// address this machine does not have: binding it would fail). Clients come only once the
+/// tool says it listens: connecting as soon as it was spawned was reset about one run in
+/// fifteen while the other test here spawned its child, with the tool still listening and
+/// never having seen a client (most likely the port's probe listener, released before the
+/// spawn, was still open in the other test's child between its fork and exec). Should the
+/// tool fail to bind, the next port is tried.
+fn activate(tool: &str) -> (std::process::Child, SocketAddr) {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut child = Command::new(tool)
+            .args(["-l", &addr.to_string(), env!("CARGO_BIN_EXE_spindle")])
+            .args(["--workers", "2", "--bind", "192.0.2.1:80", "-q", "."])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn systemd-socket-activate");
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        if line.starts_with(&format!("Listening on {addr} ")) {
+            // Keep reading what the tool and spindle say, so that neither blocks on it.
+            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+            return (child, addr);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("{tool} on {addr}: {line}");
+    }
+    panic!("{tool} never listened");
 }
 
 #[test]
