@@ -15,7 +15,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use spindle::http::body::BodyDecoder;
 use spindle::http::date::DateCache;
 use spindle::http::parse::{
-    self, Head, HeadScanner, KnownHost, ParseError, Slots, MAX_HEADERS, MAX_REQUEST_LINE,
+    self, Head, HeadScanner, Known, KnownHost, ParseError, Slots, MAX_HEADERS, MAX_REQUEST_LINE,
 };
 use spindle::http::response::{encode_head, Body, ConnectionHeader, Framing, Response};
 use spindle::http::{Method, Version};
@@ -44,13 +44,22 @@ fn digest(head: &Head<'_>) -> usize {
     head.summary.len + head.path.len() + head.headers.len() + usize::from(head.summary.keep_alive)
 }
 
-/// What a connection does with a complete head in its buffer: parse it in place (the request
-/// line by hand, the fields by `httparse::parse_headers`, a few header slots first).
+/// What a connection does with a complete head in its buffer that it has not seen before:
+/// parse it in place (the request line by hand, the fields by `httparse::parse_headers`, a few
+/// header slots first), knowing nothing (an empty `Known` made each time), and remember it.
 fn parse_in_place(raw: &[u8]) -> usize {
     let mut slots = Slots::default();
-    match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut KnownHost::default())
-        .expect("parse failed")
+    match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut Known::default()).expect("parse failed")
     {
+        Some(head) => digest(&head),
+        None => panic!("incomplete head"),
+    }
+}
+
+/// [`parse_in_place`], knowing what the heads before taught: the last head itself, above all.
+fn parse_known(raw: &[u8], known: &mut Known) -> usize {
+    let mut slots = Slots::default();
+    match parse::parse_head(raw, MAX_HEAD, &mut slots, known).expect("parse failed") {
         Some(head) => digest(&head),
         None => panic!("incomplete head"),
     }
@@ -112,7 +121,7 @@ fn hp_whole<R>(
         Err(httparse::Error::Version) => {
             let mut slots = Slots::default();
             return f(
-                match parse::parse_head(raw, max_head, &mut slots, &mut KnownHost::default()) {
+                match parse::parse_head(raw, max_head, &mut slots, &mut Known::default()) {
                     Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
                     Ok(None) => panic!("incomplete head"),
                     Err(e) => Err(e),
@@ -219,7 +228,7 @@ type Outcome = Result<String, u16>;
 fn outcome_spindle(raw: &[u8]) -> Outcome {
     let mut slots = Slots::default();
     outcome_hp(
-        match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut KnownHost::default()) {
+        match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut Known::default()) {
             Ok(Some(h)) => Ok((as_hp(&h), h.summary.len)),
             Ok(None) => panic!("incomplete head"),
             Err(e) => Err(e),
@@ -344,6 +353,15 @@ fn parse(c: &mut Criterion) {
     for (name, raw) in heads {
         g.throughput(Throughput::Bytes(raw.len() as u64));
         g.bench_function(name, |b| b.iter(|| parse_in_place(black_box(raw))));
+    }
+    g.finish();
+    // The same head again, as a load generator sends it: recalled, not parsed (`known.rs`).
+    let mut g = c.benchmark_group("parse_known");
+    for (name, raw) in heads {
+        let mut known = Known::default();
+        assert_eq!(parse_known(raw, &mut known), parse_in_place(raw), "{name}");
+        g.throughput(Throughput::Bytes(raw.len() as u64));
+        g.bench_function(name, |b| b.iter(|| parse_known(black_box(raw), &mut known)));
     }
     g.finish();
     let mut g = c.benchmark_group("scan_then_parse");

@@ -28,6 +28,28 @@ const TAG: Tag = Tag {
 
 const DEPTH: usize = 16;
 const REQUEST: &[u8] = b"GET /-/plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+/// The same with another target, so that no head is the one before it again.
+const OTHER: &[u8] = b"GET /-/plaintext?v HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+/// A browser's fields, for `CONN_HEADS=browser`.
+const BROWSER_FIELDS: &str = "Host: www.example.com\r\n\
+User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\r\n\
+Accept: text/css,*/*;q=0.1\r\nAccept-Language: en-GB,en;q=0.5\r\n\
+Accept-Encoding: gzip, deflate, br, zstd\r\nReferer: https://www.example.com/\r\n\
+Connection: keep-alive\r\nCookie: session=4f1c2a9b8e7d6c5b; theme=dark\r\n\
+Sec-Fetch-Dest: style\r\nSec-Fetch-Mode: no-cors\r\n\r\n";
+
+/// One batch of `DEPTH` pipelined requests. `CONN_HEADS` picks them: unset, wrk's head again
+/// and again; `alternating`, wrk's head and another target in turn, so that every head differs
+/// from the one before; `browser`, a browser's ten fields on alternating targets.
+fn batch_bytes() -> Vec<u8> {
+    let browser = |target: &str| format!("GET {target} HTTP/1.1\r\n{BROWSER_FIELDS}").into_bytes();
+    let pair = match std::env::var("CONN_HEADS").as_deref() {
+        Ok("alternating") => [REQUEST.to_vec(), OTHER.to_vec()],
+        Ok("browser") => [browser("/-/plaintext"), browser("/-/plaintext?v")],
+        _ => [REQUEST.to_vec(), REQUEST.to_vec()],
+    };
+    pair.concat().repeat(DEPTH / 2)
+}
 
 /// Hands over one batch of requests per `arm`, then says `WouldBlock`; takes all writes.
 struct Batches {
@@ -70,7 +92,7 @@ fn pipelined(c: &mut Criterion) {
         .with_policy(Some(std::sync::Arc::new(policy)));
     let (armed, written) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(0)));
     let io = Batches {
-        batch: REQUEST.repeat(DEPTH),
+        batch: batch_bytes(),
         armed: armed.clone(),
         written: written.clone(),
     };

@@ -11,7 +11,7 @@ use crate::handler::{Handler, Job};
 use crate::http::body::BodyDecoder;
 use crate::http::date::DateCache;
 use crate::http::parse::HeadScanner;
-use crate::http::parse::KnownHost;
+use crate::http::parse::Known;
 use crate::http::response::{HeadMemo, Response};
 use crate::stats::Stats;
 use crate::timer::TimerKind;
@@ -74,8 +74,8 @@ pub struct Shared {
     pub date: DateCache,
     /// The last plain head encoded, for the next identical answer.
     pub heads: HeadMemo,
-    /// The last valid `Host` value, for the next identical one.
-    pub known_host: KnownHost,
+    /// What the last heads taught the parser: the last one and the last valid `Host`.
+    pub known: Known,
     pub handler: Box<dyn Handler>,
     /// Checked before the handler is asked (`policy.rs`): cross-site writes, `--auth`, CORS.
     pub policy: Option<std::sync::Arc<crate::policy::Policy>>,
@@ -102,7 +102,7 @@ impl Shared {
             stats: Stats::default(),
             date: DateCache::default(),
             heads: HeadMemo::default(),
-            known_host: KnownHost::default(),
+            known: Known::default(),
             handler,
             policy: None,
             limits,

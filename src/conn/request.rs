@@ -182,7 +182,7 @@ impl<T: Transport> Conn<T> {
         let buf = self.buf.unread();
         let buf = &buf[..head_len.unwrap_or(buf.len())];
         let mut slots = Slots::default();
-        let handled = match parse::parse_head(buf, max_head, &mut slots, &mut sh.known_host) {
+        let handled = match parse::parse_head(buf, max_head, &mut slots, &mut sh.known) {
             Ok(Some(head)) => decide(&head, self.scheme(), sh, &mut self.log, &self.tag),
             Ok(None) => {
                 // Remember what has been looked at, so the next read does not start over.

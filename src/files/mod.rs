@@ -444,17 +444,12 @@ pub(crate) fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::parse::{parse_head, KnownHost, Slots};
+    use crate::http::parse::{parse_head, Known, Slots};
 
     /// What `files` does with the request `req` (a whole head).
     fn ask(files: &mut Files, req: &str) -> Action {
         let mut slots = Slots::default();
-        match parse_head(
-            req.as_bytes(),
-            32 * 1024,
-            &mut slots,
-            &mut KnownHost::default(),
-        ) {
+        match parse_head(req.as_bytes(), 32 * 1024, &mut slots, &mut Known::default()) {
             Ok(Some(head)) => files.handle(&head),
             other => panic!("{other:?}"),
         }

@@ -9,10 +9,12 @@ use super::token::is_tchar;
 use super::{Method, Version};
 pub use fields::{read_fields, Said};
 pub use host::KnownHost;
+pub use known::Known;
 pub use scan::{leading_empty_lines, HeadScanner};
 
 mod fields;
 mod host;
+mod known;
 mod scan;
 #[cfg(test)]
 mod tests;
@@ -121,21 +123,17 @@ pub fn header<'a>(headers: &[httparse::Header<'a>], name: &str) -> Option<&'a [u
 
 /// Header slots tried first: zeroing all 100 per request would cost more than parsing.
 const FEW_HEADERS: usize = 16;
+/// Most fields of a head `known.rs` remembers (a load generator's), and its slots for them.
+const HANDFUL: usize = 4;
 
-/// Room for the header fields of one head, on the caller's stack: a few slots, and all of
-/// [`MAX_HEADERS`] only for a head that has more fields than those.
+/// Room for the header fields of one head, on the caller's stack, cleared only when used: a
+/// handful of slots for a recalled head, a few for a parse, and all of [`MAX_HEADERS`] only
+/// for a head that has more fields than those.
+#[derive(Default)]
 pub struct Slots<'a> {
-    few: [httparse::Header<'a>; FEW_HEADERS],
+    handful: Option<[httparse::Header<'a>; HANDFUL]>,
+    few: Option<[httparse::Header<'a>; FEW_HEADERS]>,
     all: Option<[httparse::Header<'a>; MAX_HEADERS]>,
-}
-
-impl Default for Slots<'_> {
-    fn default() -> Self {
-        Slots {
-            few: [httparse::EMPTY_HEADER; FEW_HEADERS],
-            all: None,
-        }
-    }
 }
 
 /// The fields split from a block, and the block's length; `None` if it does not end yet.
@@ -146,12 +144,20 @@ impl<'a> Slots<'a> {
     /// token name, a colon, the value with OWS trimmed; obs-fold, whitespace before the colon,
     /// NUL, bare CR and other control bytes refused.
     fn split(&'a mut self, block: &'a [u8]) -> Result<Split<'a>, ParseError> {
-        match httparse::parse_headers(block, &mut self.few) {
+        let few = self.few.insert([httparse::EMPTY_HEADER; FEW_HEADERS]);
+        match httparse::parse_headers(block, few) {
             Err(httparse::Error::TooManyHeaders) => {}
             r => return split_result(r),
         }
         let all = self.all.insert([httparse::EMPTY_HEADER; MAX_HEADERS]);
         split_result(httparse::parse_headers(block, all))
+    }
+
+    /// `n` cleared slots (at most [`HANDFUL`]), for a recalled head's fields.
+    fn room(&'a mut self, n: usize) -> &'a mut [httparse::Header<'a>] {
+        let slots = self.handful.insert([httparse::EMPTY_HEADER; HANDFUL]);
+        let len = slots.len().min(n);
+        &mut slots[..len]
     }
 }
 
@@ -183,9 +189,26 @@ fn check_field_line(line: &[u8]) -> Result<(), ParseError> {
 }
 
 /// Parses a head from the start of `buf`, its fields into `slots`. `Ok(None)` if its end is
-/// not in `buf` yet (and no limit is broken by what is there). `known` carries the last valid
-/// `Host` from one head to the next.
+/// not in `buf` yet (and no limit is broken by what is there). `known` carries what one head
+/// teaches to the next: the very same head again is recalled, not parsed (see `known.rs`).
 pub fn parse_head<'a>(
+    buf: &'a [u8],
+    max_head: usize,
+    slots: &'a mut Slots<'a>,
+    known: &mut Known,
+) -> Result<Option<Head<'a>>, ParseError> {
+    if known.head.starts(buf, max_head) {
+        return known.head.recall(buf, slots).map(Some);
+    }
+    let parsed = parse_fresh(buf, max_head, slots, &mut known.host);
+    if let Ok(Some(head)) = &parsed {
+        known.head.remember(buf, head);
+    }
+    parsed
+}
+
+/// [`parse_head`] for a head not known: `known` carries the last valid `Host`.
+fn parse_fresh<'a>(
     buf: &'a [u8],
     max_head: usize,
     slots: &'a mut Slots<'a>,

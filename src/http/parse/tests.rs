@@ -2,20 +2,28 @@ use super::host::valid_host;
 use super::*;
 
 /// Parses `raw` into fresh slots and hands the outcome to `f` (which may not keep the head).
-/// Every head is parsed twice: knowing no `Host`, then knowing what the first parse learnt. The
-/// two answers must be the same.
+/// Every head is parsed three times: knowing nothing, then knowing what the first parse learnt
+/// (its `Host`, and that it has been seen), then recalled if the second parse remembered it.
+/// The three answers must be the same.
 fn with_parsed_head<R>(
     raw: &[u8],
     max_head: usize,
     f: impl FnOnce(Result<Option<Head<'_>>, ParseError>) -> R,
 ) -> R {
-    let mut known = KnownHost::default();
+    let mut known = Known::default();
     let mut slots = Slots::default();
     let cold = format!("{:?}", parse_head(raw, max_head, &mut slots, &mut known));
     let mut slots = Slots::default();
-    let warm = parse_head(raw, max_head, &mut slots, &mut known);
-    assert_eq!(format!("{warm:?}"), cold, "a known Host changed the answer");
-    f(warm)
+    let warm = format!("{:?}", parse_head(raw, max_head, &mut slots, &mut known));
+    assert_eq!(warm, cold, "what the first parse taught changed the answer");
+    let mut slots = Slots::default();
+    let recalled = parse_head(raw, max_head, &mut slots, &mut known);
+    assert_eq!(
+        format!("{recalled:?}"),
+        cold,
+        "the recalled head is not the parsed one"
+    );
+    f(recalled)
 }
 
 fn parse(raw: &[u8]) -> Result<(Method, Vec<u8>, Version, BodyFraming, bool), ParseError> {
@@ -737,6 +745,69 @@ fn field_counts_at_the_limits() {
     }
 }
 
+/// What `parse_head` answers for `raw` after the heads before it taught `known` what they
+/// could, beside what it answers knowing nothing. The two must be the same.
+fn after_and_fresh(raw: &[u8], max_head: usize, known: &mut Known) -> (String, String) {
+    let after = format!(
+        "{:?}",
+        parse_head(raw, max_head, &mut Slots::default(), known)
+    );
+    let mut nothing = Known::default();
+    let fresh = format!(
+        "{:?}",
+        parse_head(raw, max_head, &mut Slots::default(), &mut nothing)
+    );
+    (after, fresh)
+}
+
+/// A known head stands in for the parse only for the very same head, whole and within
+/// `--max-head`: a head with any one byte changed, cut short anywhere, followed by the next
+/// request or too long for the limit answers as a fresh parse does, right after the known one.
+#[test]
+fn a_known_head_answers_as_the_parse_does() {
+    let known_one: &[u8] =
+        b"GET /a/b?c=1 HTTP/1.1\r\nHost: localhost:8080\r\nX-Thing: v\r\nAccept: */*\r\n\r\n";
+    let mut heads = vec![[known_one, b"GET / HTTP/1.1\r\n"].concat()];
+    for at in 0..known_one.len() {
+        for byte in [b' ', b'x', b'X', 0, b'\n', 0xff] {
+            let mut changed = known_one.to_vec();
+            changed[at] = byte;
+            heads.push(changed);
+        }
+        heads.push(known_one[..at].to_vec());
+    }
+    let mut known = Known::default();
+    for max_head in [32768, known_one.len(), known_one.len() - 1] {
+        for raw in &heads {
+            // Each head right after the known one (known once seen twice), then again, recalled
+            // if it was remembered.
+            for raw in [known_one, known_one, raw, raw, raw] {
+                let (after, fresh) = after_and_fresh(raw, max_head, &mut known);
+                assert_eq!(after, fresh, "{:?}", String::from_utf8_lossy(raw));
+            }
+        }
+    }
+}
+
+/// Heads that are not remembered (too long, too many fields, a path not in the head) are
+/// parsed again each time, and answered as the first time.
+#[test]
+fn heads_not_remembered_are_parsed_again() {
+    let many: String = (0..20).map(|i| format!("X-{i}: {i}\r\n")).collect();
+    let long = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "p".repeat(2000));
+    let heads = [
+        format!("GET / HTTP/1.1\r\nHost: a\r\n{many}\r\n"),
+        long,
+        "GET http://a HTTP/1.1\r\nHost: a\r\n\r\n".to_owned(),
+        "OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n".to_owned(),
+    ];
+    let mut known = Known::default();
+    for raw in heads.iter().chain(&heads) {
+        let (after, fresh) = after_and_fresh(raw.as_bytes(), 32768, &mut known);
+        assert_eq!(after, fresh, "{raw:?}");
+    }
+}
+
 mod props {
     use super::*;
     use proptest::prelude::*;
@@ -779,6 +850,25 @@ mod props {
             let mut scanner = HeadScanner::default();
             prop_assert_eq!(scanner.scan(&raw[..at], 32768), Ok(None));
             prop_assert_eq!(scanner.scan(&raw, 32768), Ok(Some(raw.len())));
+        }
+
+        /// Valid heads one after another (often the same one again, as a load generator
+        /// sends them) answer as fresh parses do, whatever the head before them was.
+        #[test]
+        fn a_known_head_never_changes_the_answer(
+            heads in proptest::collection::vec(request(), 1..4),
+            order in proptest::collection::vec(any::<prop::sample::Index>(), 1..12),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut known = Known::default();
+            for i in &order {
+                let raw = &heads[i.index(heads.len())];
+                let (after, fresh) = after_and_fresh(raw, 32768, &mut known);
+                prop_assert_eq!(after, fresh);
+                let part = &raw[..cut.index(raw.len())];
+                let (after, fresh) = after_and_fresh(part, 32768, &mut known);
+                prop_assert_eq!(after, fresh);
+            }
         }
 
         /// Whatever a known `Host` is, it answers every value as the grammar does.
