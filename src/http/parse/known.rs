@@ -190,7 +190,8 @@ enum Name {
 
 /// `name` as the text of a [`Name::Common`], if it is one.
 fn common(name: &str) -> Option<&'static str> {
-    // What wrk, ab, hey and oha send (the last two through Go's and hyper's spellings).
+    // Names load generators (wrk, ab, hey, oha) send, as most clients spell them and in
+    // lower case (as hyper's clients do).
     const COMMON: [&str; 8] = [
         "Host",
         "User-Agent",
