@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::{
@@ -103,19 +103,14 @@ fn delays_run_on_every_worker_at_once() {
     assert!(conns.iter().all(|&c| c > 0), "{conns:?}");
 }
 
-/// A port nobody listens on (bound once by the test, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 #[test]
 fn a_port_held_by_another_server_is_refused_whatever_the_workers() {
     for (first, second) in [("1", "1"), ("1", "2"), ("2", "1"), ("2", "2")] {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let mut running = spawn_binary_piped(&["--bind", &addr, "--workers", first, "-q", "."]);
+        // The first server picks its port: a port found free by binding and dropping a
+        // listener may still be held for a moment by a child another test forks.
+        let mut running =
+            spawn_binary_piped(&["--bind", "127.0.0.1:0", "--workers", first, "-q", "."]);
+        let addr = running.addr.clone();
         let (status, _, err) = run_binary(&["--bind", &addr, "--workers", second, "-q", "."]);
         assert_eq!(
             status.code(),
