@@ -46,14 +46,9 @@ fn digest(head: &Head<'_>) -> usize {
 
 /// What a connection does with a complete head in its buffer that it has not seen before:
 /// parse it in place (the request line by hand, the fields by `httparse::parse_headers`, a few
-/// header slots first), knowing nothing (an empty `Known` made each time), and remember it.
+/// header slots first), knowing nothing (an empty `Known` each time: nothing is recalled).
 fn parse_in_place(raw: &[u8]) -> usize {
-    let mut slots = Slots::default();
-    match parse::parse_head(raw, MAX_HEAD, &mut slots, &mut Known::default()).expect("parse failed")
-    {
-        Some(head) => digest(&head),
-        None => panic!("incomplete head"),
-    }
+    parse_known(raw, &mut Known::default())
 }
 
 /// [`parse_in_place`], knowing what the heads before taught: the last head itself, above all.

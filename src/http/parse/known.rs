@@ -27,8 +27,7 @@ type Span = (usize, usize);
 
 /// The last head parsed whole, as its bytes and where its parts lie in them.
 pub(super) struct KnownHead {
-    /// `bytes[..len]` is the head; `len` 0: none is known.
-    len: usize,
+    /// `bytes[..summary.len]` is the head; `summary.len` 0: none is known.
     bytes: [u8; KNOWN_HEAD],
     line: Span,
     method: Method,
@@ -69,7 +68,6 @@ impl Glimpse {
 impl Default for KnownHead {
     fn default() -> Self {
         KnownHead {
-            len: 0,
             bytes: [0; KNOWN_HEAD],
             line: (0, 0),
             method: Method::Get,
@@ -94,7 +92,9 @@ impl Default for KnownHead {
 impl KnownHead {
     /// Whether `buf` starts with the known head, whole, and the head is within `max_head`.
     pub(super) fn starts(&self, buf: &[u8], max_head: usize) -> bool {
-        self.len > 0 && self.len <= max_head && buf.get(..self.len) == Some(&self.bytes[..self.len])
+        let len = self.summary.len;
+        let known = self.bytes.get(..len);
+        len > 0 && len <= max_head && known.is_some_and(|known| buf.get(..len) == Some(known))
     }
 
     /// The known head, as the parse of `buf` (which [`KnownHead::starts`] with it) gives it,
@@ -104,7 +104,7 @@ impl KnownHead {
         buf: &'a [u8],
         slots: &'a mut Slots<'a>,
     ) -> Result<Head<'a>, ParseError> {
-        let head = &buf[..self.len];
+        let head = &buf[..self.summary.len];
         let part = |(start, end): Span| &head[start..end];
         let fields = &self.fields[..self.field_count];
         let room = slots.room(fields.len());
@@ -141,7 +141,7 @@ impl KnownHead {
         if std::mem::replace(&mut self.glimpse, glimpse) != glimpse {
             return;
         }
-        self.len = 0;
+        self.summary.len = 0;
         let Some(bytes) = self.bytes.get_mut(..len) else {
             return;
         };
@@ -175,7 +175,6 @@ impl KnownHead {
         (self.line, self.target, self.path, self.query) = (line, target, path, query);
         (self.method, self.field_count) = (parsed.method, parsed.headers.len());
         self.summary = parsed.summary;
-        self.len = len;
     }
 }
 
