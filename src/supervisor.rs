@@ -107,6 +107,23 @@ impl Supervisor {
     }
 }
 
+/// Makes this thread `SCHED_BATCH`: it keeps its fair share and its time slices, but a wake-up
+/// no longer lets it preempt the thread on the core. Why: two workers sharing a core otherwise
+/// take the core from each other mid-batch, each time a packet arrives for the one asleep, and
+/// those switches cost 5–10 % more CPU per request than one worker needs (`benches/workers.sh`;
+/// measured in benches/README). A worker woken while its sibling runs waits, at most, for the end
+/// of that slice, or until the sibling sleeps in `epoll_wait` — usually first.
+fn no_wakeup_preemption() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param; pid 0 is the calling thread.
+        if unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) } != 0 {
+            log::debug!("SCHED_BATCH: {}", io::Error::last_os_error());
+        }
+    }
+}
+
 /// The running workers, and what the supervisor knows of them.
 struct Crew {
     kit: Kit,
@@ -126,9 +143,13 @@ impl Crew {
     fn start(&mut self, w: usize, mut reactor: Reactor) -> io::Result<()> {
         let stop = reactor.shutdown_handle();
         let (done, waker) = (self.done.clone(), self.waker.clone());
+        let siblings = self.kit.workers() > 1;
         let thread = thread::Builder::new()
             .name(format!("w{}", w + 1))
             .spawn(move || {
+                if siblings {
+                    no_wakeup_preemption();
+                }
                 let outcome = panic::catch_unwind(AssertUnwindSafe(|| reactor.run()));
                 let _ = done.send((w, outcome));
                 let _ = waker.wake();

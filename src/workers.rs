@@ -57,6 +57,11 @@ impl Kit {
         })
     }
 
+    /// How many workers there are.
+    pub fn workers(&self) -> usize {
+        self.listeners.len()
+    }
+
     /// Where every worker publishes its counters.
     pub fn board(&self) -> Arc<Board> {
         self.board.clone()

@@ -270,6 +270,11 @@ fn a_worker_that_dies_is_made_again_and_answers_the_client_queued_meanwhile() {
         // With two workers the queued client may have gone to the other one: give the dying
         // worker its stall (300 ms) and its restart (at most 1 s) before the shutdown.
         std::thread::sleep(Duration::from_millis(1500));
+        // The worker made again runs as its first did.
+        let want = if workers == "1" { 0 } else { 3 };
+        let n: usize = workers.parse().unwrap();
+        let expected: Vec<(String, u32)> = (1..=n).map(|w| (format!("w{w}"), want)).collect();
+        assert_eq!(worker_policies(s.child.id()), expected);
         signal(&s.child, libc::SIGTERM);
         assert_eq!(
             wait_exit(&mut s.child, Duration::from_secs(5)).code(),
@@ -302,4 +307,45 @@ fn workers_auto_is_one_per_cpu_we_may_use() {
         wait_exit(&mut s.child, Duration::from_secs(5)).code(),
         Some(0)
     );
+}
+
+/// The scheduling policy of each of `pid`'s threads named `w1`, `w2`, … (field 41 of
+/// `/proc/PID/task/TID/stat`: 0 is SCHED_OTHER, 3 SCHED_BATCH).
+fn worker_policies(pid: u32) -> Vec<(String, u32)> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let task = task.unwrap().path();
+        let name = std::fs::read_to_string(task.join("comm")).unwrap();
+        let name = name.trim_end();
+        if !name.starts_with('w') || !name[1..].chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+        let after_name = &stat[stat.rfind(") ").unwrap() + 2..];
+        let policy = after_name.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+        found.push((name.to_string(), policy));
+    }
+    found.sort();
+    found
+}
+
+/// Workers that may share a core run SCHED_BATCH, so that a wake-up does not take the core from
+/// a sibling mid-batch (benches/README: `--workers` on one core); one worker is left as it is.
+#[test]
+fn sibling_workers_run_sched_batch_and_a_single_worker_does_not() {
+    for (workers, want) in [("1", 0), ("2", 3), ("4", 3)] {
+        let mut s = spawn_binary_piped(&["--bind", "127.0.0.1:0", "--workers", workers, "-q", "."]);
+        assert_eq!(
+            s.connect().request(get("/-/plaintext").as_bytes()).status,
+            200
+        );
+        let n: usize = workers.parse().unwrap();
+        let expected: Vec<(String, u32)> = (1..=n).map(|w| (format!("w{w}"), want)).collect();
+        assert_eq!(worker_policies(s.child.id()), expected);
+        signal(&s.child, libc::SIGTERM);
+        assert_eq!(
+            wait_exit(&mut s.child, Duration::from_secs(5)).code(),
+            Some(0)
+        );
+    }
 }
