@@ -272,9 +272,7 @@ fn a_worker_that_dies_is_made_again_and_answers_the_client_queued_meanwhile() {
         std::thread::sleep(Duration::from_millis(1500));
         // The worker made again runs as its first did.
         let want = if workers == "1" { 0 } else { 3 };
-        let n: usize = workers.parse().unwrap();
-        let expected: Vec<(String, u32)> = (1..=n).map(|w| (format!("w{w}"), want)).collect();
-        assert_eq!(worker_policies(s.child.id()), expected);
+        assert_policies(s.child.id(), workers, want);
         signal(&s.child, libc::SIGTERM);
         assert_eq!(
             wait_exit(&mut s.child, Duration::from_secs(5)).code(),
@@ -329,6 +327,13 @@ fn worker_policies(pid: u32) -> Vec<(String, u32)> {
     found
 }
 
+/// Each of `pid`'s `workers` worker threads runs scheduling policy `want`.
+fn assert_policies(pid: u32, workers: &str, want: u32) {
+    let n: usize = workers.parse().unwrap();
+    let expected: Vec<(String, u32)> = (1..=n).map(|w| (format!("w{w}"), want)).collect();
+    assert_eq!(worker_policies(pid), expected);
+}
+
 /// Workers that may share a core run SCHED_BATCH, so that a wake-up does not take the core from
 /// a sibling mid-batch (benches/README: `--workers` on one core); one worker is left as it is.
 #[test]
@@ -339,9 +344,7 @@ fn sibling_workers_run_sched_batch_and_a_single_worker_does_not() {
             s.connect().request(get("/-/plaintext").as_bytes()).status,
             200
         );
-        let n: usize = workers.parse().unwrap();
-        let expected: Vec<(String, u32)> = (1..=n).map(|w| (format!("w{w}"), want)).collect();
-        assert_eq!(worker_policies(s.child.id()), expected);
+        assert_policies(s.child.id(), workers, want);
         signal(&s.child, libc::SIGTERM);
         assert_eq!(
             wait_exit(&mut s.child, Duration::from_secs(5)).code(),
